@@ -1,0 +1,59 @@
+/// What one batch (or several merged batches) adds to the aggregates: counts per series and time bucket.
+public struct BatchDelta: Sendable, Equatable {
+    /// One (series, bucket) cell.
+    public struct Cell: Sendable, Hashable {
+        public var series: SeriesKey
+        public var bucketStartMs: Int64
+        public init(series: SeriesKey, bucketStartMs: Int64) {
+            self.series = series
+            self.bucketStartMs = bucketStartMs
+        }
+    }
+
+    public private(set) var cells: [Cell: OutcomeCounts] = [:]
+    /// When the newest contributing batch was received (drives series expiry).
+    public private(set) var receivedAtMs: Int64 = 0
+    public private(set) var eventCount = 0
+
+    public init() {}
+
+    /// Aggregates `events` into cells of `bucketWidthMs`.
+    public init(events: [Event], receivedAtMs: Int64, bucketWidthMs: Int64) {
+        self.receivedAtMs = receivedAtMs
+        self.eventCount = events.count
+        cells.reserveCapacity(min(events.count, 64))
+        for event in events {
+            let cell = Cell(series: event.series, bucketStartMs: BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs))
+            cells[cell, default: .zero][event.outcome] += 1
+        }
+    }
+
+    /// Adds another delta into this one.
+    public mutating func merge(_ other: BatchDelta) {
+        for (cell, counts) in other.cells { cells[cell, default: .zero] += counts }
+        receivedAtMs = max(receivedAtMs, other.receivedAtMs)
+        eventCount += other.eventCount
+    }
+
+    /// The distinct series this delta touches.
+    public var series: Set<SeriesKey> { Set(cells.keys.map(\.series)) }
+
+    /// Counts per series, summed over buckets.
+    public var totalsBySeries: [SeriesKey: OutcomeCounts] {
+        var totals: [SeriesKey: OutcomeCounts] = [:]
+        for (cell, counts) in cells { totals[cell.series, default: .zero] += counts }
+        return totals
+    }
+}
+
+/// Bucket arithmetic.
+public enum BucketClock {
+    /// The default and largest bucket width: windows are exact to this granularity.
+    public static let defaultWidthMs: Int64 = 10_000
+
+    /// Start of the bucket holding `ms` (floor, also for negative times).
+    public static func start(of ms: Int64, widthMs: Int64) -> Int64 {
+        let q = ms / widthMs
+        return (ms % widthMs < 0 ? q - 1 : q) * widthMs
+    }
+}

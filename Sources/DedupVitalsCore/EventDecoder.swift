@@ -1,0 +1,624 @@
+/// Decodes and validates an ingest body into events in one pass over the raw bytes.
+///
+/// Written for the event schema rather than on top of a general JSON decoder: ingest is the hot path, and a
+/// schema-aware scanner avoids building an intermediate tree. It is strict JSON (RFC 8259): invalid UTF-8, raw
+/// control characters, `NaN`, trailing commas and nesting deeper than ``maxDepth`` are syntax errors. Unknown
+/// event fields are skipped (after being checked for well-formedness); a field given twice is an error.
+public struct EventDecoder: Sendable {
+    /// Most events accepted in one body.
+    public var maxEvents: Int
+    /// Deepest nesting accepted inside skipped values.
+    public var maxDepth: Int
+
+    public init(maxEvents: Int = 10_000, maxDepth: Int = 32) {
+        self.maxEvents = maxEvents
+        self.maxDepth = maxDepth
+    }
+
+    /// Decodes `body`. `nowMs` is the receive time: the default `ts` and the reference for the accepted range.
+    public func decode(_ body: [UInt8], format: BodyFormat, nowMs: Int64) throws(EventDecodingError) -> [Event] {
+        do {
+            return try body.withUnsafeBufferPointer { (buffer) throws(EventDecodingError) -> [Event] in
+                try decode(buffer, format: format, nowMs: nowMs)
+            }
+        }
+    }
+
+    /// Decodes `body`. `nowMs` is the receive time: the default `ts` and the reference for the accepted range.
+    public func decode(
+        _ body: UnsafeBufferPointer<UInt8>, format: BodyFormat, nowMs: Int64
+    ) throws(EventDecodingError) -> [Event] {
+        var parser = EventParser(buffer: body, nowMs: nowMs, maxEvents: maxEvents, maxDepth: maxDepth)
+        do {
+            switch format {
+            case .json: try parser.parseJSONBody()
+            case .ndjson: try parser.parseNDJSONBody()
+            }
+            return parser.events
+        } catch {
+            switch error {
+            case .syntax(let message, let offset):
+                let (line, column) = Self.lineAndColumn(of: offset, in: body)
+                throw .invalidJSON(message: message, line: line, column: column)
+            case .event(let message, let field):
+                throw .invalidEvent(message: message, index: parser.events.count, field: field)
+            case .tooMany:
+                throw .tooManyEvents(limit: maxEvents)
+            }
+        }
+    }
+
+    static func lineAndColumn(of offset: Int, in body: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
+        var line = 1
+        var lineStart = 0
+        for i in 0..<min(offset, body.count) where body[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        return (line, offset - lineStart + 1)
+    }
+}
+
+/// The scanner behind ``EventDecoder``.
+struct EventParser {
+    enum Failure: Error {
+        case syntax(String, Int)
+        case event(String, String?)
+        case tooMany
+    }
+
+    /// A JSON string: either a range of the input (no escapes) or its decoded bytes.
+    enum StringValue {
+        case raw(Range<Int>)
+        case decoded([UInt8])
+    }
+
+    private enum Field: UInt16 {
+        case service = 1, operation = 2, outcome = 4, key = 8, payload = 16, client = 32, ts = 64, ageMs = 128
+
+        var name: String {
+            switch self {
+            case .service: "service"
+            case .operation: "operation"
+            case .outcome: "outcome"
+            case .key: "key"
+            case .payload: "payload"
+            case .client: "client"
+            case .ts: "ts"
+            case .ageMs: "age_ms"
+            }
+        }
+    }
+
+    let buffer: UnsafeBufferPointer<UInt8>
+    var pos = 0
+    var end: Int
+    let nowMs: Int64
+    let maxEvents: Int
+    let maxDepth: Int
+    var events: [Event] = []
+
+    init(buffer: UnsafeBufferPointer<UInt8>, nowMs: Int64, maxEvents: Int, maxDepth: Int) {
+        self.buffer = buffer
+        self.end = buffer.count
+        self.nowMs = nowMs
+        self.maxEvents = maxEvents
+        self.maxDepth = maxDepth
+    }
+
+    // MARK: Bodies
+
+    mutating func parseJSONBody() throws(Failure) {
+        skipByteOrderMark()
+        skipWhitespace()
+        guard pos < end else { throw .syntax("empty body: expected an event, an array of events or {\"events\": [...]}", pos) }
+        switch buffer[pos] {
+        case UInt8(ascii: "["):
+            try parseEventArray()
+        case UInt8(ascii: "{"):
+            pos += 1
+            skipWhitespace()
+            if pos < end, buffer[pos] == UInt8(ascii: "\"") {
+                let keyStart = pos
+                let key = try parseString()
+                if matches(key, "events") {
+                    try parseColon()
+                    guard pos < end, buffer[pos] == UInt8(ascii: "[") else {
+                        throw .syntax("\"events\" must be an array of events", pos)
+                    }
+                    try parseEventArray()
+                    skipWhitespace()
+                    guard pos < end, buffer[pos] == UInt8(ascii: "}") else {
+                        throw .syntax(pos < end && buffer[pos] == UInt8(ascii: ",")
+                            ? "an {\"events\": [...]} wrapper holds nothing but \"events\"" : "expected '}'", pos)
+                    }
+                    pos += 1
+                } else {
+                    pos = keyStart
+                    try appendEvent(try parseEventMembers())
+                }
+            } else {
+                try appendEvent(try parseEventMembers())
+            }
+        default:
+            try checkIsValue()
+            throw .event("an event must be a JSON object", nil)
+        }
+        skipWhitespace()
+        guard pos == end else { throw .syntax("unexpected data after the JSON value", pos) }
+    }
+
+    mutating func parseNDJSONBody() throws(Failure) {
+        skipByteOrderMark()
+        var sawContent = false
+        let total = buffer.count
+        var lineStart = pos
+        while lineStart < total {
+            var lineEnd = lineStart
+            while lineEnd < total, buffer[lineEnd] != 0x0A { lineEnd += 1 }
+            pos = lineStart
+            end = lineEnd
+            skipWhitespace()
+            if pos < end {
+                sawContent = true
+                guard buffer[pos] == UInt8(ascii: "{") else {
+                    try checkIsValue()
+                    throw .event("each NDJSON line must hold one event object", nil)
+                }
+                pos += 1
+                try appendEvent(try parseEventMembers())
+                skipWhitespace()
+                guard pos == end else { throw .syntax("unexpected data after the event on this line", pos) }
+            }
+            lineStart = lineEnd + 1
+        }
+        end = total
+        guard sawContent else { throw .syntax("empty body: expected one event object per line", 0) }
+    }
+
+    private mutating func parseEventArray() throws(Failure) {
+        pos += 1  // [
+        skipWhitespace()
+        if pos < end, buffer[pos] == UInt8(ascii: "]") {
+            pos += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard pos < end else { throw .syntax("unexpected end of input inside the array", pos) }
+            guard buffer[pos] == UInt8(ascii: "{") else {
+                try checkIsValue()
+                throw .event("an event must be a JSON object", nil)
+            }
+            pos += 1
+            try appendEvent(try parseEventMembers())
+            skipWhitespace()
+            guard pos < end else { throw .syntax("unexpected end of input, expected ',' or ']'", pos) }
+            if buffer[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            guard buffer[pos] == UInt8(ascii: "]") else { throw .syntax("expected ',' or ']'", pos) }
+            pos += 1
+            return
+        }
+    }
+
+    private mutating func appendEvent(_ event: Event) throws(Failure) {
+        guard events.count < maxEvents else { throw .tooMany }
+        events.append(event)
+    }
+
+    // MARK: One event
+
+    /// Parses the members of an event object whose `{` is already consumed, through its `}`.
+    private mutating func parseEventMembers() throws(Failure) -> Event {
+        var seen: UInt16 = 0
+        var service: String?
+        var operation: String?
+        var outcome: Outcome?
+        var key: String?
+        var payload: String?
+        var client: String?
+        var timeMs: Int64?
+        var ageMs: Int64?
+
+        skipWhitespace()
+        if pos < end, buffer[pos] == UInt8(ascii: "}") {
+            pos += 1
+        } else {
+            while true {
+                skipWhitespace()
+                guard pos < end, buffer[pos] == UInt8(ascii: "\"") else {
+                    throw .syntax(pos < end ? "expected a field name in double quotes" : "unexpected end of input inside an event", pos)
+                }
+                let name = try parseString()
+                try parseColon()
+                if let field = field(named: name) {
+                    guard seen & field.rawValue == 0 else { throw .event("field \"\(field.name)\" appears more than once", field.name) }
+                    seen |= field.rawValue
+                    if try parseNull() {
+                        // null is the same as leaving the field out.
+                    } else {
+                        switch field {
+                        case .service: service = try parseName(field)
+                        case .operation: operation = try parseName(field)
+                        case .client: client = try parseName(field)
+                        case .outcome:
+                            let text = try parseStringField(field)
+                            guard let parsed = Outcome(name: text) else {
+                                throw .event("outcome must be one of miss, hit, in_flight, completed, mismatch", field.name)
+                            }
+                            outcome = parsed
+                        case .key:
+                            key = try parseBoundedString(field, EventRules.keyLengthRange)
+                        case .payload:
+                            payload = try parseBoundedString(field, EventRules.payloadLengthRange)
+                        case .ts:
+                            timeMs = try parseTimestamp()
+                        case .ageMs:
+                            ageMs = try parseAgeMs()
+                        }
+                    }
+                } else {
+                    if matches(name, "events") { throw .event("\"events\" is not an event field", "events") }
+                    try skipValue(depth: 1)
+                }
+                skipWhitespace()
+                guard pos < end else { throw .syntax("unexpected end of input, expected ',' or '}'", pos) }
+                if buffer[pos] == UInt8(ascii: ",") {
+                    pos += 1
+                    continue
+                }
+                guard buffer[pos] == UInt8(ascii: "}") else { throw .syntax("expected ',' or '}'", pos) }
+                pos += 1
+                break
+            }
+        }
+        guard let service else { throw .event("service is required", "service") }
+        guard let operation else { throw .event("operation is required", "operation") }
+        guard let outcome else { throw .event("outcome is required", "outcome") }
+        return Event(
+            service: service, operation: operation, outcome: outcome, key: key, payload: payload, client: client,
+            timeMs: timeMs ?? nowMs, ageMs: ageMs
+        )
+    }
+
+    private func field(named name: StringValue) -> Field? {
+        if matches(name, "service") { return .service }
+        if matches(name, "operation") { return .operation }
+        if matches(name, "outcome") { return .outcome }
+        if matches(name, "key") { return .key }
+        if matches(name, "payload") { return .payload }
+        if matches(name, "client") { return .client }
+        if matches(name, "ts") { return .ts }
+        if matches(name, "age_ms") { return .ageMs }
+        return nil
+    }
+
+    private mutating func parseStringField(_ field: Field) throws(Failure) -> String {
+        guard pos < end, buffer[pos] == UInt8(ascii: "\"") else {
+            try checkIsValue()
+            throw .event("\(field.name) must be a string", field.name)
+        }
+        return makeString(try parseString())
+    }
+
+    private mutating func parseName(_ field: Field) throws(Failure) -> String {
+        let text = try parseStringField(field)
+        guard EventRules.isValidName(text.utf8) else {
+            throw .event(
+                "\(field.name) must match [A-Za-z_][A-Za-z0-9_.-]{0,63}", field.name)
+        }
+        return text
+    }
+
+    private mutating func parseBoundedString(_ field: Field, _ range: ClosedRange<Int>) throws(Failure) -> String {
+        let text = try parseStringField(field)
+        guard range.contains(text.utf8.count) else {
+            throw .event("\(field.name) must be \(range.lowerBound) to \(range.upperBound) bytes of UTF-8", field.name)
+        }
+        return text
+    }
+
+    private mutating func parseTimestamp() throws(Failure) -> Int64 {
+        let ms: Int64
+        if pos < end, buffer[pos] == UInt8(ascii: "\"") {
+            let value = try parseString()
+            let parsed: Int64? = switch value {
+            case .raw(let range): RFC3339.parseMilliseconds(UnsafeBufferPointer(rebasing: buffer[range]))
+            case .decoded(let bytes): RFC3339.parseMilliseconds(bytes)
+            }
+            guard let parsed else { throw .event("ts must be an RFC 3339 timestamp or Unix seconds", "ts") }
+            ms = parsed
+        } else if pos < end, isNumberStart(buffer[pos]) {
+            let range = try scanNumber()
+            let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+            guard let seconds = Double(text), seconds.isFinite, abs(seconds) < 1e15 else {
+                throw .event("ts is out of range", "ts")
+            }
+            ms = Int64((seconds * 1000).rounded())
+        } else {
+            try checkIsValue()
+            throw .event("ts must be an RFC 3339 string or a number of Unix seconds", "ts")
+        }
+        guard ms >= nowMs - EventRules.maxPastMs, ms <= nowMs + EventRules.maxFutureMs else {
+            throw .event("ts must lie between now - 1h and now + 5m", "ts")
+        }
+        return ms
+    }
+
+    private mutating func parseAgeMs() throws(Failure) -> Int64 {
+        guard pos < end, isNumberStart(buffer[pos]) else {
+            try checkIsValue()
+            throw .event("age_ms must be a non-negative integer", "age_ms")
+        }
+        let range = try scanNumber()
+        var value: Int64 = 0
+        for i in range {
+            let b = buffer[i]
+            guard b >= 0x30, b <= 0x39 else { throw .event("age_ms must be a non-negative integer", "age_ms") }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(b - 0x30))
+            guard !o1, !o2 else { throw .event("age_ms is out of range", "age_ms") }
+            value = a
+        }
+        return value
+    }
+
+    // MARK: JSON scanning
+
+    private mutating func skipWhitespace() {
+        while pos < end {
+            let b = buffer[pos]
+            guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
+            pos += 1
+        }
+    }
+
+    private mutating func skipByteOrderMark() {
+        if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { pos = 3 }
+    }
+
+    private mutating func parseColon() throws(Failure) {
+        skipWhitespace()
+        guard pos < end, buffer[pos] == UInt8(ascii: ":") else { throw .syntax("expected ':' after the field name", pos) }
+        pos += 1
+        skipWhitespace()
+    }
+
+    private mutating func parseNull() throws(Failure) -> Bool {
+        guard pos < end, buffer[pos] == UInt8(ascii: "n") else { return false }
+        try expectLiteral("null")
+        return true
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(Failure) {
+        let count = literal.utf8CodeUnitCount
+        let start = literal.utf8Start
+        guard end - pos >= count else { throw .syntax("invalid literal", pos) }
+        for i in 0..<count where buffer[pos + i] != start[i] {
+            throw .syntax("invalid literal", pos)
+        }
+        pos += count
+    }
+
+    private func isNumberStart(_ b: UInt8) -> Bool { b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39) }
+
+    /// Scans a JSON number per RFC 8259 and returns its byte range.
+    private mutating func scanNumber() throws(Failure) -> Range<Int> {
+        let start = pos
+        if buffer[pos] == UInt8(ascii: "-") { pos += 1 }
+        guard pos < end, buffer[pos] >= 0x30, buffer[pos] <= 0x39 else { throw .syntax("invalid number", pos) }
+        if buffer[pos] == 0x30 {
+            pos += 1
+        } else {
+            while pos < end, buffer[pos] >= 0x30, buffer[pos] <= 0x39 { pos += 1 }
+        }
+        if pos < end, buffer[pos] == UInt8(ascii: ".") {
+            pos += 1
+            let digitsStart = pos
+            while pos < end, buffer[pos] >= 0x30, buffer[pos] <= 0x39 { pos += 1 }
+            guard pos > digitsStart else { throw .syntax("invalid number: digits expected after '.'", pos) }
+        }
+        if pos < end, buffer[pos] == UInt8(ascii: "e") || buffer[pos] == UInt8(ascii: "E") {
+            pos += 1
+            if pos < end, buffer[pos] == UInt8(ascii: "+") || buffer[pos] == UInt8(ascii: "-") { pos += 1 }
+            let digitsStart = pos
+            while pos < end, buffer[pos] >= 0x30, buffer[pos] <= 0x39 { pos += 1 }
+            guard pos > digitsStart else { throw .syntax("invalid number: digits expected in the exponent", pos) }
+        }
+        return start..<pos
+    }
+
+    /// Parses a string starting at its opening quote.
+    mutating func parseString() throws(Failure) -> StringValue {
+        pos += 1
+        let start = pos
+        var ascii = true
+        while pos < end {
+            let b = buffer[pos]
+            if b == UInt8(ascii: "\"") {
+                let range = start..<pos
+                pos += 1
+                if !ascii, !UTF8Validation.isValid(UnsafeBufferPointer(rebasing: buffer[range])) {
+                    throw .syntax("invalid UTF-8 in string", start)
+                }
+                return .raw(range)
+            }
+            if b == UInt8(ascii: "\\") { break }
+            if b < 0x20 { throw .syntax("unescaped control character in string", pos) }
+            if b >= 0x80 { ascii = false }
+            pos += 1
+        }
+        guard pos < end else { throw .syntax("unterminated string", start - 1) }
+        return .decoded(try parseEscapedString(from: start))
+    }
+
+    private mutating func parseEscapedString(from start: Int) throws(Failure) -> [UInt8] {
+        var out = [UInt8](UnsafeBufferPointer(rebasing: buffer[start..<pos]))
+        while pos < end {
+            let b = buffer[pos]
+            switch b {
+            case UInt8(ascii: "\""):
+                pos += 1
+                guard UTF8Validation.isValid(out) else { throw .syntax("invalid UTF-8 in string", start) }
+                return out
+            case UInt8(ascii: "\\"):
+                pos += 1
+                guard pos < end else { break }
+                let e = buffer[pos]
+                pos += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try parseHex4()
+                    if scalar >= 0xD800, scalar <= 0xDBFF {
+                        guard end - pos >= 6, buffer[pos] == UInt8(ascii: "\\"), buffer[pos + 1] == UInt8(ascii: "u") else {
+                            throw .syntax("unpaired surrogate in \\u escape", pos)
+                        }
+                        pos += 2
+                        let low = try parseHex4()
+                        guard low >= 0xDC00, low <= 0xDFFF else { throw .syntax("unpaired surrogate in \\u escape", pos) }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if scalar >= 0xDC00, scalar <= 0xDFFF {
+                        throw .syntax("unpaired surrogate in \\u escape", pos)
+                    }
+                    appendUTF8(scalar, to: &out)
+                default:
+                    throw .syntax("invalid escape sequence", pos - 1)
+                }
+            default:
+                if b < 0x20 { throw .syntax("unescaped control character in string", pos) }
+                out.append(b)
+                pos += 1
+            }
+        }
+        throw .syntax("unterminated string", start - 1)
+    }
+
+    private mutating func parseHex4() throws(Failure) -> UInt32 {
+        guard end - pos >= 4 else { throw .syntax("invalid \\u escape", pos) }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let b = buffer[pos]
+            let digit: UInt32
+            switch b {
+            case 0x30...0x39: digit = UInt32(b - 0x30)
+            case 0x41...0x46: digit = UInt32(b - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(b - 0x61 + 10)
+            default: throw .syntax("invalid \\u escape", pos)
+            }
+            value = value << 4 | digit
+            pos += 1
+        }
+        return value
+    }
+
+    private func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+        switch scalar {
+        case 0..<0x80:
+            out.append(UInt8(scalar))
+        case 0x80..<0x800:
+            out.append(UInt8(0xC0 | (scalar >> 6)))
+            out.append(UInt8(0x80 | (scalar & 0x3F)))
+        case 0x800..<0x10000:
+            out.append(UInt8(0xE0 | (scalar >> 12)))
+            out.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (scalar & 0x3F)))
+        default:
+            out.append(UInt8(0xF0 | (scalar >> 18)))
+            out.append(UInt8(0x80 | ((scalar >> 12) & 0x3F)))
+            out.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (scalar & 0x3F)))
+        }
+    }
+
+    /// Checks that a well-formed JSON value starts here (so that a type error is not reported for malformed input).
+    private mutating func checkIsValue() throws(Failure) {
+        let start = pos
+        try skipValue(depth: 1)
+        pos = start
+    }
+
+    /// Skips one JSON value, checking that it is well-formed.
+    private mutating func skipValue(depth: Int) throws(Failure) {
+        guard depth <= maxDepth else { throw .syntax("nesting deeper than \(maxDepth) levels", pos) }
+        guard pos < end else { throw .syntax("unexpected end of input, expected a value", pos) }
+        switch buffer[pos] {
+        case UInt8(ascii: "\""):
+            _ = try parseString()
+        case UInt8(ascii: "{"):
+            pos += 1
+            skipWhitespace()
+            if pos < end, buffer[pos] == UInt8(ascii: "}") {
+                pos += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                guard pos < end, buffer[pos] == UInt8(ascii: "\"") else { throw .syntax("expected a field name in double quotes", pos) }
+                _ = try parseString()
+                try parseColon()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard pos < end else { throw .syntax("unexpected end of input, expected ',' or '}'", pos) }
+                if buffer[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                guard buffer[pos] == UInt8(ascii: "}") else { throw .syntax("expected ',' or '}'", pos) }
+                pos += 1
+                return
+            }
+        case UInt8(ascii: "["):
+            pos += 1
+            skipWhitespace()
+            if pos < end, buffer[pos] == UInt8(ascii: "]") {
+                pos += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard pos < end else { throw .syntax("unexpected end of input, expected ',' or ']'", pos) }
+                if buffer[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                guard buffer[pos] == UInt8(ascii: "]") else { throw .syntax("expected ',' or ']'", pos) }
+                pos += 1
+                return
+            }
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        case let b where isNumberStart(b): _ = try scanNumber()
+        default: throw .syntax("expected a JSON value", pos)
+        }
+    }
+
+    // MARK: Strings
+
+    private func matches(_ value: StringValue, _ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        let start = literal.utf8Start
+        switch value {
+        case .raw(let range):
+            guard range.count == count else { return false }
+            for i in 0..<count where buffer[range.lowerBound + i] != start[i] { return false }
+            return true
+        case .decoded(let bytes):
+            guard bytes.count == count else { return false }
+            for i in 0..<count where bytes[i] != start[i] { return false }
+            return true
+        }
+    }
+
+    private func makeString(_ value: StringValue) -> String {
+        switch value {
+        case .raw(let range): String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+        case .decoded(let bytes): String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+/// The in-memory rolling-window aggregates of every series: running totals plus sparse time buckets.
+///
+/// Pure state: the storage adapter rebuilds it from SQLite at start and applies each committed ``BatchDelta``.
+public struct RollingWindows: Sendable {
+    /// One series' state.
+    public struct SeriesState: Sendable, Equatable {
+        /// Running totals since the series first appeared (the counters).
+        public var totals: OutcomeCounts = .zero
+        public var buckets = SeriesBuckets()
+        /// When the series last received events (receive time, ms).
+        public var lastSeenMs: Int64 = 0
+        public init() {}
+    }
+
+    /// The counts of one series in each configured window.
+    public struct SeriesWindows: Sendable, Equatable {
+        public var series: SeriesKey
+        public var totals: OutcomeCounts
+        /// Parallel to the `windows` the snapshot was taken for.
+        public var windows: [OutcomeCounts]
+        public var lastSeenMs: Int64
+    }
+
+    public let bucketWidthMs: Int64
+    public private(set) var series: [SeriesKey: SeriesState] = [:]
+
+    public init(bucketWidthMs: Int64 = BucketClock.defaultWidthMs) {
+        self.bucketWidthMs = bucketWidthMs
+    }
+
+    public var seriesCount: Int { series.count }
+
+    /// Applies a committed delta.
+    public mutating func apply(_ delta: BatchDelta) {
+        for (cell, counts) in delta.cells {
+            var state = series.removeValue(forKey: cell.series) ?? SeriesState()
+            state.totals += counts
+            state.buckets.add(counts, at: cell.bucketStartMs)
+            state.lastSeenMs = max(state.lastSeenMs, delta.receivedAtMs)
+            series[cell.series] = state
+        }
+    }
+
+    /// Restores one series from storage.
+    public mutating func restore(_ key: SeriesKey, totals: OutcomeCounts, lastSeenMs: Int64, buckets: [SeriesBuckets.Bucket]) {
+        var state = SeriesState()
+        state.totals = totals
+        state.lastSeenMs = lastSeenMs
+        for bucket in buckets { state.buckets.add(bucket.counts, at: bucket.startMs) }
+        series[key] = state
+    }
+
+    /// Drops buckets older than the retention and series not seen for the retention. Returns the dropped series.
+    @discardableResult
+    public mutating func prune(nowMs: Int64, retentionMs: Int64) -> [SeriesKey] {
+        let cutoff = nowMs - retentionMs
+        var dropped: [SeriesKey] = []
+        for key in Array(series.keys) {
+            if series[key]!.lastSeenMs < cutoff {
+                series[key] = nil
+                dropped.append(key)
+            } else {
+                series[key]!.buckets.removeBuckets(before: BucketClock.start(of: cutoff, widthMs: bucketWidthMs))
+            }
+        }
+        return dropped
+    }
+
+    /// The first bucket start included in a window of `windowMs` ending now: the current (partial) bucket and the
+    /// `windowMs / bucketWidth - 1` before it. Buckets dated in the future (clients' clocks ahead) are included too.
+    public func lowerBound(windowMs: Int64, nowMs: Int64) -> Int64 {
+        BucketClock.start(of: nowMs, widthMs: bucketWidthMs) - windowMs + bucketWidthMs
+    }
+
+    /// Counts of one series for each window.
+    public func windowCounts(of key: SeriesKey, windows: [PromDuration], nowMs: Int64) -> [OutcomeCounts]? {
+        guard let state = series[key] else { return nil }
+        return counts(state, windows: windows, nowMs: nowMs)
+    }
+
+    /// Every series with its totals and window counts, sorted by (service, operation).
+    public func snapshot(windows: [PromDuration], nowMs: Int64) -> [SeriesWindows] {
+        series.sorted { $0.key < $1.key }.map { key, state in
+            SeriesWindows(series: key, totals: state.totals, windows: counts(state, windows: windows, nowMs: nowMs), lastSeenMs: state.lastSeenMs)
+        }
+    }
+
+    /// Per-bucket counts of one series from `fromMs` on, with empty buckets filled in, for sparklines.
+    public func bucketSeries(of key: SeriesKey, fromMs: Int64, toMs: Int64) -> [SeriesBuckets.Bucket] {
+        let first = BucketClock.start(of: fromMs, widthMs: bucketWidthMs)
+        let last = BucketClock.start(of: toMs, widthMs: bucketWidthMs)
+        guard first <= last else { return [] }
+        var result: [SeriesBuckets.Bucket] = []
+        result.reserveCapacity(Int((last - first) / bucketWidthMs) + 1)
+        let stored = series[key]?.buckets.buckets ?? []
+        var index = series[key]?.buckets.insertionIndex(of: first) ?? 0
+        var start = first
+        while start <= last {
+            var counts = OutcomeCounts.zero
+            if index < stored.count, stored[index].startMs == start {
+                counts = stored[index].counts
+                index += 1
+            }
+            result.append(.init(startMs: start, counts: counts))
+            start += bucketWidthMs
+        }
+        return result
+    }
+
+    private func counts(_ state: SeriesState, windows: [PromDuration], nowMs: Int64) -> [OutcomeCounts] {
+        // Sum from the shortest window outwards in one pass, then put the results back in configured order.
+        let order = windows.indices.sorted { windows[$0].milliseconds < windows[$1].milliseconds }
+        let bounds = order.map { lowerBound(windowMs: windows[$0].milliseconds, nowMs: nowMs) }
+        let sums = state.buckets.sums(startingAtOrAfter: bounds)
+        var result = [OutcomeCounts](repeating: .zero, count: windows.count)
+        for (position, windowIndex) in order.enumerated() { result[windowIndex] = sums[position] }
+        return result
+    }
+}

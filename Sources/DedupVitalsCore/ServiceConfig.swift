@@ -1,0 +1,89 @@
+/// The service configuration (contract §6). Every field has the documented default.
+public struct ServiceConfig: Sendable, Equatable {
+    /// A `HOST:PORT` listen address.
+    public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// Parses `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces).
+        public init?(_ text: String) {
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+                  (0...65_535).contains(port) else { return nil }
+            var host = String(text[..<colon])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            self.host = host.isEmpty ? "0.0.0.0" : host
+            self.port = port
+        }
+
+        /// Whether only this machine can reach the address.
+        public var isLoopback: Bool {
+            host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    public struct Limits: Sendable, Equatable {
+        public var maxBodyBytes = 5 * 1024 * 1024
+        public var maxEventsPerRequest = 10_000
+        public var maxSeries = 10_000
+        public init() {}
+    }
+
+    /// A bearer token read from the environment variable `tokenEnv`, optionally limited to some services.
+    public struct Token: Sendable, Equatable {
+        public var name: String
+        public var tokenEnv: String
+        /// nil: every service.
+        public var services: [String]?
+        public init(name: String, tokenEnv: String, services: [String]?) {
+            self.name = name
+            self.tokenEnv = tokenEnv
+            self.services = services
+        }
+    }
+
+    /// A webhook receiver.
+    public struct Receiver: Sendable, Equatable {
+        public var name: String
+        public var url: String
+        public var secretEnv: String?
+        public var sendResolved: Bool
+        public init(name: String, url: String, secretEnv: String? = nil, sendResolved: Bool = true) {
+            self.name = name
+            self.url = url
+            self.secretEnv = secretEnv
+            self.sendResolved = sendResolved
+        }
+    }
+
+    public enum Synchronous: String, Sendable, Equatable, CaseIterable {
+        case normal, full
+    }
+
+    public var listen = ListenAddress(host: "127.0.0.1", port: 9470)
+    public var database = "./dedup-vitals.sqlite"
+    public var windows: [PromDuration] = [.minutes(1), .minutes(5), .minutes(15), .hours(1)]
+    public var retention = PromDuration.hours(24)
+    public var evaluationInterval = PromDuration.seconds(15)
+    public var repeatInterval = PromDuration.hours(4)
+    public var dedupWindow = PromDuration.hours(24)
+    public var staleInFlightAfter = PromDuration.minutes(5)
+    /// How long ingest `Idempotency-Key`s are remembered (at least 24 h).
+    public var idempotencyKeyTTL = PromDuration.hours(24)
+    /// SQLite durability: `normal` survives process crashes, `full` also power loss.
+    public var synchronous = Synchronous.normal
+    public var limits = Limits()
+    public var tokens: [Token] = []
+    public var ruleFiles: [String] = []
+    public var receivers: [Receiver] = []
+
+    public init() {}
+
+    /// The label value of a window, e.g. `5m`.
+    public static func windowLabel(_ window: PromDuration) -> String { window.description }
+}

@@ -1,0 +1,191 @@
+import DedupVitalsCore
+import Foundation
+import Yams
+
+/// Reads and validates the YAML configuration of contract §6.
+public enum ConfigLoader {
+    static let topLevelKeys: Set<String> = [
+        "listen", "database", "windows", "retention", "evaluation_interval", "repeat_interval", "dedup_window",
+        "stale_in_flight_after", "idempotency_key_ttl", "synchronous", "limits", "auth", "rule_files", "receivers",
+    ]
+
+    /// Loads the configuration file at `path`. Relative `rule_files` are resolved against the file's folder.
+    public static func load(path: String) throws(ConfigError) -> ServiceConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError([ConfigProblem(file: path, line: 0, message: "cannot read the file")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError([ConfigProblem(file: path, line: 0, message: "the file is not UTF-8 text")])
+        }
+        let (config, problems) = parse(text, file: path)
+        guard problems.isEmpty else { throw ConfigError(problems) }
+        return config
+    }
+
+    /// Parses configuration text; returns the configuration built from the valid parts and every problem found.
+    public static func parse(_ text: String, file: String) -> (ServiceConfig, [ConfigProblem]) {
+        var reader = YAMLReader(file: file)
+        var config = ServiceConfig()
+        guard let root = reader.parse(text), let entries = reader.mapping(root, "configuration", allowed: topLevelKeys) else {
+            return (config, reader.problems)
+        }
+        let directory = (file as NSString).deletingLastPathComponent
+
+        if let node = entries["listen"], let text = reader.string(node, "listen") {
+            if let address = ServiceConfig.ListenAddress(text) { config.listen = address } else {
+                reader.problem(node, "listen: \"\(text)\" is not HOST:PORT")
+            }
+        }
+        if let node = entries["database"], let path = reader.string(node, "database") { config.database = path }
+        if let node = entries["windows"], let items = reader.sequence(node, "windows") {
+            var windows: [PromDuration] = []
+            for item in items {
+                guard let window = reader.duration(item, "windows[]") else { continue }
+                if window.milliseconds % BucketClock.defaultWidthMs != 0 {
+                    reader.problem(item, "windows: \(window) is not a multiple of the 10s bucket")
+                } else if windows.contains(window) {
+                    reader.problem(item, "windows: \(window) is listed twice")
+                } else {
+                    windows.append(window)
+                }
+            }
+            if items.isEmpty { reader.problem(node, "windows must list at least one window") }
+            if !windows.isEmpty { config.windows = windows }
+        }
+        func duration(_ key: String, _ apply: (PromDuration) -> Void) {
+            if let node = entries[key], let value = reader.duration(node, key) { apply(value) }
+        }
+        duration("retention") { config.retention = $0 }
+        duration("evaluation_interval") { config.evaluationInterval = $0 }
+        duration("repeat_interval") { config.repeatInterval = $0 }
+        duration("dedup_window") { config.dedupWindow = $0 }
+        duration("stale_in_flight_after") { config.staleInFlightAfter = $0 }
+        duration("idempotency_key_ttl") { config.idempotencyKeyTTL = $0 }
+        if let node = entries["retention"], let largest = config.windows.max(), config.retention < largest {
+            reader.problem(node, "retention (\(config.retention)) must be at least the largest window (\(largest))")
+        }
+        if let node = entries["idempotency_key_ttl"], config.idempotencyKeyTTL < .hours(24) {
+            reader.problem(node, "idempotency_key_ttl must be at least 24h")
+        }
+        if let node = entries["synchronous"], let text = reader.string(node, "synchronous") {
+            if let value = ServiceConfig.Synchronous(rawValue: text) { config.synchronous = value } else {
+                reader.problem(node, "synchronous must be normal or full")
+            }
+        }
+        if let node = entries["limits"] {
+            parseLimits(node, into: &config.limits, reader: &reader)
+        }
+        if let node = entries["auth"] {
+            config.tokens = parseAuth(node, reader: &reader)
+        }
+        if let node = entries["rule_files"], let files = reader.stringList(node, "rule_files") {
+            config.ruleFiles = files.map { resolve($0, against: directory) }
+        }
+        if let node = entries["receivers"] {
+            config.receivers = parseReceivers(node, reader: &reader)
+        }
+        return (config, reader.problems)
+    }
+
+    /// Resolves a path relative to the configuration file's folder.
+    static func resolve(_ path: String, against directory: String) -> String {
+        if path.hasPrefix("/") || directory.isEmpty { return path }
+        return (directory as NSString).appendingPathComponent(path)
+    }
+
+    private static func parseLimits(_ node: Node, into limits: inout ServiceConfig.Limits, reader: inout YAMLReader) {
+        guard let entries = reader.mapping(node, "limits", allowed: ["max_body_bytes", "max_events_per_request", "max_series"]) else {
+            return
+        }
+        if let node = entries["max_body_bytes"], let value = reader.integer(node, "limits.max_body_bytes", in: 1024...(1 << 30)) {
+            limits.maxBodyBytes = value
+        }
+        if let node = entries["max_events_per_request"],
+           let value = reader.integer(node, "limits.max_events_per_request", in: 1...1_000_000) {
+            limits.maxEventsPerRequest = value
+        }
+        if let node = entries["max_series"], let value = reader.integer(node, "limits.max_series", in: 1...10_000_000) {
+            limits.maxSeries = value
+        }
+    }
+
+    private static func parseAuth(_ node: Node, reader: inout YAMLReader) -> [ServiceConfig.Token] {
+        guard let entries = reader.mapping(node, "auth", allowed: ["tokens"]), let tokensNode = entries["tokens"],
+              let items = reader.sequence(tokensNode, "auth.tokens") else { return [] }
+        var tokens: [ServiceConfig.Token] = []
+        for item in items {
+            guard let fields = reader.mapping(item, "auth.tokens[]", allowed: ["name", "token_env", "services"]) else { continue }
+            guard let nameNode = fields["name"], let name = reader.string(nameNode, "auth.tokens[].name") else {
+                if fields["name"] == nil { reader.problem(item, "auth.tokens[]: name is required") }
+                continue
+            }
+            guard let envNode = fields["token_env"], let env = reader.string(envNode, "auth.tokens[].token_env") else {
+                if fields["token_env"] == nil { reader.problem(item, "auth.tokens[] \(name): token_env is required") }
+                continue
+            }
+            if !isEnvironmentVariableName(env) {
+                reader.problem(envNode, "auth.tokens[] \(name): token_env \"\(env)\" is not an environment variable name")
+            }
+            var services: [String]?
+            if let node = fields["services"], let list = reader.stringList(node, "auth.tokens[].services") {
+                for service in list where !EventRules.isValidName(service) {
+                    reader.problem(node, "auth.tokens[] \(name): \"\(service)\" is not a valid service name")
+                }
+                services = list
+            }
+            if tokens.contains(where: { $0.name == name }) { reader.problem(nameNode, "auth.tokens: name \"\(name)\" is used twice") }
+            tokens.append(.init(name: name, tokenEnv: env, services: services))
+        }
+        return tokens
+    }
+
+    private static func parseReceivers(_ node: Node, reader: inout YAMLReader) -> [ServiceConfig.Receiver] {
+        guard let items = reader.sequence(node, "receivers") else { return [] }
+        var receivers: [ServiceConfig.Receiver] = []
+        for item in items {
+            guard let fields = reader.mapping(item, "receivers[]", allowed: ["name", "url", "secret_env", "send_resolved"]) else {
+                continue
+            }
+            guard let nameNode = fields["name"], let name = reader.string(nameNode, "receivers[].name") else {
+                if fields["name"] == nil { reader.problem(item, "receivers[]: name is required") }
+                continue
+            }
+            guard let urlNode = fields["url"], let url = reader.string(urlNode, "receivers[].url") else {
+                if fields["url"] == nil { reader.problem(item, "receivers[] \(name): url is required") }
+                continue
+            }
+            if let problem = urlProblem(url) { reader.problem(urlNode, "receivers[] \(name): \(problem)") }
+            var receiver = ServiceConfig.Receiver(name: name, url: url)
+            if let node = fields["secret_env"], let env = reader.string(node, "receivers[].secret_env") {
+                if !isEnvironmentVariableName(env) {
+                    reader.problem(node, "receivers[] \(name): secret_env \"\(env)\" is not an environment variable name")
+                }
+                receiver.secretEnv = env
+            }
+            if let node = fields["send_resolved"], let value = reader.bool(node, "receivers[].send_resolved") {
+                receiver.sendResolved = value
+            }
+            if receivers.contains(where: { $0.name == name }) { reader.problem(nameNode, "receivers: name \"\(name)\" is used twice") }
+            receivers.append(receiver)
+        }
+        return receivers
+    }
+
+    /// Why a receiver URL is unusable, or nil when it is fine (absolute http or https with a host).
+    static func urlProblem(_ text: String) -> String? {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
+            return "url \"\(text)\" is not a valid URL"
+        }
+        guard scheme == "http" || scheme == "https" else { return "url must use http or https" }
+        guard let host = components.host, !host.isEmpty else { return "url has no host" }
+        guard components.user == nil, components.password == nil else {
+            return "url must not carry credentials (use secret_env)"
+        }
+        return nil
+    }
+
+    static func isEnvironmentVariableName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !(0x30...0x39).contains(first) else { return false }
+        return name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+    }
+}

@@ -1,0 +1,14 @@
+import Hummingbird
+
+/// The request context of every route.
+public struct DedupRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// Hummingbird's own decoding limit (2 MiB by default), raised to the largest configurable body. The ingest route
+    /// streams the body itself and enforces the configured `limits.max_body_bytes`.
+    public var maxUploadSize: Int { 1 << 30 }
+}

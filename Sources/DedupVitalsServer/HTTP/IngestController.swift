@@ -1,0 +1,160 @@
+import Crypto
+import DedupVitalsCore
+import DedupVitalsStorage
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// `POST /v1/events`: decode, validate, group-commit, then answer 202 (contract §4).
+struct IngestController: Sendable {
+    static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
+    static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
+
+    let limits: ServiceConfig.Limits
+    let committer: GroupCommitter
+    let store: DedupStore
+    let state: LiveState
+    let clock: @Sendable () -> Int64
+    let bucketWidthMs: Int64
+    let inProgress = IdempotencyGuard()
+
+    func addRoutes(to router: Router<DedupRequestContext>) {
+        router.post("/v1/events") { request, context in
+            try await ingest(request, context: context)
+        }
+    }
+
+    func ingest(_ request: Request, context: DedupRequestContext) async throws -> Response {
+        let contentType = request.headers[.contentType]
+        guard let format = BodyFormat(contentType: contentType) else {
+            throw reject(APIError(
+                .unsupportedMediaType, code: "unsupported_media_type",
+                message: "Content-Type must be application/json or application/x-ndjson, not \(contentType ?? "")"))
+        }
+        let body = try await readBody(request)
+
+        guard let idempotencyKey = request.headers[Self.idempotencyKeyHeader] else {
+            return try await process(body, format: format, idempotency: nil)
+        }
+        guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= 255 else {
+            throw reject(APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 255 characters"))
+        }
+        let scope = ""
+        guard inProgress.claim(scope: scope, key: idempotencyKey) else {
+            throw reject(APIError(
+                .conflict, code: "request_in_progress",
+                message: "a request with this Idempotency-Key is still being processed; retry later", retryAfter: 1))
+        }
+        defer { inProgress.release(scope: scope, key: idempotencyKey) }
+        let bodyHash = Self.fingerprint(body, format: format)
+        let stored: StoredResponse?
+        do {
+            stored = try store.storedResponse(scope: scope, key: idempotencyKey)
+        } catch {
+            throw reject(unavailable(error))
+        }
+        if let stored {
+            guard stored.bodySHA256 == bodyHash else {
+                throw reject(APIError(
+                    .unprocessableContent, code: "idempotency_key_reused",
+                    message: "this Idempotency-Key was used with a different request body"))
+            }
+            let accepted = (try? JSONDecoder().decode(AcceptedBody.self, from: stored.body).accepted) ?? 0
+            state.counters.record(code: stored.status, events: accepted, result: .replayed)
+            return Response(
+                status: .init(code: stored.status),
+                headers: [.contentType: "application/json", Self.replayedHeader: "true"],
+                body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+        }
+        return try await process(body, format: format, idempotency: (scope, idempotencyKey, bodyHash))
+    }
+
+    private struct AcceptedBody: Decodable {
+        var accepted: Int
+    }
+
+    private func process(
+        _ body: ByteBuffer, format: BodyFormat, idempotency: (scope: String, key: String, hash: Data)?
+    ) async throws -> Response {
+        let nowMs = clock()
+        let decoder = EventDecoder(maxEvents: limits.maxEventsPerRequest)
+        let events: [Event]
+        do {
+            events = try body.withUnsafeReadableBytes { raw throws(EventDecodingError) in
+                try decoder.decode(raw.bindMemory(to: UInt8.self), format: format, nowMs: nowMs)
+            }
+        } catch {
+            throw reject(Self.apiError(for: error), events: error.isInvalidEvent ? 1 : 0)
+        }
+        let responseBody = Data("{\"accepted\":\(events.count)}".utf8)
+        var batch = GroupCommitter.Batch(delta: BatchDelta(events: events, receivedAtMs: nowMs, bucketWidthMs: bucketWidthMs))
+        if let idempotency {
+            batch.idempotencyRecord = IdempotencyRecord(
+                scope: idempotency.scope, key: idempotency.key,
+                response: StoredResponse(bodySHA256: idempotency.hash, status: 202, body: responseBody))
+        }
+        do {
+            try await committer.commit(batch)
+        } catch {
+            throw reject(unavailable(error), events: events.count)
+        }
+        state.counters.record(code: 202, events: events.count, result: .accepted)
+        return Response(
+            status: .accepted, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: responseBody)))
+    }
+
+    /// Reads the body up to the configured limit; 413 beyond it (announced by Content-Length or not).
+    private func readBody(_ request: Request) async throws -> ByteBuffer {
+        let limit = limits.maxBodyBytes
+        let tooLarge = APIError(.contentTooLarge, code: "body_too_large", message: "request body exceeds \(limit) bytes")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw reject(tooLarge)
+        }
+        var buffer = ByteBuffer()
+        for try await chunk in request.body {
+            guard buffer.readableBytes + chunk.readableBytes <= limit else { throw reject(tooLarge) }
+            buffer.writeImmutableBuffer(chunk)
+        }
+        return buffer
+    }
+
+    /// Counts a refused request and returns its error.
+    private func reject(_ error: APIError, events: Int = 0) -> APIError {
+        state.counters.record(code: Int(error.status.code), events: events, result: .rejected)
+        return error
+    }
+
+    private func unavailable(_ error: any Error) -> APIError {
+        APIError(
+            .serviceUnavailable, code: "storage_unavailable",
+            message: "the database cannot accept writes right now; nothing was stored (\(error))", retryAfter: 5)
+    }
+
+    static func apiError(for error: EventDecodingError) -> APIError {
+        switch error {
+        case .invalidJSON(let message, let line, let column):
+            APIError(.badRequest, code: "invalid_json", message: message, line: line, column: column)
+        case .invalidEvent(let message, let index, let field):
+            APIError(.badRequest, code: "invalid_event", message: "event \(index): \(message)", index: index, field: field)
+        case .tooManyEvents(let limit):
+            APIError(.contentTooLarge, code: "too_many_events", message: "a request may carry at most \(limit) events")
+        }
+    }
+
+    /// SHA-256 over the body and its format: "same body" for idempotent replays.
+    static func fingerprint(_ body: ByteBuffer, format: BodyFormat) -> Data {
+        var hasher = SHA256()
+        hasher.update(data: [format == .json ? 0x4A : 0x4E])
+        body.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        return Data(hasher.finalize())
+    }
+}
+
+extension EventDecodingError {
+    var isInvalidEvent: Bool {
+        if case .invalidEvent = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,60 @@
+import DedupVitalsCore
+import DedupVitalsStorage
+import Foundation
+import Hummingbird
+
+/// The read side: `/metrics`, `/v1/summary`, `/healthz`, `/readyz`.
+struct ReadController: Sendable {
+    let config: ServiceConfig
+    let store: DedupStore
+    let state: LiveState
+    let clock: @Sendable () -> Int64
+
+    func addRoutes(to router: Router<DedupRequestContext>) {
+        router.get("/healthz") { _, _ in
+            Self.json(.ok, #"{"status":"ok"}"#)
+        }
+        router.get("/readyz") { _, _ in
+            switch store.probeWritable() {
+            case .success:
+                return Self.json(.ok, #"{"status":"ready"}"#)
+            case .failure(let error):
+                return APIError(.serviceUnavailable, code: "not_ready", message: "\(error)", retryAfter: 5).response
+            }
+        }
+        router.get("/metrics") { request, _ in
+            metrics(accept: request.headers[.accept])
+        }
+        router.get("/v1/summary") { _, _ in
+            try summary()
+        }
+    }
+
+    func metrics(accept: String?) -> Response {
+        let format = ExpositionFormat(accept: accept)
+        let nowMs = clock()
+        let snapshot = state.withWindows { $0.snapshot(windows: config.windows, nowMs: nowMs) }
+        let renderer = MetricsRenderer(windows: config.windows, version: DedupVitalsVersion.current)
+        let bytes = renderer.render(series: snapshot, counters: state.counters, format: format)
+        return Response(
+            status: .ok, headers: [.contentType: format.contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    func summary() throws -> Response {
+        let nowMs = clock()
+        let snapshot = state.withWindows { $0.snapshot(windows: config.windows, nowMs: nowMs) }
+        let document = SummaryDocument(snapshot: snapshot, windows: config.windows, nowMs: nowMs)
+        return try Self.encode(document)
+    }
+
+    static func encode(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

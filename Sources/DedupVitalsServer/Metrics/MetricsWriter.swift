@@ -1,0 +1,86 @@
+import Foundation
+
+/// Writes metric families in the Prometheus text format 0.0.4 or OpenMetrics 1.0.0.
+struct MetricsWriter {
+    enum FamilyType: String {
+        case counter, gauge, histogram
+    }
+
+    let format: ExpositionFormat
+    private(set) var output: [UInt8] = []
+
+    init(format: ExpositionFormat, capacity: Int = 64 * 1024) {
+        self.format = format
+        output.reserveCapacity(capacity)
+    }
+
+    /// Starts a family. `name` is the sample name (counters end in `_total`).
+    mutating func family(_ name: String, _ type: FamilyType, _ help: String) {
+        var familyName = name
+        if format == .openMetrics, type == .counter, name.hasSuffix("_total") { familyName = String(name.dropLast(6)) }
+        append("# HELP \(familyName) \(Self.escapeHelp(help))\n# TYPE \(familyName) \(type.rawValue)\n")
+    }
+
+    mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: Int64) {
+        sampleStart(name, labels)
+        append(String(value))
+        output.append(0x0A)
+    }
+
+    mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: Double) {
+        sampleStart(name, labels)
+        append(Self.format(value))
+        output.append(0x0A)
+    }
+
+    /// Ends the exposition (`# EOF` in OpenMetrics).
+    mutating func finish() {
+        if format == .openMetrics { append("# EOF\n") }
+    }
+
+    private mutating func sampleStart(_ name: String, _ labels: KeyValuePairs<String, String>) {
+        append(name)
+        if !labels.isEmpty {
+            output.append(UInt8(ascii: "{"))
+            var first = true
+            for (label, value) in labels {
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                append(label)
+                output.append(UInt8(ascii: "="))
+                output.append(UInt8(ascii: "\""))
+                appendEscapedLabelValue(value)
+                output.append(UInt8(ascii: "\""))
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+        output.append(UInt8(ascii: " "))
+    }
+
+    private mutating func append(_ text: String) {
+        output.append(contentsOf: text.utf8)
+    }
+
+    private mutating func appendEscapedLabelValue(_ value: String) {
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
+            case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
+            case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            default: output.append(byte)
+            }
+        }
+    }
+
+    static func escapeHelp(_ help: String) -> String {
+        help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// Go-compatible float text: `NaN`, `+Inf`, `-Inf`, otherwise Swift's shortest round-trip form.
+    static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+}

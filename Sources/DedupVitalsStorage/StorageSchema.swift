@@ -1,0 +1,54 @@
+import GRDB
+
+/// The database layout and its migrations.
+enum StorageSchema {
+    /// `PRAGMA application_id` of every dedup-vitals database ("DDVT"): tells our files from foreign ones.
+    static let applicationID: Int32 = 0x4444_5654
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-aggregates") { db in
+            try db.execute(sql: """
+                PRAGMA application_id = \(applicationID);
+                CREATE TABLE meta (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value BLOB NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE series (
+                    id INTEGER PRIMARY KEY,
+                    service TEXT NOT NULL,
+                    operation TEXT NOT NULL,
+                    last_seen_ms INTEGER NOT NULL,
+                    miss INTEGER NOT NULL DEFAULT 0,
+                    hit INTEGER NOT NULL DEFAULT 0,
+                    in_flight INTEGER NOT NULL DEFAULT 0,
+                    completed INTEGER NOT NULL DEFAULT 0,
+                    mismatch INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE (service, operation)
+                );
+                CREATE TABLE buckets (
+                    series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+                    start_ms INTEGER NOT NULL,
+                    miss INTEGER NOT NULL DEFAULT 0,
+                    hit INTEGER NOT NULL DEFAULT 0,
+                    in_flight INTEGER NOT NULL DEFAULT 0,
+                    completed INTEGER NOT NULL DEFAULT 0,
+                    mismatch INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (series_id, start_ms)
+                ) WITHOUT ROWID;
+                CREATE INDEX buckets_by_start ON buckets(start_ms);
+                CREATE TABLE ingest_requests (
+                    scope TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL,
+                    body_sha256 BLOB NOT NULL,
+                    status INTEGER NOT NULL,
+                    response BLOB NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    PRIMARY KEY (scope, idempotency_key)
+                ) WITHOUT ROWID;
+                CREATE INDEX ingest_requests_by_created ON ingest_requests(created_ms);
+                """)
+        }
+        return migrator
+    }
+}
