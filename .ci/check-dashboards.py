@@ -65,10 +65,7 @@ def metric_names(expr):
     while i < n:
         c = expr[i]
         if c in "\"'`":
-            end = i + 1
-            while end < n and expr[end] != c:
-                end += 2 if expr[end] == "\\" and c != "`" else 1
-            i = end + 1
+            i = skip_string(expr, i)
         elif c == "#":
             newline = expr.find("\n", i)
             i = n if newline < 0 else newline + 1
@@ -95,17 +92,23 @@ def metric_names(expr):
     return names
 
 
+def skip_string(expr, start):
+    """Index after the quoted string that starts at `start` (backslash escapes, none in `raw` strings)."""
+    quote, i = expr[start], start + 1
+    while i < len(expr) and expr[i] != quote:
+        i += 2 if expr[i] == "\\" and quote != "`" else 1
+    return i + 1
+
+
 def skip_group(expr, start, opening, closing):
     """Index after the `closing` that matches the `opening` at `start`, skipping quoted strings."""
     depth, i = 0, start
     while i < len(expr):
         c = expr[i]
         if c in "\"'`":
-            end = i + 1
-            while end < len(expr) and expr[end] != c:
-                end += 2 if expr[end] == "\\" and c != "`" else 1
-            i = end
-        elif c == opening:
+            i = skip_string(expr, i)
+            continue
+        if c == opening:
             depth += 1
         elif c == closing:
             depth -= 1
