@@ -9,7 +9,8 @@ alerts/prometheus/*.yml (`expr:` of recording and alerting rules):
       _bucket, _sum, _count), the recording rules defined in alerts/prometheus/*.yml, and `up`.
 The exported metric families come from ONE place: a running service's /metrics (--metrics-url URL), else the file
 alerts/prometheus/exported-metrics.txt ("NAME TYPE" lines).
-The dashboards must also be valid JSON with a uid and a `datasource` variable of type prometheus.
+The dashboards must also be valid JSON with a uid and a `datasource` variable of type prometheus; every alert's
+runbook_url must name a section of docs/runbooks.md; every alert needs a firing and a not-firing promtool test case.
 
 Usage: .ci/check-dashboards.py [--metrics-url http://127.0.0.1:9470/metrics] [--root DIR]
        .ci/check-dashboards.py --self-test
@@ -223,6 +224,47 @@ def rule_file_entries(path, problems):
     return expressions, records
 
 
+def runbook_problems(root, rule_files):
+    """Every `runbook_url: docs/runbooks.md#anchor` must name a heading of docs/runbooks.md."""
+    runbooks = os.path.join(root, "docs", "runbooks.md")
+    anchors = set()
+    if os.path.exists(runbooks):
+        with open(runbooks, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("#"):
+                    heading = line.lstrip("#").strip().lower()
+                    anchors.add(re.sub(r"[^a-z0-9 _-]", "", heading).replace(" ", "-"))
+    problems = []
+    for path in rule_files:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                match = re.match(r"\s*runbook_url:\s*['\"]?(\S*?)['\"]?\s*$", line)
+                if not match:
+                    continue
+                url = match.group(1)
+                anchor = url.split("#", 1)[1] if "docs/runbooks.md#" in url else None
+                if anchor is None or anchor not in anchors:
+                    problems.append(f"{os.path.basename(path)}:{number}: runbook_url {url} names no section of docs/runbooks.md")
+    return problems
+
+
+def alert_test_problems(root, rule_files):
+    """Every alert needs a firing and a not-firing case in alerts/prometheus/tests/*.test.yml."""
+    alerts = []
+    for path in rule_files:
+        with open(path, encoding="utf-8") as f:
+            alerts += re.findall(r"^\s*-\s+alert:\s*(\S+)\s*$", f.read(), re.M)
+    cases = {}
+    for path in sorted(glob.glob(os.path.join(root, "alerts", "prometheus", "tests", "*.test.yml"))):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        for match in re.finditer(r"^\s*-\s+alertname:\s*(\S+)\s*\n(?:.*\n)*?\s*exp_alerts:\s*(\S*)", text, re.M):
+            kind = "not firing" if match.group(2) == "[]" else "firing"
+            cases.setdefault(match.group(1), set()).add(kind)
+    return [f"alert {alert} has no {kind} case in alerts/prometheus/tests"
+            for alert in alerts for kind in ("firing", "not firing") if kind not in cases.get(alert, set())]
+
+
 def exported_from_file(path):
     names = set()
     with open(path, encoding="utf-8") as f:
@@ -350,6 +392,8 @@ def main():
     if not rule_files or not dashboards or not expressions:
         problems.append(f"no rule files or dashboards or expressions found under {root}")
 
+    problems += runbook_problems(root, rule_files)
+    problems += alert_test_problems(root, rule_files)
     allowed = exported | set(records) | ALWAYS_ALLOWED
     problems += check(expressions, allowed)
     if problems:
