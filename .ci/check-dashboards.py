@@ -12,7 +12,11 @@ alerts/prometheus/exported-metrics.txt ("NAME TYPE" lines).
 The dashboards must also be valid JSON with a uid and a `datasource` variable of type prometheus; every alert's
 runbook_url must name a section of docs/runbooks.md; every alert needs a firing and a not-firing promtool test case.
 
+With --prometheus-url it also runs every expression on a live Prometheus (variables from --var NAME=VALUE), where
+evaluation errors such as many-to-many matching show up.
+
 Usage: .ci/check-dashboards.py [--metrics-url http://127.0.0.1:9470/metrics] [--root DIR]
+                               [--prometheus-url http://127.0.0.1:9090 --var service=payments ...]
        .ci/check-dashboards.py --self-test
 Exit status 0 when everything is fine, 1 with one line per problem otherwise. Python standard library only.
 """
@@ -24,6 +28,8 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.parse
 import urllib.request
 
 IDENTIFIER = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
@@ -53,10 +59,32 @@ class Expression:
         self.text = text
 
 
-def substitute_grafana_variables(text):
+def substitute_grafana_variables(text, values=None):
+    """Replaces Grafana's variables by valid values: built-in intervals by 5m, others by `values[name]` or "x"."""
     for pattern, value in GRAFANA_BUILTINS:
         text = pattern.sub(value, text)
-    return GRAFANA_VARIABLE.sub("x", text)
+    values = values or {}
+    return GRAFANA_VARIABLE.sub(lambda m: values.get(re.sub(r"[^A-Za-z0-9_].*", "", m.group(0).lstrip("$[{")), "x"), text)
+
+
+def query_problems(prometheus_url, expressions, values):
+    """Runs every expression as an instant query on a live Prometheus; evaluation errors (e.g. many-to-many
+    matching) only show up there. Returns (problems, number of expressions with a non-empty result)."""
+    problems, non_empty = [], 0
+    for expression in expressions:
+        query = urllib.parse.urlencode({"query": substitute_grafana_variables(expression.text, values)})
+        try:
+            with urllib.request.urlopen(f"{prometheus_url}/api/v1/query?{query}", timeout=10) as response:
+                answer = json.load(response)
+        except urllib.error.HTTPError as error:
+            answer = json.load(error)
+        except OSError as error:
+            return [f"cannot query {prometheus_url}: {error}"], 0
+        if answer.get("status") != "success":
+            problems.append(f"{expression.where}: Prometheus cannot evaluate it: {answer.get('error')}")
+        elif answer["data"]["result"] not in ([], None):
+            non_empty += 1
+    return problems, non_empty
 
 
 def metric_names(expr):
@@ -361,6 +389,9 @@ def main():
     parser.add_argument("--metrics-url", help="read the exported metric names from this /metrics URL")
     parser.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
                         help="repository root (default: the parent of .ci)")
+    parser.add_argument("--prometheus-url", help="also evaluate every expression on this live Prometheus")
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                        help="value of a dashboard variable for --prometheus-url (default x)")
     parser.add_argument("--self-test", action="store_true", help="show that bad expressions and names are caught")
     args = parser.parse_args()
     if args.self_test:
@@ -396,13 +427,19 @@ def main():
     problems += alert_test_problems(root, rule_files)
     allowed = exported | set(records) | ALWAYS_ALLOWED
     problems += check(expressions, allowed)
+    evaluated = ""
+    if args.prometheus_url and not problems:
+        values = dict(item.split("=", 1) for item in args.var)
+        live, non_empty = query_problems(args.prometheus_url.rstrip("/"), expressions, values)
+        problems += live
+        evaluated = f"; evaluated on {args.prometheus_url}, {non_empty} with data"
     if problems:
         for problem in problems:
             print(f"check-dashboards: {problem}", file=sys.stderr)
         print(f"check-dashboards: FAILED with {len(problems)} problem(s) (metric names from {source})", file=sys.stderr)
         return 1
     print(f"check-dashboards: OK: {len(expressions)} expressions in {len(dashboards)} dashboards and "
-          f"{len(rule_files)} rule files; metric names from {source}")
+          f"{len(rule_files)} rule files; metric names from {source}{evaluated}")
     return 0
 
 

@@ -272,6 +272,17 @@ PY
 wait_for "Alertmanager to deliver DedupVitalsDuplicateRatioSpike to the webhook receiver" hook_has DedupVitalsDuplicateRatioSpike
 echo "e2e-prometheus: Alertmanager delivered DedupVitalsDuplicateRatioSpike to the webhook receiver"
 
+# Every rule evaluates without error on real data (matching errors only show up at evaluation), and so does every
+# dashboard expression.
+curl -sf "$prom/api/v1/rules" | python3 -c '
+import json, sys
+rules = [r for g in json.load(sys.stdin)["data"]["groups"] for r in g["rules"]]
+bad = [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"]
+print(f"e2e-prometheus: {len(rules)} rules loaded, unhealthy: {bad}")
+sys.exit(1 if bad or len(rules) < 20 else 0)' || fail "rules are missing or fail to evaluate in Prometheus"
+python3 .ci/check-dashboards.py --prometheus-url "$prom" --var job=dedup-vitals --var service=payments \
+  --var operation=refund || fail "a dashboard or rule expression fails on the live Prometheus"
+
 if [ "$own" = 1 ]; then
   am_has_own() {
     curl -sf --get "$am/api/v2/alerts" --data-urlencode 'filter=alertname="E2EOwnDuplicateSpike"' | grep -q '"payments"'
