@@ -162,7 +162,7 @@ receivers:
 EOF
 own=1
 if ! "$bin" check-config "$work/own.yml" >"$work/check-config.out" 2>&1; then
-  if grep -q 'kind' "$work/check-config.out"; then
+  if grep -Eq 'receivers.*kind|kind.*receiver' "$work/check-config.out"; then
     own=0
     echo "e2e-prometheus: SKIP part 2 (dedup-vitals' own alertmanager receiver): this build rejects the receiver kind:"
     sed 's/^/  /' "$work/check-config.out"
