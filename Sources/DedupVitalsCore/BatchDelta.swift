@@ -10,27 +10,60 @@ public struct BatchDelta: Sendable, Equatable {
         }
     }
 
+    /// Counts per (series, client, bucket) for caller attribution.
+    public struct ClientCell: Sendable, Hashable {
+        public var series: SeriesKey
+        public var client: String
+        public var bucketStartMs: Int64
+        public init(series: SeriesKey, client: String, bucketStartMs: Int64) {
+            self.series = series
+            self.client = client
+            self.bucketStartMs = bucketStartMs
+        }
+    }
+
     public private(set) var cells: [Cell: OutcomeCounts] = [:]
+    public var clientCells: [ClientCell: OutcomeCounts] = [:]
+    /// Events that carry a key, a client or an `age_ms`, in arrival order, for key forensics.
+    public private(set) var forensicEvents: [ForensicEvent] = []
     /// When the newest contributing batch was received (drives series expiry).
     public private(set) var receivedAtMs: Int64 = 0
     public private(set) var eventCount = 0
 
     public init() {}
 
-    /// Aggregates `events` into cells of `bucketWidthMs`.
-    public init(events: [Event], receivedAtMs: Int64, bucketWidthMs: Int64) {
+    /// Aggregates `events` into cells of `bucketWidthMs`; with a `hasher`, keys and payloads are hashed for forensics
+    /// (the raw key goes no further than this).
+    public init(events: [Event], receivedAtMs: Int64, bucketWidthMs: Int64, hasher: KeyHasher? = nil) {
         self.receivedAtMs = receivedAtMs
         self.eventCount = events.count
         cells.reserveCapacity(min(events.count, 64))
         for event in events {
-            let cell = Cell(series: event.series, bucketStartMs: BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs))
-            cells[cell, default: .zero][event.outcome] += 1
+            let series = event.series
+            let bucket = BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs)
+            cells[Cell(series: series, bucketStartMs: bucket), default: .zero][event.outcome] += 1
+            if let client = event.client {
+                clientCells[ClientCell(series: series, client: client, bucketStartMs: bucket), default: .zero][event.outcome] += 1
+            }
+            if let hasher, event.key != nil || event.ageMs != nil {
+                forensicEvents.append(ForensicEvent(
+                    series: series, outcome: event.outcome, key: event.key.map { hasher.hashKey($0, series: series) },
+                    payload: event.key == nil ? nil : event.payload.map { hasher.hashPayload($0, series: series) },
+                    timeMs: event.timeMs, ageMs: event.ageMs))
+            }
         }
+    }
+
+    /// Adds detections found by key forensics.
+    public mutating func addDetections(_ detections: [Cell: OutcomeCounts]) {
+        for (cell, counts) in detections { cells[cell, default: .zero] += counts }
     }
 
     /// Adds another delta into this one.
     public mutating func merge(_ other: BatchDelta) {
         for (cell, counts) in other.cells { cells[cell, default: .zero] += counts }
+        for (cell, counts) in other.clientCells { clientCells[cell, default: .zero] += counts }
+        forensicEvents.append(contentsOf: other.forensicEvents)
         receivedAtMs = max(receivedAtMs, other.receivedAtMs)
         eventCount += other.eventCount
     }

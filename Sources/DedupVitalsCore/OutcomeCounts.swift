@@ -1,17 +1,30 @@
-/// Counts of each outcome, with the derived attempt and duplicate figures of contract §3.
+/// Counts of each outcome, with the derived attempt and duplicate figures of contract §3, plus the key-forensics
+/// detections (double executions, late retries, suspected narrow keys) that share the same buckets and totals.
 public struct OutcomeCounts: Sendable, Hashable {
     public var miss: Int64
     public var hit: Int64
     public var inFlight: Int64
     public var completed: Int64
     public var mismatch: Int64
+    /// A key that got a second `miss` inside the dedup window.
+    public var doubleExecutions: Int64
+    /// A `miss` for a key whose first attempt lies further back than the dedup window.
+    public var lateRetries: Int64
+    /// A payload fingerprint seen under several keys in a short span.
+    public var narrowKeys: Int64
 
-    public init(miss: Int64 = 0, hit: Int64 = 0, inFlight: Int64 = 0, completed: Int64 = 0, mismatch: Int64 = 0) {
+    public init(
+        miss: Int64 = 0, hit: Int64 = 0, inFlight: Int64 = 0, completed: Int64 = 0, mismatch: Int64 = 0,
+        doubleExecutions: Int64 = 0, lateRetries: Int64 = 0, narrowKeys: Int64 = 0
+    ) {
         self.miss = miss
         self.hit = hit
         self.inFlight = inFlight
         self.completed = completed
         self.mismatch = mismatch
+        self.doubleExecutions = doubleExecutions
+        self.lateRetries = lateRetries
+        self.narrowKeys = narrowKeys
     }
 
     public static let zero = OutcomeCounts()
@@ -44,7 +57,7 @@ public struct OutcomeCounts: Sendable, Hashable {
     public var duplicates: Int64 { hit + inFlight }
     /// Total of every outcome, `completed` included.
     public var total: Int64 { attempts + completed }
-    public var isZero: Bool { total == 0 }
+    public var isZero: Bool { total == 0 && doubleExecutions == 0 && lateRetries == 0 && narrowKeys == 0 }
 
     /// duplicates / attempts, 0 when there are no attempts.
     public var duplicateRatio: Double { ratio(duplicates) }
@@ -69,5 +82,8 @@ public struct OutcomeCounts: Sendable, Hashable {
         lhs.inFlight &+= rhs.inFlight
         lhs.completed &+= rhs.completed
         lhs.mismatch &+= rhs.mismatch
+        lhs.doubleExecutions &+= rhs.doubleExecutions
+        lhs.lateRetries &+= rhs.lateRetries
+        lhs.narrowKeys &+= rhs.narrowKeys
     }
 }

@@ -77,12 +77,26 @@ public struct ServiceConfig: Sendable, Equatable {
     public var idempotencyKeyTTL = PromDuration.hours(24)
     /// SQLite durability: `normal` survives process crashes, `full` also power loss.
     public var synchronous = Synchronous.normal
+    /// Most idempotency keys tracked for forensics; the oldest are evicted first.
+    public var maxTrackedKeys = 1_000_000
+    /// Most clients ranked per series; later ones are counted as `_other`.
+    public var maxClientsPerSeries = 50
+    /// A payload fingerprint under this many different keys within `narrowKeySpan` is a suspected narrow key.
+    public var narrowKeyThreshold = 3
+    public var narrowKeySpan = PromDuration.minutes(10)
     public var limits = Limits()
     public var tokens: [Token] = []
     public var ruleFiles: [String] = []
     public var receivers: [Receiver] = []
 
     public init() {}
+
+    /// The key-forensics settings derived from this configuration.
+    public var forensicsSettings: KeyForensics.Settings {
+        .init(
+            dedupWindowMs: dedupWindow.milliseconds, staleAfterMs: staleInFlightAfter.milliseconds, maxKeys: maxTrackedKeys,
+            narrowKeySpanMs: narrowKeySpan.milliseconds, narrowKeyThreshold: narrowKeyThreshold)
+    }
 
     /// The label value of a window, e.g. `5m`.
     public static func windowLabel(_ window: PromDuration) -> String { window.description }

@@ -93,72 +93,141 @@ public final class DedupStore: Sendable {
 
     // MARK: Loading
 
-    /// Rebuilds the rolling windows from the database.
-    public func loadWindows(bucketWidthMs: Int64) throws(StorageError) -> RollingWindows {
+    /// Everything rebuilt from the database at start.
+    public struct LoadedState: Sendable {
+        public var windows: RollingWindows
+        public var forensics: KeyForensics
+        public var clients: ClientAttribution
+    }
+
+    /// Rebuilds the rolling windows, key records, retry-delay histograms and client buckets from the database.
+    public func load(bucketWidthMs: Int64, forensics settings: KeyForensics.Settings, maxClientsPerSeries: Int) throws(StorageError) -> LoadedState {
         do {
             return try pool.read { db in
                 var windows = RollingWindows(bucketWidthMs: bucketWidthMs)
+                var forensics = KeyForensics(settings: settings)
+                var clients = ClientAttribution(maxClientsPerSeries: maxClientsPerSeries)
+                var seriesByID: [Int64: SeriesKey] = [:]
                 var bucketsBySeries: [Int64: [SeriesBuckets.Bucket]] = [:]
-                let bucketRows = try Row.fetchCursor(
-                    db, sql: "SELECT series_id, start_ms, miss, hit, in_flight, completed, mismatch FROM buckets ORDER BY series_id, start_ms")
+                let bucketRows = try Row.fetchCursor(db, sql: "SELECT series_id, start_ms, \(Self.countColumns) FROM buckets ORDER BY series_id, start_ms")
                 while let row = try bucketRows.next() {
                     let bucket = SeriesBuckets.Bucket(startMs: row[1], counts: Self.counts(row, from: 2))
                     bucketsBySeries[row[0], default: []].append(bucket)
                 }
-                let seriesRows = try Row.fetchCursor(
-                    db, sql: "SELECT id, service, operation, last_seen_ms, miss, hit, in_flight, completed, mismatch FROM series")
+                let seriesRows = try Row.fetchCursor(db, sql: "SELECT id, service, operation, last_seen_ms, \(Self.countColumns) FROM series")
                 while let row = try seriesRows.next() {
                     let id: Int64 = row[0]
-                    windows.restore(
-                        SeriesKey(service: row[1], operation: row[2]), totals: Self.counts(row, from: 4),
-                        lastSeenMs: row[3], buckets: bucketsBySeries[id] ?? [])
+                    let key = SeriesKey(service: row[1], operation: row[2])
+                    seriesByID[id] = key
+                    windows.restore(key, totals: Self.counts(row, from: 4), lastSeenMs: row[3], buckets: bucketsBySeries[id] ?? [])
                 }
-                return windows
+                let keyRows = try Row.fetchCursor(db, sql: "SELECT hash, series_id, record FROM key_records")
+                while let row = try keyRows.next() {
+                    let hash: Data = row[0]
+                    guard let series = seriesByID[row[1]], let record = KeyRecordCodec.decode(row[2], seriesIndex: 0) else { continue }
+                    forensics.restore(KeyHash(digest: hash), series: series, record: record)
+                }
+                let delayRows = try Row.fetchCursor(db, sql: "SELECT series_id, sum, buckets FROM retry_delays")
+                while let row = try delayRows.next() {
+                    guard let series = seriesByID[row[0]],
+                          let histogram = RetryDelayHistogram(counts: Self.decodeCounts(row[2]), sum: row[1]) else { continue }
+                    forensics.restoreHistogram(histogram, series: series)
+                }
+                let clientRows = try Row.fetchCursor(db, sql: "SELECT series_id, client, start_ms, miss, hit, in_flight, completed, mismatch FROM client_buckets")
+                while let row = try clientRows.next() {
+                    guard let series = seriesByID[row[0]] else { continue }
+                    let counts = OutcomeCounts(miss: row[3], hit: row[4], inFlight: row[5], completed: row[6], mismatch: row[7])
+                    clients.restore(series: series, client: row[1], bucket: .init(startMs: row[2], counts: counts))
+                }
+                return LoadedState(windows: windows, forensics: forensics, clients: clients)
             }
         } catch {
             throw .unavailable(reason: Self.describe(error))
         }
     }
 
+    static let countColumns = "miss, hit, in_flight, completed, mismatch, double_executions, late_retries, narrow_keys"
+
     private static func counts(_ row: Row, from index: Int) -> OutcomeCounts {
-        OutcomeCounts(miss: row[index], hit: row[index + 1], inFlight: row[index + 2], completed: row[index + 3], mismatch: row[index + 4])
+        OutcomeCounts(
+            miss: row[index], hit: row[index + 1], inFlight: row[index + 2], completed: row[index + 3], mismatch: row[index + 4],
+            doubleExecutions: row[index + 5], lateRetries: row[index + 6], narrowKeys: row[index + 7])
+    }
+
+    private static func countArguments(_ counts: OutcomeCounts) -> [Int64] {
+        [counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch, counts.doubleExecutions, counts.lateRetries, counts.narrowKeys]
+    }
+
+    static func encodeCounts(_ counts: [Int64]) -> Data {
+        var data = Data(capacity: counts.count * 8)
+        for value in counts { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+        return data
+    }
+
+    static func decodeCounts(_ data: Data) -> [Int64] {
+        let bytes = [UInt8](data)
+        return stride(from: 0, to: bytes.count - 7, by: 8).map { start in
+            (0..<8).reduce(Int64(0)) { $0 | Int64(bytes[start + $1]) << (8 * $1) }
+        }
     }
 
     // MARK: Writing
 
-    /// Writes one group of batches in one transaction. Called by ``GroupCommitter`` only.
-    func write(_ delta: BatchDelta, idempotencyRecords: [IdempotencyRecord], createdAtMs: Int64) throws(StorageError) {
+    /// Writes one group of batches in one transaction: aggregates, key records, histograms, client buckets and
+    /// idempotency records. Called by ``GroupCommitter`` only.
+    func write(
+        _ delta: BatchDelta, forensics: KeyForensics.Changes?, idempotencyRecords: [IdempotencyRecord], createdAtMs: Int64
+    ) throws(StorageError) {
         do {
             try pool.write { db in
                 var seriesIDs: [SeriesKey: Int64] = [:]
                 let upsertSeries = try db.cachedStatement(sql: """
-                    INSERT INTO series(service, operation, last_seen_ms, miss, hit, in_flight, completed, mismatch)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO series(service, operation, last_seen_ms, \(Self.countColumns))
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(service, operation) DO UPDATE SET
                         last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
                         miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
-                        completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch
+                        completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch,
+                        double_executions = double_executions + excluded.double_executions,
+                        late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
                     RETURNING id
                     """)
                 for (series, totals) in delta.totalsBySeries {
-                    let id = try Int64.fetchOne(upsertSeries, arguments: [
-                        series.service, series.operation, delta.receivedAtMs,
-                        totals.miss, totals.hit, totals.inFlight, totals.completed, totals.mismatch,
-                    ])
-                    seriesIDs[series] = id
+                    var arguments: [any DatabaseValueConvertible] = [series.service, series.operation, delta.receivedAtMs]
+                    arguments += Self.countArguments(totals)
+                    seriesIDs[series] = try Int64.fetchOne(upsertSeries, arguments: StatementArguments(arguments))
                 }
                 let upsertBucket = try db.cachedStatement(sql: """
-                    INSERT INTO buckets(series_id, start_ms, miss, hit, in_flight, completed, mismatch)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO buckets(series_id, start_ms, \(Self.countColumns))
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(series_id, start_ms) DO UPDATE SET
                         miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
-                        completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch
+                        completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch,
+                        double_executions = double_executions + excluded.double_executions,
+                        late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
                     """)
                 for (cell, counts) in delta.cells {
-                    try upsertBucket.execute(arguments: [
-                        seriesIDs[cell.series], cell.bucketStartMs,
-                        counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch,
-                    ])
+                    var arguments: [any DatabaseValueConvertible] = [seriesIDs[cell.series], cell.bucketStartMs]
+                    arguments += Self.countArguments(counts)
+                    try upsertBucket.execute(arguments: StatementArguments(arguments))
+                }
+                if !delta.clientCells.isEmpty {
+                    let upsertClient = try db.cachedStatement(sql: """
+                        INSERT INTO client_buckets(series_id, client, start_ms, miss, hit, in_flight, completed, mismatch)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(series_id, client, start_ms) DO UPDATE SET
+                            miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
+                            completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch
+                        """)
+                    for (cell, counts) in delta.clientCells {
+                        try upsertClient.execute(arguments: [
+                            seriesIDs[cell.series], cell.client, cell.bucketStartMs,
+                            counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch,
+                        ])
+                    }
+                }
+                if let forensics {
+                    try Self.writeForensics(forensics, seriesIDs: seriesIDs, db: db)
                 }
                 if !idempotencyRecords.isEmpty {
                     let insert = try db.cachedStatement(sql: """
@@ -178,15 +247,39 @@ public final class DedupStore: Sendable {
         }
     }
 
+    private static func writeForensics(_ changes: KeyForensics.Changes, seriesIDs: [SeriesKey: Int64], db: Database) throws {
+        let upsertKey = try db.cachedStatement(sql: "INSERT OR REPLACE INTO key_records(hash, series_id, last_seen_ms, record) VALUES (?, ?, ?, ?)")
+        let deleteKey = try db.cachedStatement(sql: "DELETE FROM key_records WHERE hash = ?")
+        for (hash, record) in changes.records {
+            let hashData = Data(hash.bytes)
+            if let record, let series = changes.recordSeries[hash], let seriesID = seriesIDs[series] {
+                try upsertKey.execute(arguments: [hashData, seriesID, record.lastSeenMs, KeyRecordCodec.encode(record)])
+            } else if record == nil {
+                try deleteKey.execute(arguments: [hashData])
+            }
+        }
+        if !changes.histograms.isEmpty {
+            let upsertDelays = try db.cachedStatement(sql: "INSERT OR REPLACE INTO retry_delays(series_id, sum, buckets) VALUES (?, ?, ?)")
+            for (series, histogram) in changes.histograms {
+                guard let seriesID = seriesIDs[series] else { continue }
+                try upsertDelays.execute(arguments: [seriesID, histogram.sum, encodeCounts(histogram.counts)])
+            }
+        }
+    }
+
     /// Deletes buckets older than the retention, series idle for the retention, and expired idempotency records.
-    public func prune(nowMs: Int64, retentionMs: Int64, idempotencyTTLMs: Int64, bucketWidthMs: Int64) throws(StorageError) {
+    public func prune(
+        nowMs: Int64, retentionMs: Int64, idempotencyTTLMs: Int64, bucketWidthMs: Int64, keyKeepMs: Int64
+    ) throws(StorageError) {
         let cutoff = nowMs - retentionMs
+        let bucketCutoff = BucketClock.start(of: cutoff, widthMs: bucketWidthMs)
         do {
             try pool.write { db in
                 try db.execute(sql: "DELETE FROM series WHERE last_seen_ms < ?", arguments: [cutoff])
-                try db.execute(
-                    sql: "DELETE FROM buckets WHERE start_ms < ?",
-                    arguments: [BucketClock.start(of: cutoff, widthMs: bucketWidthMs)])
+                try db.execute(sql: "DELETE FROM buckets WHERE start_ms < ?", arguments: [bucketCutoff])
+                try db.execute(sql: "DELETE FROM client_buckets WHERE start_ms < ?", arguments: [bucketCutoff])
+                try db.execute(sql: "DELETE FROM key_records WHERE last_seen_ms < ?", arguments: [nowMs - keyKeepMs])
+                try db.execute(sql: "DELETE FROM key_records WHERE series_id NOT IN (SELECT id FROM series)")
                 try db.execute(sql: "DELETE FROM ingest_requests WHERE created_ms < ?", arguments: [nowMs - idempotencyTTLMs])
             }
         } catch {

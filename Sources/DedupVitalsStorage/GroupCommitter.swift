@@ -34,15 +34,36 @@ public final class GroupCommitter: Sendable {
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "dedup-vitals.group-commit", qos: .userInitiated)
     private let clock: @Sendable () -> Int64
-    private let onCommit: @Sendable (BatchDelta) -> Void
+    private let hooks: Hooks
+
+    /// What the service does around each group's transaction, on the writer.
+    public struct Hooks: Sendable {
+        /// Before the transaction: may add to the merged delta (key-forensics detections, client caps) and returns the
+        /// key-forensics changes to persist with it.
+        public var prepare: @Sendable (inout BatchDelta) -> KeyForensics.Changes?
+        /// After the commit, before the requests resume: apply the group to the in-memory state.
+        public var committed: @Sendable (BatchDelta) -> Void
+        /// After a failed transaction: undo what `prepare` changed in memory.
+        public var failed: @Sendable (KeyForensics.Changes?) -> Void
+
+        public init(
+            prepare: @escaping @Sendable (inout BatchDelta) -> KeyForensics.Changes? = { _ in nil },
+            committed: @escaping @Sendable (BatchDelta) -> Void,
+            failed: @escaping @Sendable (KeyForensics.Changes?) -> Void = { _ in }
+        ) {
+            self.prepare = prepare
+            self.committed = committed
+            self.failed = failed
+        }
+    }
 
     /// - Parameters:
     ///   - clock: milliseconds since the epoch (stamps idempotency records).
-    ///   - onCommit: called on the writer with the merged delta of each committed group, before requests resume.
-    public init(store: DedupStore, clock: @escaping @Sendable () -> Int64, onCommit: @escaping @Sendable (BatchDelta) -> Void) {
+    ///   - hooks: what runs on the writer around each transaction.
+    public init(store: DedupStore, clock: @escaping @Sendable () -> Int64, hooks: Hooks) {
         self.store = store
         self.clock = clock
-        self.onCommit = onCommit
+        self.hooks = hooks
     }
 
     /// Commits `batch` together with whatever else is pending; returns once it is durable.
@@ -92,11 +113,13 @@ public final class GroupCommitter: Sendable {
                 merged.merge(item.batch.delta)
                 if let record = item.batch.idempotencyRecord { records.append(record) }
             }
+            let forensics = hooks.prepare(&merged)
             do {
-                try store.write(merged, idempotencyRecords: records, createdAtMs: clock())
-                onCommit(merged)
+                try store.write(merged, forensics: forensics, idempotencyRecords: records, createdAtMs: clock())
+                hooks.committed(merged)
                 for item in group { item.continuation.resume() }
             } catch {
+                hooks.failed(forensics)
                 for item in group { item.continuation.resume(throwing: error) }
             }
         }

@@ -49,6 +49,38 @@ enum StorageSchema {
                 CREATE INDEX ingest_requests_by_created ON ingest_requests(created_ms);
                 """)
         }
+        migrator.registerMigration("v3-key-forensics") { db in
+            try db.execute(sql: """
+                ALTER TABLE series ADD COLUMN double_executions INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE series ADD COLUMN late_retries INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE series ADD COLUMN narrow_keys INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE buckets ADD COLUMN double_executions INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE buckets ADD COLUMN late_retries INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE buckets ADD COLUMN narrow_keys INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE key_records (
+                    hash BLOB PRIMARY KEY NOT NULL,
+                    series_id INTEGER NOT NULL,
+                    last_seen_ms INTEGER NOT NULL,
+                    record BLOB NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE retry_delays (
+                    series_id INTEGER PRIMARY KEY REFERENCES series(id) ON DELETE CASCADE,
+                    sum REAL NOT NULL,
+                    buckets BLOB NOT NULL
+                );
+                CREATE TABLE client_buckets (
+                    series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+                    client TEXT NOT NULL,
+                    start_ms INTEGER NOT NULL,
+                    miss INTEGER NOT NULL DEFAULT 0,
+                    hit INTEGER NOT NULL DEFAULT 0,
+                    in_flight INTEGER NOT NULL DEFAULT 0,
+                    completed INTEGER NOT NULL DEFAULT 0,
+                    mismatch INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (series_id, client, start_ms)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

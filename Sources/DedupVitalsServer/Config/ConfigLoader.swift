@@ -6,7 +6,8 @@ import Yams
 public enum ConfigLoader {
     static let topLevelKeys: Set<String> = [
         "listen", "database", "windows", "retention", "evaluation_interval", "repeat_interval", "dedup_window",
-        "stale_in_flight_after", "idempotency_key_ttl", "synchronous", "limits", "auth", "rule_files", "receivers",
+        "stale_in_flight_after", "idempotency_key_ttl", "synchronous", "limits", "max_tracked_keys",
+        "max_clients_per_series", "narrow_key_threshold", "narrow_key_span", "auth", "rule_files", "receivers",
     ]
 
     /// Loads the configuration file at `path`. Relative `rule_files` are resolved against the file's folder.
@@ -61,6 +62,16 @@ public enum ConfigLoader {
         duration("dedup_window") { config.dedupWindow = $0 }
         duration("stale_in_flight_after") { config.staleInFlightAfter = $0 }
         duration("idempotency_key_ttl") { config.idempotencyKeyTTL = $0 }
+        duration("narrow_key_span") { config.narrowKeySpan = $0 }
+        if let node = entries["max_tracked_keys"], let value = reader.integer(node, "max_tracked_keys", in: 1...100_000_000) {
+            config.maxTrackedKeys = value
+        }
+        if let node = entries["max_clients_per_series"], let value = reader.integer(node, "max_clients_per_series", in: 1...10_000) {
+            config.maxClientsPerSeries = value
+        }
+        if let node = entries["narrow_key_threshold"], let value = reader.integer(node, "narrow_key_threshold", in: 2...1000) {
+            config.narrowKeyThreshold = value
+        }
         if let node = entries["retention"], let largest = config.windows.max(), config.retention < largest {
             reader.problem(node, "retention (\(config.retention)) must be at least the largest window (\(largest))")
         }

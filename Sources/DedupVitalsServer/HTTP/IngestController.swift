@@ -17,6 +17,7 @@ struct IngestController: Sendable {
     let state: LiveState
     let clock: @Sendable () -> Int64
     let bucketWidthMs: Int64
+    let hasher: KeyHasher
     let inProgress = IdempotencyGuard()
 
     func addRoutes(to router: Router<DedupRequestContext>) {
@@ -88,7 +89,8 @@ struct IngestController: Sendable {
             throw reject(Self.apiError(for: error), events: error.isInvalidEvent ? 1 : 0)
         }
         let responseBody = Data("{\"accepted\":\(events.count)}".utf8)
-        var batch = GroupCommitter.Batch(delta: BatchDelta(events: events, receivedAtMs: nowMs, bucketWidthMs: bucketWidthMs))
+        var batch = GroupCommitter.Batch(
+            delta: BatchDelta(events: events, receivedAtMs: nowMs, bucketWidthMs: bucketWidthMs, hasher: hasher))
         if let idempotency {
             batch.idempotencyRecord = IdempotencyRecord(
                 scope: idempotency.scope, key: idempotency.key,

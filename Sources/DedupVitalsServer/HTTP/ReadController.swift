@@ -34,8 +34,12 @@ struct ReadController: Sendable {
         let format = ExpositionFormat(accept: accept)
         let nowMs = clock()
         let snapshot = state.withWindows { $0.snapshot(windows: config.windows, nowMs: nowMs) }
+        var forensics = state.withForensics {
+            MetricsRenderer.Forensics(inFlightKeys: $0.inFlightKeys, retryDelays: $0.retryDelays, trackedKeys: $0.keyCount, evictions: $0.evictions)
+        }
+        forensics.staleInFlightKeys = state.staleInFlightKeys(nowMs: nowMs)
         let renderer = MetricsRenderer(windows: config.windows, version: DedupVitalsVersion.current)
-        let bytes = renderer.render(series: snapshot, counters: state.counters, format: format)
+        let bytes = renderer.render(series: snapshot, forensics: forensics, counters: state.counters, format: format)
         return Response(
             status: .ok, headers: [.contentType: format.contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
@@ -43,7 +47,8 @@ struct ReadController: Sendable {
     func summary() throws -> Response {
         let nowMs = clock()
         let snapshot = state.withWindows { $0.snapshot(windows: config.windows, nowMs: nowMs) }
-        let document = SummaryDocument(snapshot: snapshot, windows: config.windows, nowMs: nowMs)
+        var document = SummaryDocument(snapshot: snapshot, windows: config.windows, nowMs: nowMs)
+        document.addForensics(state: state, config: config, nowMs: nowMs)
         return try Self.encode(document)
     }
 

@@ -35,9 +35,43 @@ struct SummaryDocument: Encodable {
         var lastSeen: String
         var totals: Counts
         var windows: [String: Counts]
+        var inFlightKeys = 0
+        var staleInFlightKeys = 0
+        var doubleExecutions: Int64
+        var lateRetries: Int64
+        var suspectedNarrowKeys: Int64
+        var retryDelay = RetryDelay()
+        var topClients: [Client] = []
 
         enum CodingKeys: String, CodingKey {
-            case service, operation, lastSeen = "last_seen", totals, windows
+            case service, operation, lastSeen = "last_seen", totals, windows, inFlightKeys = "in_flight_keys"
+            case staleInFlightKeys = "stale_in_flight_keys", doubleExecutions = "double_executions"
+            case lateRetries = "late_retries", suspectedNarrowKeys = "suspected_narrow_keys"
+            case retryDelay = "retry_delay", topClients = "top_clients"
+        }
+    }
+
+    /// Retry-delay quantiles, shown next to the dedup window they should stay inside.
+    struct RetryDelay: Encodable {
+        var count: Int64 = 0
+        var p50Seconds: Double?
+        var p99Seconds: Double?
+        var dedupWindowSeconds: Double = 0
+
+        enum CodingKeys: String, CodingKey {
+            case count, p50Seconds = "p50_seconds", p99Seconds = "p99_seconds", dedupWindowSeconds = "dedup_window_seconds"
+        }
+    }
+
+    /// One caller ranked by duplicate ratio over the largest window.
+    struct Client: Encodable {
+        var client: String
+        var attempts: Int64
+        var duplicates: Int64
+        var duplicateRatio: Double
+
+        enum CodingKeys: String, CodingKey {
+            case client, attempts, duplicates, duplicateRatio = "duplicate_ratio"
         }
     }
 
@@ -61,8 +95,30 @@ struct SummaryDocument: Encodable {
             return Series(
                 service: item.series.service, operation: item.series.operation,
                 lastSeen: RFC3339.format(milliseconds: item.lastSeenMs), totals: Counts(item.totals),
-                windows: Dictionary(uniqueKeysWithValues: zip(labels, item.windows.map(Counts.init))))
+                windows: Dictionary(uniqueKeysWithValues: zip(labels, item.windows.map(Counts.init))),
+                doubleExecutions: item.totals.doubleExecutions, lateRetries: item.totals.lateRetries,
+                suspectedNarrowKeys: item.totals.narrowKeys)
         }
         overall = Dictionary(uniqueKeysWithValues: zip(labels, overallCounts.map(Counts.init)))
+    }
+
+    /// Adds key forensics and caller attribution to every series.
+    mutating func addForensics(state: LiveState, config: ServiceConfig, nowMs: Int64) {
+        let (inFlight, delays) = state.withForensics { ($0.inFlightKeys, $0.retryDelays) }
+        let stale = state.staleInFlightKeys(nowMs: nowMs)
+        let largest = config.windows.max() ?? .hours(1)
+        let lowerBound = state.withWindows { $0.lowerBound(windowMs: largest.milliseconds, nowMs: nowMs) }
+        for index in series.indices {
+            let key = SeriesKey(service: series[index].service, operation: series[index].operation)
+            series[index].inFlightKeys = inFlight[key] ?? 0
+            series[index].staleInFlightKeys = stale[key] ?? 0
+            let histogram = delays[key] ?? RetryDelayHistogram()
+            series[index].retryDelay = RetryDelay(
+                count: histogram.count, p50Seconds: histogram.quantile(0.5), p99Seconds: histogram.quantile(0.99),
+                dedupWindowSeconds: config.dedupWindow.seconds)
+            series[index].topClients = state.withClients { $0.top(of: key, fromMs: lowerBound, limit: 5) }.map {
+                Client(client: $0.client, attempts: $0.counts.attempts, duplicates: $0.counts.duplicates, duplicateRatio: $0.counts.duplicateRatio)
+            }
+        }
     }
 }

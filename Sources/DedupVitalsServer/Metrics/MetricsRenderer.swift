@@ -5,7 +5,19 @@ struct MetricsRenderer {
     let windows: [PromDuration]
     let version: String
 
-    func render(series: [RollingWindows.SeriesWindows], counters: IngestCounters, format: ExpositionFormat) -> [UInt8] {
+    /// Key-forensics figures for the exposition.
+    struct Forensics {
+        var inFlightKeys: [SeriesKey: Int] = [:]
+        var staleInFlightKeys: [SeriesKey: Int] = [:]
+        var retryDelays: [SeriesKey: RetryDelayHistogram] = [:]
+        var trackedKeys = 0
+        var evictions: Int64 = 0
+    }
+
+    func render(
+        series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
+        format: ExpositionFormat
+    ) -> [UInt8] {
         var writer = MetricsWriter(format: format, capacity: 4096 + series.count * 1400)
         let windowLabels = windows.map(ServiceConfig.windowLabel)
 
@@ -38,6 +50,41 @@ struct MetricsRenderer {
                     item.windows[index].attempts)
             }
         }
+
+        writer.family("dedup_in_flight_keys", .gauge, "Keys with a miss and no completed yet (a held lock).")
+        for item in series {
+            writer.sample("dedup_in_flight_keys", ["service": item.series.service, "operation": item.series.operation], Int64(forensics.inFlightKeys[item.series] ?? 0))
+        }
+        writer.family("dedup_stale_in_flight_keys", .gauge, "In-flight keys whose miss is older than stale_in_flight_after.")
+        for item in series {
+            writer.sample("dedup_stale_in_flight_keys", ["service": item.series.service, "operation": item.series.operation], Int64(forensics.staleInFlightKeys[item.series] ?? 0))
+        }
+        writer.family("dedup_double_executions_total", .counter, "Keys that got a second miss inside the dedup window: the action ran twice.")
+        for item in series {
+            writer.sample("dedup_double_executions_total", ["service": item.series.service, "operation": item.series.operation], item.totals.doubleExecutions)
+        }
+        writer.family("dedup_late_retries_total", .counter, "Misses for a key first attempted longer ago than the dedup window.")
+        for item in series {
+            writer.sample("dedup_late_retries_total", ["service": item.series.service, "operation": item.series.operation], item.totals.lateRetries)
+        }
+        writer.family("dedup_suspected_narrow_keys_total", .counter, "Payload fingerprints seen under several different keys in a short span.")
+        for item in series {
+            writer.sample("dedup_suspected_narrow_keys_total", ["service": item.series.service, "operation": item.series.operation], item.totals.narrowKeys)
+        }
+        writer.family("dedup_retry_delay_seconds", .histogram, "Time from a key's first attempt to a duplicate attempt (age_ms, or since the first miss).")
+        let bounds = RetryDelayHistogram.bounds.map(MetricsWriter.format) + ["+Inf"]
+        for item in series {
+            let histogram = forensics.retryDelays[item.series] ?? RetryDelayHistogram()
+            for (bound, count) in zip(bounds, histogram.cumulativeCounts) {
+                writer.sample("dedup_retry_delay_seconds_bucket", ["service": item.series.service, "operation": item.series.operation, "le": bound], count)
+            }
+            writer.sample("dedup_retry_delay_seconds_sum", ["service": item.series.service, "operation": item.series.operation], histogram.sum)
+            writer.sample("dedup_retry_delay_seconds_count", ["service": item.series.service, "operation": item.series.operation], histogram.count)
+        }
+        writer.family("dedup_tracked_keys", .gauge, "Idempotency keys tracked for forensics (by keyed hash).")
+        writer.sample("dedup_tracked_keys", [:], Int64(forensics.trackedKeys))
+        writer.family("dedup_key_evictions_total", .counter, "Tracked keys evicted because max_tracked_keys was reached.")
+        writer.sample("dedup_key_evictions_total", [:], forensics.evictions)
 
         writer.family("dedup_ingest_requests_total", .counter, "Answered ingest requests, by HTTP status code.")
         for (code, count) in counters.requestsByCode.sorted(by: { $0.key < $1.key }) {

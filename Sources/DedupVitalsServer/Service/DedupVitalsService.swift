@@ -11,6 +11,7 @@ public final class DedupVitalsService: Sendable {
     public let store: DedupStore
     public let state: LiveState
     let committer: GroupCommitter
+    let hasher: KeyHasher
     let clock: @Sendable () -> Int64
     let logger: Logger
 
@@ -24,12 +25,16 @@ public final class DedupVitalsService: Sendable {
         self.clock = clock
         let store = try DedupStore(path: config.database, synchronous: config.synchronous == .full ? .full : .normal)
         self.store = store
-        _ = try store.keyHashSecret()
-        var windows = try store.loadWindows(bucketWidthMs: BucketClock.defaultWidthMs)
-        windows.prune(nowMs: clock(), retentionMs: config.retention.milliseconds)
-        let state = LiveState(windows: windows)
+        self.hasher = KeyHasher(secret: try store.keyHashSecret())
+        let loaded = try store.load(
+            bucketWidthMs: BucketClock.defaultWidthMs, forensics: config.forensicsSettings,
+            maxClientsPerSeries: config.maxClientsPerSeries)
+        let state = LiveState(loaded)
+        state.prune(nowMs: clock(), retentionMs: config.retention.milliseconds)
         self.state = state
-        self.committer = GroupCommitter(store: store, clock: clock) { delta in state.apply(delta) }
+        self.committer = GroupCommitter(
+            store: store, clock: clock,
+            hooks: .init(prepare: { state.prepare(&$0) }, committed: { state.committed($0) }, failed: { state.failed($0) }))
     }
 
     /// The router with every route.
@@ -38,8 +43,9 @@ public final class DedupVitalsService: Sendable {
         router.add(middleware: APIErrorMiddleware())
         IngestController(
             limits: config.limits, committer: committer, store: store, state: state, clock: clock,
-            bucketWidthMs: BucketClock.defaultWidthMs
+            bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher
         ).addRoutes(to: router)
+        KeyLookupController(hasher: hasher, state: state, config: config, clock: clock).addRoutes(to: router)
         ReadController(config: config, store: store, state: state, clock: clock).addRoutes(to: router)
         return router
     }

@@ -31,12 +31,12 @@ struct StorageService: Service {
         let nowMs = clock()
         let retentionMs = config.retention.milliseconds
         do {
-            try await committer.onWriter { [store, config] in
+            try await committer.onWriter { [store, config, state] in
                 try store.prune(
                     nowMs: nowMs, retentionMs: retentionMs, idempotencyTTLMs: config.idempotencyKeyTTL.milliseconds,
-                    bucketWidthMs: BucketClock.defaultWidthMs)
+                    bucketWidthMs: BucketClock.defaultWidthMs, keyKeepMs: config.forensicsSettings.keepMs)
+                state.prune(nowMs: nowMs, retentionMs: retentionMs)
             }
-            state.prune(nowMs: nowMs, retentionMs: retentionMs)
         } catch {
             logger.warning("pruning failed; will retry", metadata: ["error": "\(error)"])
         }

@@ -1,27 +1,87 @@
 import DedupVitalsCore
+import DedupVitalsStorage
 import Synchronization
 
-/// The in-memory state the read endpoints serve from: rolling windows (applied after each commit) and process counters.
+/// The in-memory state the read endpoints serve from: rolling windows, key forensics and caller attribution (each
+/// changed by the writer after a commit) and process counters.
 public final class LiveState: Sendable {
     private let windows: Mutex<RollingWindows>
+    private let forensics: Mutex<KeyForensics>
+    private let clients: Mutex<ClientAttribution>
+    private let staleCache = Mutex<(atMs: Int64, counts: [SeriesKey: Int])?>(nil)
     public let counters = IngestCounters()
 
-    public init(windows: RollingWindows) {
-        self.windows = Mutex(windows)
+    public init(_ loaded: DedupStore.LoadedState) {
+        windows = Mutex(loaded.windows)
+        forensics = Mutex(loaded.forensics)
+        clients = Mutex(loaded.clients)
     }
 
-    /// Applies a committed delta.
-    public func apply(_ delta: BatchDelta) {
-        windows.withLock { $0.apply(delta) }
+    // MARK: Writer hooks
+
+    /// Runs the key-forensics detectors over a group and caps its clients (on the writer, before the transaction).
+    func prepare(_ delta: inout BatchDelta) -> KeyForensics.Changes? {
+        if !delta.clientCells.isEmpty {
+            let cells = delta.clientCells
+            delta.clientCells = clients.withLock { $0.resolveCells(cells) }
+        }
+        guard !delta.forensicEvents.isEmpty else { return nil }
+        let events = delta.forensicEvents
+        let bucketWidth = windows.withLock { $0.bucketWidthMs }
+        let changes = forensics.withLock { $0.process(events, bucketWidthMs: bucketWidth) }
+        delta.addDetections(changes.detections)
+        return changes
     }
+
+    /// Applies a committed group.
+    func committed(_ delta: BatchDelta) {
+        windows.withLock { $0.apply(delta) }
+        if !delta.clientCells.isEmpty {
+            clients.withLock { $0.apply(delta.clientCells, receivedAtMs: delta.receivedAtMs) }
+        }
+    }
+
+    /// Undoes the key-forensics changes of a group whose transaction failed.
+    func failed(_ changes: KeyForensics.Changes?) {
+        guard let changes else { return }
+        forensics.withLock { $0.rollback(changes) }
+    }
+
+    // MARK: Reading
 
     /// Reads the windows under the lock; keep `body` short.
     public func withWindows<T>(_ body: (borrowing RollingWindows) throws -> T) rethrows -> T {
         try windows.withLock { try body($0) }
     }
 
-    /// Drops expired buckets and series.
-    public func prune(nowMs: Int64, retentionMs: Int64) {
-        windows.withLock { _ = $0.prune(nowMs: nowMs, retentionMs: retentionMs) }
+    /// Reads the key forensics under the lock; keep `body` short (it blocks the writer).
+    public func withForensics<T>(_ body: (borrowing KeyForensics) throws -> T) rethrows -> T {
+        try forensics.withLock { try body($0) }
+    }
+
+    public func withClients<T>(_ body: (borrowing ClientAttribution) throws -> T) rethrows -> T {
+        try clients.withLock { try body($0) }
+    }
+
+    /// Stale in-flight keys per series. The count scans every tracked key, so it is cached for a second.
+    public func staleInFlightKeys(nowMs: Int64) -> [SeriesKey: Int] {
+        if let cached = staleCache.withLock({ $0 }), nowMs - cached.atMs < 1000, nowMs >= cached.atMs { return cached.counts }
+        let counts = forensics.withLock { $0.staleInFlightKeys(nowMs: nowMs) }
+        staleCache.withLock { $0 = (nowMs, counts) }
+        return counts
+    }
+
+    // MARK: Maintenance
+
+    /// Drops expired buckets, series, keys and clients (on the writer, in step with the database).
+    func prune(nowMs: Int64, retentionMs: Int64) {
+        let dropped = windows.withLock { $0.prune(nowMs: nowMs, retentionMs: retentionMs) }
+        let bucketWidth = windows.withLock { $0.bucketWidthMs }
+        forensics.withLock {
+            $0.removeSeries(Set(dropped))
+            _ = $0.expire(nowMs: nowMs)
+        }
+        clients.withLock { $0.prune(nowMs: nowMs, retentionMs: retentionMs, bucketWidthMs: bucketWidth) }
+        staleCache.withLock { $0 = nil }
     }
 }

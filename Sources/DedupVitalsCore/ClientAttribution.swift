@@ -1,0 +1,96 @@
+/// Caller attribution: per (series, client) counts in time buckets, to rank clients by duplicate ratio.
+/// At most `maxClientsPerSeries` clients are tracked per series; later ones are counted as ``otherClient``.
+public struct ClientAttribution: Sendable {
+    /// The client name that collects clients beyond the cap.
+    public static let otherClient = "_other"
+
+    public struct Ranked: Sendable, Equatable {
+        public var client: String
+        public var counts: OutcomeCounts
+    }
+
+    private struct ClientState: Sendable {
+        var buckets = SeriesBuckets()
+        var lastSeenMs: Int64 = 0
+    }
+
+    public let maxClientsPerSeries: Int
+    private var clients: [SeriesKey: [String: ClientState]] = [:]
+
+    public init(maxClientsPerSeries: Int) {
+        self.maxClientsPerSeries = maxClientsPerSeries
+    }
+
+    /// The name under which `client` of `series` is counted (itself, or ``otherClient`` past the cap).
+    public func resolve(_ client: String, of series: SeriesKey) -> String {
+        guard let known = clients[series] else { return client }
+        if known[client] != nil || known.count < maxClientsPerSeries { return client }
+        return Self.otherClient
+    }
+
+    /// Maps clients past the cap to ``otherClient`` (call on the writer before persisting).
+    public func resolveCells(_ cells: [BatchDelta.ClientCell: OutcomeCounts]) -> [BatchDelta.ClientCell: OutcomeCounts] {
+        var result: [BatchDelta.ClientCell: OutcomeCounts] = [:]
+        var admitted: [SeriesKey: Set<String>] = [:]
+        for (cell, counts) in cells.sorted(by: { $0.key.client < $1.key.client }) {
+            var resolved = cell
+            let known = clients[cell.series]
+            if known?[cell.client] == nil {
+                let newOnes = admitted[cell.series, default: []]
+                if (known?.count ?? 0) + newOnes.count >= maxClientsPerSeries, !newOnes.contains(cell.client) {
+                    resolved.client = Self.otherClient
+                } else {
+                    admitted[cell.series, default: []].insert(cell.client)
+                }
+            }
+            result[resolved, default: .zero] += counts
+        }
+        return result
+    }
+
+    public mutating func apply(_ cells: [BatchDelta.ClientCell: OutcomeCounts], receivedAtMs: Int64) {
+        for (cell, counts) in cells {
+            var state = clients[cell.series]?[cell.client] ?? ClientState()
+            state.buckets.add(counts, at: cell.bucketStartMs)
+            state.lastSeenMs = max(state.lastSeenMs, receivedAtMs)
+            clients[cell.series, default: [:]][cell.client] = state
+        }
+    }
+
+    /// Restores one stored bucket.
+    public mutating func restore(series: SeriesKey, client: String, bucket: SeriesBuckets.Bucket) {
+        var state = clients[series]?[client] ?? ClientState()
+        state.buckets.add(bucket.counts, at: bucket.startMs)
+        state.lastSeenMs = max(state.lastSeenMs, bucket.startMs)
+        clients[series, default: [:]][client] = state
+    }
+
+    /// The clients of `series` with the highest duplicate ratio over the window starting at `lowerBoundMs`.
+    public func top(of series: SeriesKey, fromMs lowerBoundMs: Int64, limit: Int) -> [Ranked] {
+        guard let known = clients[series] else { return [] }
+        let ranked = known.compactMap { client, state -> Ranked? in
+            let counts = state.buckets.sums(startingAtOrAfter: [lowerBoundMs])[0]
+            return counts.attempts > 0 ? Ranked(client: client, counts: counts) : nil
+        }
+        return Array(ranked.sorted {
+            ($0.counts.duplicateRatio, $0.counts.attempts, $1.client) > ($1.counts.duplicateRatio, $1.counts.attempts, $0.client)
+        }.prefix(limit))
+    }
+
+    /// Drops old buckets and clients not seen for the retention.
+    public mutating func prune(nowMs: Int64, retentionMs: Int64, bucketWidthMs: Int64) {
+        let cutoff = nowMs - retentionMs
+        for series in Array(clients.keys) {
+            var known = clients[series]!
+            for (client, var state) in known {
+                if state.lastSeenMs < cutoff {
+                    known[client] = nil
+                } else {
+                    state.buckets.removeBuckets(before: BucketClock.start(of: cutoff, widthMs: bucketWidthMs))
+                    known[client] = state
+                }
+            }
+            clients[series] = known.isEmpty ? nil : known
+        }
+    }
+}

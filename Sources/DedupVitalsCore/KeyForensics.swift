@@ -1,0 +1,294 @@
+import DequeModule
+
+/// Key-level forensics: the detectors no counter can give (contract §5, issue 5).
+///
+/// - double execution: a second `miss` for a key within `dedupWindow` of its first miss;
+/// - late retry: a second `miss` after the dedup window (the window is shorter than the client's retry policy);
+/// - stale in-flight: a `miss` without `completed` for longer than `staleAfter`;
+/// - retry delay: `age_ms` of duplicates, or the time since the key's first miss;
+/// - suspected narrow keys: one payload fingerprint under `narrowKeyThreshold` different keys within `narrowKeySpan`.
+///
+/// Pure state, mutated only by the writer in commit order. ``process(_:bucketWidthMs:)`` returns what to persist and a
+/// journal; when the transaction fails, ``rollback(_:)`` puts the touched records back.
+public struct KeyForensics: Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var dedupWindowMs: Int64
+        public var staleAfterMs: Int64
+        public var maxKeys: Int
+        public var narrowKeySpanMs: Int64
+        public var narrowKeyThreshold: Int
+
+        public init(dedupWindowMs: Int64, staleAfterMs: Int64, maxKeys: Int, narrowKeySpanMs: Int64 = 600_000, narrowKeyThreshold: Int = 3) {
+            self.dedupWindowMs = dedupWindowMs
+            self.staleAfterMs = staleAfterMs
+            self.maxKeys = maxKeys
+            self.narrowKeySpanMs = narrowKeySpanMs
+            self.narrowKeyThreshold = narrowKeyThreshold
+        }
+
+        /// Records are kept this long after they were last seen: the dedup window plus as much again, to recognise
+        /// late retries.
+        public var keepMs: Int64 { dedupWindowMs * 2 }
+    }
+
+    /// What one processed group changes.
+    public struct Changes: Sendable {
+        /// Detections per (series, bucket), in the detection fields of ``OutcomeCounts``.
+        public var detections: [BatchDelta.Cell: OutcomeCounts] = [:]
+        /// New cumulative retry-delay histograms of the series that changed.
+        public var histograms: [SeriesKey: RetryDelayHistogram] = [:]
+        /// Final state of every touched key; nil means delete it.
+        public var records: [KeyHash: KeyRecord?] = [:]
+        /// The series of each key in ``records`` that is kept.
+        public var recordSeries: [KeyHash: SeriesKey] = [:]
+        /// Keys evicted because of the key cap.
+        public var evicted = 0
+        /// The state before the change, for ``KeyForensics/rollback(_:)``.
+        public var journal = Journal()
+    }
+
+    /// Undo information for one processed group.
+    public struct Journal: Sendable {
+        var records: [KeyHash: KeyRecord?] = [:]
+        var histograms: [UInt32: RetryDelayHistogram] = [:]
+        var evictions: Int64 = 0
+    }
+
+    private struct Sighting: Sendable {
+        var firstMs: Int64
+        var keys: [KeyHash]
+        var flagged: Bool
+    }
+
+    public let settings: Settings
+    public private(set) var records: [KeyHash: KeyRecord] = [:]
+    /// Creation order for oldest-first eviction and expiry (entries of removed keys are skipped lazily).
+    private var order: Deque<(key: KeyHash, createdMs: Int64)> = []
+    private var seriesKeys: [SeriesKey] = []
+    private var seriesIndex: [SeriesKey: UInt32] = [:]
+    private var openCounts: [UInt32: Int] = [:]
+    private var histograms: [UInt32: RetryDelayHistogram] = [:]
+    private var sightings: [KeyHash: Sighting] = [:]
+    private var sightingOrder: Deque<KeyHash> = []
+    /// Keys evicted by the cap since the process started.
+    public private(set) var evictions: Int64 = 0
+
+    public init(settings: Settings) {
+        self.settings = settings
+    }
+
+    public var keyCount: Int { records.count }
+
+    public func series(at index: UInt32) -> SeriesKey { seriesKeys[Int(index)] }
+
+    /// The index of a series, interning it when new.
+    public mutating func index(of series: SeriesKey) -> UInt32 {
+        if let index = seriesIndex[series] { return index }
+        let index = UInt32(seriesKeys.count)
+        seriesKeys.append(series)
+        seriesIndex[series] = index
+        return index
+    }
+
+    // MARK: Processing
+
+    /// Runs the detectors over `events` in order.
+    public mutating func process(_ events: [ForensicEvent], bucketWidthMs: Int64) -> Changes {
+        var changes = Changes()
+        for event in events {
+            let seriesIndex = index(of: event.series)
+            let cell = BatchDelta.Cell(series: event.series, bucketStartMs: BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs))
+            var delaySeconds = event.outcome.isDuplicate ? event.ageMs.map { Double($0) / 1000 } : nil
+            if let key = event.key {
+                journal(key, into: &changes)
+                var record = records[key] ?? KeyRecord(seriesIndex: seriesIndex, createdMs: event.timeMs)
+                let isNew = records[key] == nil
+                let wasOpen = !isNew && record.open
+                let t = event.timeMs
+                switch event.outcome {
+                case .miss:
+                    if record.firstMissMs > 0 {
+                        if t - record.firstMissMs <= settings.dedupWindowMs {
+                            changes.detections[cell, default: .zero].doubleExecutions += 1
+                        } else {
+                            changes.detections[cell, default: .zero].lateRetries += 1
+                            record.firstMissMs = t
+                        }
+                    } else {
+                        record.firstMissMs = t
+                    }
+                    record.lastMissMs = max(record.lastMissMs, t)
+                    record.open = true
+                case .completed:
+                    record.completedMs = max(record.completedMs, t)
+                    if record.lastMissMs <= t { record.open = false }
+                case .hit, .inFlight:
+                    if delaySeconds == nil, record.firstMissMs > 0 {
+                        delaySeconds = Double(max(0, t - record.firstMissMs)) / 1000
+                    }
+                case .mismatch:
+                    break
+                }
+                record.count(event.outcome)
+                record.lastSeenMs = max(record.lastSeenMs, t)
+                if let payload = event.payload {
+                    if record.payload == nil {
+                        record.payload = payload
+                    } else if record.payload != payload, record.payloadVariants < .max {
+                        record.payloadVariants += 1
+                    }
+                    if event.outcome == .miss, sight(payload, key: key, at: t) {
+                        changes.detections[cell, default: .zero].narrowKeys += 1
+                    }
+                }
+                if wasOpen != record.open { openCounts[seriesIndex, default: 0] += record.open ? 1 : -1 }
+                records[key] = record
+                changes.records[key] = record
+                changes.recordSeries[key] = seriesKeys[Int(record.seriesIndex)]
+                if isNew {
+                    order.append((key, record.createdMs))
+                    evictOverflow(into: &changes)
+                }
+            }
+            if let delaySeconds {
+                if changes.journal.histograms[seriesIndex] == nil {
+                    changes.journal.histograms[seriesIndex] = histograms[seriesIndex] ?? RetryDelayHistogram()
+                }
+                histograms[seriesIndex, default: RetryDelayHistogram()].observe(seconds: delaySeconds)
+                changes.histograms[event.series] = histograms[seriesIndex]
+            }
+        }
+        return changes
+    }
+
+    /// Undoes a processed group whose transaction failed.
+    public mutating func rollback(_ changes: Changes) {
+        for (key, previous) in changes.journal.records {
+            if let current = records[key], current.open { openCounts[current.seriesIndex, default: 0] -= 1 }
+            records[key] = previous
+            if let previous, previous.open { openCounts[previous.seriesIndex, default: 0] += 1 }
+            if let previous, let evicted = changes.records[key], evicted == nil {
+                order.append((key, previous.createdMs))  // it was evicted in this group
+            }
+        }
+        for (series, previous) in changes.journal.histograms { histograms[series] = previous }
+        evictions -= changes.journal.evictions
+    }
+
+    private mutating func journal(_ key: KeyHash, into changes: inout Changes) {
+        if changes.journal.records.index(forKey: key) == nil {
+            changes.journal.records[key] = .some(records[key])
+        }
+    }
+
+    /// Registers a miss of `payload` under `key`; true when this makes the payload a suspected narrow key.
+    private mutating func sight(_ payload: KeyHash, key: KeyHash, at t: Int64) -> Bool {
+        if var sighting = sightings[payload], t - sighting.firstMs <= settings.narrowKeySpanMs {
+            guard !sighting.keys.contains(key) else { return false }
+            if sighting.keys.count < settings.narrowKeyThreshold { sighting.keys.append(key) }
+            let flag = !sighting.flagged && sighting.keys.count >= settings.narrowKeyThreshold
+            sighting.flagged = sighting.flagged || flag
+            sightings[payload] = sighting
+            return flag
+        }
+        if sightings[payload] == nil { sightingOrder.append(payload) }
+        sightings[payload] = Sighting(firstMs: t, keys: [key], flagged: false)
+        // Bound the sightings like the keys.
+        while sightings.count > settings.maxKeys, let oldest = sightingOrder.popFirst() { sightings[oldest] = nil }
+        return false
+    }
+
+    private mutating func evictOverflow(into changes: inout Changes) {
+        while records.count > settings.maxKeys, let oldest = order.popFirst() {
+            guard let record = records[oldest.key], record.createdMs == oldest.createdMs else { continue }
+            journal(oldest.key, into: &changes)
+            remove(oldest.key, record)
+            changes.records[oldest.key] = .some(nil)
+            changes.evicted += 1
+            changes.journal.evictions += 1
+            evictions += 1
+        }
+    }
+
+    private mutating func remove(_ key: KeyHash, _ record: KeyRecord) {
+        if record.open { openCounts[record.seriesIndex, default: 0] -= 1 }
+        records[key] = nil
+    }
+
+    // MARK: Maintenance
+
+    /// Forgets keys not seen for ``Settings/keepMs`` and old payload sightings; returns the forgotten keys.
+    public mutating func expire(nowMs: Int64) -> [KeyHash] {
+        let cutoff = nowMs - settings.keepMs
+        var expired: [KeyHash] = []
+        var budget = order.count
+        while budget > 0, let front = order.first {
+            budget -= 1
+            order.removeFirst()
+            guard let record = records[front.key], record.createdMs == front.createdMs else { continue }
+            if record.lastSeenMs < cutoff {
+                remove(front.key, record)
+                expired.append(front.key)
+            } else {
+                order.append(front)  // still in use: give it another round
+            }
+        }
+        while let oldest = sightingOrder.first, let sighting = sightings[oldest], nowMs - sighting.firstMs > settings.narrowKeySpanMs {
+            sightingOrder.removeFirst()
+            sightings[oldest] = nil
+        }
+        return expired
+    }
+
+    /// Forgets every key of the given series (the series itself expired).
+    public mutating func removeSeries(_ series: Set<SeriesKey>) {
+        let indexes = Set(series.compactMap { seriesIndex[$0] })
+        guard !indexes.isEmpty else { return }
+        for (key, record) in records where indexes.contains(record.seriesIndex) { remove(key, record) }
+        for index in indexes {
+            histograms[index] = nil
+            openCounts[index] = nil
+        }
+    }
+
+    /// Restores a stored record at start.
+    public mutating func restore(_ key: KeyHash, series: SeriesKey, record: KeyRecord) {
+        var record = record
+        record.seriesIndex = index(of: series)
+        if let previous = records[key], previous.open { openCounts[previous.seriesIndex, default: 0] -= 1 }
+        records[key] = record
+        order.append((key, record.createdMs))
+        if record.open { openCounts[record.seriesIndex, default: 0] += 1 }
+    }
+
+    /// Restores a stored histogram at start.
+    public mutating func restoreHistogram(_ histogram: RetryDelayHistogram, series: SeriesKey) {
+        histograms[index(of: series)] = histogram
+    }
+
+    // MARK: Reading
+
+    /// Keys holding a lock without an outcome, per series.
+    public var inFlightKeys: [SeriesKey: Int] {
+        var result: [SeriesKey: Int] = [:]
+        for (index, count) in openCounts where count > 0 { result[seriesKeys[Int(index)]] = count }
+        return result
+    }
+
+    /// Of those, the ones whose latest miss is older than the stale threshold (a scan over all keys).
+    public func staleInFlightKeys(nowMs: Int64) -> [SeriesKey: Int] {
+        let cutoff = nowMs - settings.staleAfterMs
+        var counts: [UInt32: Int] = [:]
+        for record in records.values where record.open && record.lastMissMs < cutoff {
+            counts[record.seriesIndex, default: 0] += 1
+        }
+        return Dictionary(uniqueKeysWithValues: counts.map { (seriesKeys[Int($0.key)], $0.value) })
+    }
+
+    /// Cumulative retry-delay histograms per series.
+    public var retryDelays: [SeriesKey: RetryDelayHistogram] {
+        Dictionary(uniqueKeysWithValues: histograms.map { (seriesKeys[Int($0.key)], $0.value) })
+    }
+
+    public func record(for key: KeyHash) -> KeyRecord? { records[key] }
+}

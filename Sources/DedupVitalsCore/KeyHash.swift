@@ -1,0 +1,25 @@
+/// A keyed hash (truncated HMAC-SHA-256) of an idempotency key or payload fingerprint. The raw value is never kept.
+public struct KeyHash: Sendable, Hashable {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// The first 16 bytes of a digest.
+    public init<D: Sequence<UInt8>>(digest: D) {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for (index, byte) in digest.prefix(16).enumerated() {
+            if index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+        }
+        self.init(high: high, low: low)
+    }
+
+    /// The 16 bytes, big-endian (the storage form).
+    public var bytes: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+    }
+}
