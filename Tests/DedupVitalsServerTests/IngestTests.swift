@@ -9,11 +9,15 @@ import Testing
 
     /// Totals of one series from /v1/summary (nil when the series does not exist).
     static func totals(_ service: TestService, _ name: String = "payments", _ operation: String = "refund") async throws -> [String: Int]? {
-        try await seriesField(service, name, operation, "totals")
+        try await seriesField(service.baseURL, name, operation, "totals")
     }
 
-    static func seriesField(_ service: TestService, _ name: String, _ operation: String, _ field: String) async throws -> [String: Int]? {
-        let summary = try await HTTP.get(service.baseURL + "/v1/summary").json
+    static func totals(_ baseURL: String, _ name: String = "payments", _ operation: String = "refund") async throws -> [String: Int]? {
+        try await seriesField(baseURL, name, operation, "totals")
+    }
+
+    static func seriesField(_ baseURL: String, _ name: String, _ operation: String, _ field: String) async throws -> [String: Int]? {
+        let summary = try await HTTP.get(baseURL + "/v1/summary").json
         let series = summary["series"] as? [[String: Any]] ?? []
         guard let item = series.first(where: { $0["service"] as? String == name && $0["operation"] as? String == operation }),
               let counts = item[field] as? [String: Any] else { return nil }

@@ -36,6 +36,7 @@ public final class LiveState: Sendable {
     /// Applies a committed group.
     func committed(_ delta: BatchDelta) {
         windows.withLock { $0.apply(delta) }
+        if !delta.forensicEvents.isEmpty { staleCache.withLock { $0 = nil } }
         if !delta.clientCells.isEmpty {
             clients.withLock { $0.apply(delta.clientCells, receivedAtMs: delta.receivedAtMs) }
         }
@@ -63,7 +64,8 @@ public final class LiveState: Sendable {
         try clients.withLock { try body($0) }
     }
 
-    /// Stale in-flight keys per series. The count scans every tracked key, so it is cached for a second.
+    /// Stale in-flight keys per series. The count scans every tracked key, so it is cached
+    /// for up to a second (until the next commit with keys).
     public func staleInFlightKeys(nowMs: Int64) -> [SeriesKey: Int] {
         if let cached = staleCache.withLock({ $0 }), nowMs - cached.atMs < 1000, nowMs >= cached.atMs { return cached.counts }
         let counts = forensics.withLock { $0.staleInFlightKeys(nowMs: nowMs) }

@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// The executable as a user runs it: crash safety, graceful shutdown, exit codes.
+@Suite struct ProcessTests {
+    @Test func everyAcknowledgedEventSurvivesSIGKILL() async throws {
+        let dir = try TemporaryDirectory()
+        let database = dir.file("db.sqlite")
+        let service = try await ServiceProcess(database: database, logPath: dir.file("serve.log"))
+        let url = service.baseURL + "/v1/events"
+        let batch = "[" + Array(repeating: #"{"service":"payments","operation":"refund","outcome":"miss"}"#, count: 10).joined(separator: ",") + "]"
+        let acknowledged = Counter()
+        let sent = Counter()
+        // Several concurrent clients keep sending until the process dies under them.
+        let clients = (0..<8).map { _ in
+            Task {
+                while !Task.isCancelled {
+                    sent.add(10)
+                    guard let reply = try? await HTTP.post(url, batch) else { return }
+                    if reply.status == 202 { acknowledged.add(10) }
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(800))
+        service.kill(SIGKILL)
+        _ = try await service.waitForExit()
+        for client in clients { client.cancel() }
+        for client in clients { await client.value }
+        #expect(acknowledged.value > 0)
+
+        let restarted = try await ServiceProcess(database: database, logPath: dir.file("serve2.log"))
+        let totals = try #require(try await IngestTests.totals(restarted.baseURL))
+        let stored = try #require(totals["miss"])
+        #expect(stored >= acknowledged.value, "acknowledged \(acknowledged.value), stored \(stored)")
+        #expect(stored <= sent.value)
+        restarted.kill(SIGTERM)
+        #expect(try await restarted.waitForExit() == 0)
+    }
+
+    @Test func sigtermFinishesGracefullyWithExitZero() async throws {
+        let dir = try TemporaryDirectory()
+        let service = try await ServiceProcess(database: dir.file("db.sqlite"), logPath: dir.file("serve.log"))
+        #expect(try await HTTP.post(service.baseURL + "/v1/events", #"{"service":"a","operation":"b","outcome":"miss"}"#).status == 202)
+        service.kill(SIGTERM)
+        #expect(try await service.waitForExit() == 0)
+        #expect(service.log().contains("database closed"))
+    }
+
+    @Test func aForeignDatabaseFileIsRefusedWithExit78AndLeftUntouched() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("foreign.sqlite")
+        let original = Data("this is not a database, just some bytes that happen to be here\n".utf8)
+        FileManager.default.createFile(atPath: path, contents: original)
+        let result = try ServiceProcess.run(["serve", "--listen", "127.0.0.1:0", "--db", path])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("not a dedup-vitals database"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(FileManager.default.contents(atPath: path) == original)
+    }
+
+    @Test func usageAndConfigurationErrorsHaveTheirExitCodes() throws {
+        let dir = try TemporaryDirectory()
+        #expect(try ServiceProcess.run(["serve", "--listen", "nonsense"]).status == 64)
+        #expect(try ServiceProcess.run(["no-such-command"]).status == 64)
+        let version = try ServiceProcess.run(["--version"])
+        #expect(version.status == 0)
+        #expect(!version.stdout.isEmpty)
+
+        let bad = dir.file("bad.yml")
+        try "listen: 127.0.0.1:9470\nretention: forever\nwindows: [1m, 7s]\nfrobnicate: true\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let check = try ServiceProcess.run(["check-config", bad])
+        #expect(check.status == 78)
+        let lines = check.stderr.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines.contains { $0.contains("bad.yml:2:") && $0.contains("retention") })
+        #expect(lines.contains { $0.contains("bad.yml:3:") && $0.contains("7s") })
+        #expect(lines.contains { $0.contains("bad.yml:4:") && $0.contains("frobnicate") })
+        #expect(try ServiceProcess.run(["serve", "--config", bad]).status == 78)
+
+        let good = dir.file("good.yml")
+        try "listen: 127.0.0.1:9470\nwindows: [1m, 5m]\nretention: 2h\nlimits: {max_events_per_request: 500}\n".write(toFile: good, atomically: true, encoding: .utf8)
+        #expect(try ServiceProcess.run(["check-config", good]).status == 0)
+
+        let open = try ServiceProcess.run(["serve", "--listen", "0.0.0.0:0", "--db", dir.file("x.sqlite")])
+        #expect(open.status == 78)
+        #expect(open.stderr.contains("--allow-unauthenticated"))
+    }
+}
+
+/// A thread-safe counter for tests.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add(_ n: Int) { count.withLock { $0 += n } }
+    var value: Int { count.withLock { $0 } }
+}
