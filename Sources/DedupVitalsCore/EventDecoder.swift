@@ -192,14 +192,7 @@ struct EventParser {
             }
             pos += 1
             try appendEvent(try parseEventMembers())
-            skipWhitespace()
-            guard pos < end else { throw .syntax("unexpected end of input, expected ',' or ']'", pos) }
-            if buffer[pos] == UInt8(ascii: ",") {
-                pos += 1
-                continue
-            }
-            guard buffer[pos] == UInt8(ascii: "]") else { throw .syntax("expected ',' or ']'", pos) }
-            pos += 1
+            if try moreElements(closing: UInt8(ascii: "]")) { continue }
             return
         }
     }
@@ -264,14 +257,7 @@ struct EventParser {
                     if matches(name, "events") { throw .event("\"events\" is not an event field", "events") }
                     try skipValue(depth: 1)
                 }
-                skipWhitespace()
-                guard pos < end else { throw .syntax("unexpected end of input, expected ',' or '}'", pos) }
-                if buffer[pos] == UInt8(ascii: ",") {
-                    pos += 1
-                    continue
-                }
-                guard buffer[pos] == UInt8(ascii: "}") else { throw .syntax("expected ',' or '}'", pos) }
-                pos += 1
+                if try moreElements(closing: UInt8(ascii: "}")) { continue }
                 break
             }
         }
@@ -378,6 +364,21 @@ struct EventParser {
 
     private mutating func skipByteOrderMark() {
         if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { pos = 3 }
+    }
+
+    /// After an element of an array or object: consumes `,` (true: another element follows) or the closing
+    /// bracket (false).
+    private mutating func moreElements(closing: UInt8) throws(Failure) -> Bool {
+        skipWhitespace()
+        let expected = "expected ',' or '\(Character(UnicodeScalar(closing)))'"
+        guard pos < end else { throw .syntax("unexpected end of input, \(expected)", pos) }
+        if buffer[pos] == UInt8(ascii: ",") {
+            pos += 1
+            return true
+        }
+        guard buffer[pos] == closing else { throw .syntax(expected, pos) }
+        pos += 1
+        return false
     }
 
     private mutating func parseColon() throws(Failure) {
@@ -566,11 +567,7 @@ struct EventParser {
                 _ = try parseString()
                 try parseColon()
                 try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard pos < end else { throw .syntax("unexpected end of input, expected ',' or '}'", pos) }
-                if buffer[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                guard buffer[pos] == UInt8(ascii: "}") else { throw .syntax("expected ',' or '}'", pos) }
-                pos += 1
+                if try moreElements(closing: UInt8(ascii: "}")) { continue }
                 return
             }
         case UInt8(ascii: "["):
@@ -583,11 +580,7 @@ struct EventParser {
             while true {
                 skipWhitespace()
                 try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard pos < end else { throw .syntax("unexpected end of input, expected ',' or ']'", pos) }
-                if buffer[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                guard buffer[pos] == UInt8(ascii: "]") else { throw .syntax("expected ',' or ']'", pos) }
-                pos += 1
+                if try moreElements(closing: UInt8(ascii: "]")) { continue }
                 return
             }
         case UInt8(ascii: "t"): try expectLiteral("true")

@@ -14,6 +14,10 @@ struct MetricsRenderer {
         var evictions: Int64 = 0
     }
 
+    private func labels(_ item: RollingWindows.SeriesWindows, window: String) -> KeyValuePairs<String, String> {
+        ["service": item.series.service, "operation": item.series.operation, "window": window]
+    }
+
     func render(
         series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
         format: ExpositionFormat
@@ -34,20 +38,13 @@ struct MetricsRenderer {
         writer.family("dedup_duplicate_ratio", .gauge, "Duplicate attempts (hit + in_flight) divided by attempts inside the window; 0 without attempts.")
         for item in series {
             for (index, label) in windowLabels.enumerated() {
-                writer.sample(
-                    "dedup_duplicate_ratio",
-                    ["service": item.series.service, "operation": item.series.operation, "window": label],
-                    item.windows[index].duplicateRatio)
+                writer.sample("dedup_duplicate_ratio", labels(item, window: label), item.windows[index].duplicateRatio)
             }
         }
-
         writer.family("dedup_attempts", .gauge, "Attempts (miss + hit + in_flight + mismatch) inside the window.")
         for item in series {
             for (index, label) in windowLabels.enumerated() {
-                writer.sample(
-                    "dedup_attempts",
-                    ["service": item.series.service, "operation": item.series.operation, "window": label],
-                    item.windows[index].attempts)
+                writer.sample("dedup_attempts", labels(item, window: label), item.windows[index].attempts)
             }
         }
 
