@@ -47,17 +47,27 @@ public struct ServiceConfig: Sendable, Equatable {
         }
     }
 
-    /// A webhook receiver.
+    /// A notification receiver.
     public struct Receiver: Sendable, Equatable {
+        /// How notifications are sent.
+        public enum Kind: String, Sendable, Equatable, CaseIterable {
+            /// Alertmanager webhook v4 bodies with Standard Webhooks headers, POSTed to `url`.
+            case webhook
+            /// Alerts POSTed to an Alertmanager at `url` + `/api/v2/alerts`, the way Prometheus does.
+            case alertmanager
+        }
+
         public var name: String
         public var url: String
         public var secretEnv: String?
         public var sendResolved: Bool
-        public init(name: String, url: String, secretEnv: String? = nil, sendResolved: Bool = true) {
+        public var kind: Kind
+        public init(name: String, url: String, secretEnv: String? = nil, sendResolved: Bool = true, kind: Kind = .webhook) {
             self.name = name
             self.url = url
             self.secretEnv = secretEnv
             self.sendResolved = sendResolved
+            self.kind = kind
         }
     }
 

@@ -49,6 +49,35 @@ enum StorageSchema {
                 CREATE INDEX ingest_requests_by_created ON ingest_requests(created_ms);
                 """)
         }
+        migrator.registerMigration("v2-alerts") { db in
+            try db.execute(sql: """
+                CREATE TABLE alert_instances (
+                    rule TEXT NOT NULL,
+                    service TEXT NOT NULL,
+                    operation TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'resolved')),
+                    active_at_ms INTEGER NOT NULL,
+                    starts_at_ms INTEGER,
+                    ends_at_ms INTEGER,
+                    last_notified_ms INTEGER,
+                    fingerprint TEXT NOT NULL,
+                    value REAL NOT NULL,
+                    labels TEXT NOT NULL,
+                    annotations TEXT NOT NULL,
+                    PRIMARY KEY (rule, service, operation)
+                ) WITHOUT ROWID;
+                CREATE TABLE webhook_outbox (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    receiver TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_ms INTEGER NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'disabled')),
+                    updated_ms INTEGER NOT NULL,
+                    last_error TEXT
+                ) WITHOUT ROWID;
+                CREATE INDEX webhook_outbox_due ON webhook_outbox(status, next_attempt_ms);
         migrator.registerMigration("v3-key-forensics") { db in
             try db.execute(sql: """
                 ALTER TABLE series ADD COLUMN double_executions INTEGER NOT NULL DEFAULT 0;

@@ -1,7 +1,8 @@
 import ArgumentParser
 import DedupVitalsServer
 
-/// `dedup-vitals check-config FILE`: reports every problem with file and line; exit 0 when valid, 78 otherwise.
+/// `dedup-vitals check-config FILE`: reports every problem of the configuration and of the rule files it names, with
+/// file and line; exit 0 when valid, 78 otherwise.
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -12,12 +13,12 @@ struct CheckConfigCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        do {
-            _ = try ConfigLoader.load(path: file)
-            print("\(file): configuration is valid")
-        } catch {
-            for problem in error.problems { printError(problem.description) }
+        let (config, rules, problems) = AlertRuleLoader.checkConfigFile(file)
+        guard problems.isEmpty else {
+            for problem in problems { printError(problem.description) }
             throw ExitCodes.configuration
         }
+        let source = config.ruleFiles.isEmpty ? "built-in default rules" : "\(config.ruleFiles.count) rule file(s)"
+        print("\(file): configuration is valid (\(rules.count) alert rules from \(source))")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import DedupVitalsCore
 import DedupVitalsServer
 import DedupVitalsStorage
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -60,9 +61,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "dedup-vitals")
 
+        let alerting: AlertingOptions
+        do {
+            let rules = try AlertRuleLoader.load(for: settings)
+            let keys = try ReceiverSecrets.resolve(
+                settings.receivers, environment: ProcessInfo.processInfo.environment, configFile: config ?? "configuration")
+            alerting = AlertingOptions(rules: rules, signingKeys: keys)
+        } catch {
+            for problem in error.problems { printError(problem.description) }
+            throw ExitCodes.configuration
+        }
+
         let service: DedupVitalsService
         do {
-            service = try DedupVitalsService(config: settings, logger: logger)
+            service = try DedupVitalsService(config: settings, logger: logger, alertingOptions: alerting)
         } catch {
             printError("\(error)")
             switch error {

@@ -154,7 +154,7 @@ public enum ConfigLoader {
         guard let items = reader.sequence(node, "receivers") else { return [] }
         var receivers: [ServiceConfig.Receiver] = []
         for item in items {
-            guard let fields = reader.mapping(item, "receivers[]", allowed: ["name", "url", "secret_env", "send_resolved"]) else {
+            guard let fields = reader.mapping(item, "receivers[]", allowed: ["name", "url", "secret_env", "send_resolved", "kind"]) else {
                 continue
             }
             guard let nameNode = fields["name"], let name = reader.string(nameNode, "receivers[].name") else {
@@ -175,6 +175,11 @@ public enum ConfigLoader {
             }
             if let node = fields["send_resolved"], let value = reader.bool(node, "receivers[].send_resolved") {
                 receiver.sendResolved = value
+            }
+            if let node = fields["kind"], let text = reader.string(node, "receivers[].kind") {
+                if let kind = ServiceConfig.Receiver.Kind(rawValue: text) { receiver.kind = kind } else {
+                    reader.problem(node, "receivers[] \(name): kind must be webhook or alertmanager")
+                }
             }
             if receivers.contains(where: { $0.name == name }) { reader.problem(nameNode, "receivers: name \"\(name)\" is used twice") }
             receivers.append(receiver)

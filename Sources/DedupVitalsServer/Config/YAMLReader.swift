@@ -142,3 +142,31 @@ struct YAMLReader {
         return result
     }
 }
+
+extension YAMLReader {
+    /// One entry of a string-to-string mapping, with its nodes for line numbers.
+    struct StringEntry {
+        var name: String
+        var value: String
+        var keyNode: Node
+        var valueNode: Node
+    }
+
+    /// The entries of a mapping of string to string, in file order, with duplicates reported.
+    mutating func stringEntries(_ node: Node, _ key: String) -> [StringEntry]? {
+        guard case .mapping(let mapping) = node else {
+            problem(node, "\(key) must be a mapping")
+            return nil
+        }
+        var result: [StringEntry] = []
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.scalar?.string, case .scalar(let scalar) = value else {
+                problem(keyNode, "\(key) must map names to strings")
+                continue
+            }
+            if result.contains(where: { $0.name == name }) { problem(keyNode, "\(key): \"\(name)\" appears more than once") }
+            result.append(StringEntry(name: name, value: scalar.string, keyNode: keyNode, valueNode: value))
+        }
+        return result
+    }
+}

@@ -9,6 +9,7 @@ struct ReadController: Sendable {
     let store: DedupStore
     let state: LiveState
     let clock: @Sendable () -> Int64
+    var alerting: AlertingState? = nil
 
     func addRoutes(to router: Router<DedupRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -39,7 +40,7 @@ struct ReadController: Sendable {
         }
         forensics.staleInFlightKeys = state.staleInFlightKeys(nowMs: nowMs)
         let renderer = MetricsRenderer(windows: config.windows, version: DedupVitalsVersion.current)
-        let bytes = renderer.render(series: snapshot, forensics: forensics, counters: state.counters, format: format)
+        let bytes = renderer.render(series: snapshot, forensics: forensics, counters: state.counters, format: format, alerting: alerting)
         return Response(
             status: .ok, headers: [.contentType: format.contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
@@ -49,6 +50,10 @@ struct ReadController: Sendable {
         let snapshot = state.withWindows { $0.snapshot(windows: config.windows, nowMs: nowMs) }
         var document = SummaryDocument(snapshot: snapshot, windows: config.windows, nowMs: nowMs)
         document.addForensics(state: state, config: config, nowMs: nowMs)
+        if let alerting {
+            let url = alerting.externalURL
+            document.alerts = alerting.instances.filter { $0.state == .firing }.map { AlertDocument($0, externalURL: url) }
+        }
         return try Self.encode(document)
     }
 

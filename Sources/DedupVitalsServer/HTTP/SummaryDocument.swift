@@ -80,9 +80,11 @@ struct SummaryDocument: Encodable {
     /// Every series added up, per window.
     var overall: [String: Counts]
     var series: [Series]
+    /// The alert instances now firing.
+    var alerts: [AlertDocument] = []
 
     enum CodingKeys: String, CodingKey {
-        case generatedAt = "generated_at", windows, overall, series
+        case generatedAt = "generated_at", windows, overall, series, alerts
     }
 
     init(snapshot: [RollingWindows.SeriesWindows], windows: [PromDuration], nowMs: Int64) {

@@ -20,7 +20,7 @@ struct MetricsRenderer {
 
     func render(
         series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
-        format: ExpositionFormat
+        format: ExpositionFormat, alerting: AlertingState? = nil
     ) -> [UInt8] {
         var writer = MetricsWriter(format: format, capacity: 4096 + series.count * 1400)
         let windowLabels = windows.map(ServiceConfig.windowLabel)
@@ -92,6 +92,8 @@ struct MetricsRenderer {
         for result in IngestCounters.EventResult.allCases {
             writer.sample("dedup_ingest_events_total", ["result": result.rawValue], counters.events(result))
         }
+
+        if let alerting { AlertMetricsSection(alerting: alerting).write(into: &writer) }
 
         writer.family("dedup_build_info", .gauge, "Build information; always 1.")
         writer.sample("dedup_build_info", ["version": version], Int64(1))

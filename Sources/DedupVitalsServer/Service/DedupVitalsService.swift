@@ -14,12 +14,21 @@ public final class DedupVitalsService: Sendable {
     let hasher: KeyHasher
     let clock: @Sendable () -> Int64
     let logger: Logger
+    /// Alert instances, delivery counters and queue depth, as the read endpoints show them.
+    public let alerting: AlertingState
+    let alertEvaluator: AlertEvaluator
+    let webhookDeliverer: WebhookDeliverer
+    let alertingOptions: AlertingOptions
 
     /// Milliseconds since the Unix epoch, from the system clock.
     public static let systemClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
-    /// Opens the database and rebuilds the in-memory windows from it.
-    public init(config: ServiceConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = DedupVitalsService.systemClock) throws(StorageError) {
+    /// Opens the database and rebuilds the in-memory windows from it. `alertingOptions` nil: the rules of
+    /// `config` (or the defaults) and no signing keys.
+    public init(
+        config: ServiceConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = DedupVitalsService.systemClock,
+        alertingOptions: AlertingOptions? = nil
+    ) throws(StorageError) {
         self.config = config
         self.logger = logger
         self.clock = clock
@@ -35,6 +44,17 @@ public final class DedupVitalsService: Sendable {
         self.committer = GroupCommitter(
             store: store, clock: clock,
             hooks: .init(prepare: { state.prepare(&$0) }, committed: { state.committed($0) }, failed: { state.failed($0) }))
+        let options = alertingOptions ?? AlertingOptions(rules: (try? AlertRuleLoader.load(for: config)) ?? [])
+        self.alertingOptions = options
+        let alerting = AlertingState(receivers: config.receivers.map(\.name), externalURL: "http://\(config.listen)")
+        self.alerting = alerting
+        self.alertEvaluator = AlertEvaluator(
+            rules: options.rules, config: config, store: store, alerting: alerting,
+            source: options.signalSource ?? LiveSignalSource(state: state), logger: logger)
+        self.webhookDeliverer = WebhookDeliverer(
+            store: store, receivers: Dictionary(config.receivers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+            signingKeys: options.signingKeys, alerting: alerting, policy: options.deliveryPolicy, clock: clock,
+            random: options.random, logger: logger)
     }
 
     /// The router with every route.
@@ -46,7 +66,8 @@ public final class DedupVitalsService: Sendable {
             bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher
         ).addRoutes(to: router)
         KeyLookupController(hasher: hasher, state: state, config: config, clock: clock).addRoutes(to: router)
-        ReadController(config: config, store: store, state: state, clock: clock).addRoutes(to: router)
+        ReadController(config: config, store: store, state: state, clock: clock, alerting: alerting).addRoutes(to: router)
+        AlertsController(alerting: alerting).addRoutes(to: router)
         return router
     }
 
@@ -58,13 +79,25 @@ public final class DedupVitalsService: Sendable {
             router: makeRouter(),
             server: .http1(configuration: .init(idleTimeout: .seconds(75))),
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: nil),
-            services: [storage],
-            onServerRunning: { [config] channel in
+            services: [storage] + alertingServices(),
+            onServerRunning: { [config, alerting] channel in
                 let address = channel.localAddress
                 let text = "\(address?.ipAddress ?? config.listen.host):\(address?.port ?? config.listen.port)"
+                alerting.externalURL = "http://\(text)"
                 await onListening(text)
             },
             logger: logger
         )
+    }
+
+    /// The rule evaluator and the webhook delivery worker. Listed after storage, so graceful shutdown stops them
+    /// before the database closes.
+    func alertingServices() -> [any Service] {
+        let evaluationInterval = Duration.milliseconds(config.evaluationInterval.milliseconds)
+        let poll = alertingOptions.deliveryPollInterval ?? min(.seconds(1), evaluationInterval)
+        return [
+            AlertEvaluatorService(evaluator: alertEvaluator, interval: evaluationInterval, clock: clock, logger: logger),
+            WebhookDeliveryService(deliverer: webhookDeliverer, pollInterval: poll, logger: logger),
+        ]
     }
 }

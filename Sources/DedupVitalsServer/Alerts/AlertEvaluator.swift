@@ -1,0 +1,121 @@
+import DedupVitalsCore
+import DedupVitalsStorage
+import Foundation
+import Logging
+import Synchronization
+
+/// Evaluates the rules once per call: runs the pure ``AlertEvaluation``, plans notifications, and stores the changed
+/// instances together with their outbox messages in one transaction. The in-memory state only moves on once the
+/// transaction committed, so a failed write is simply retried by the next evaluation.
+final class AlertEvaluator: Sendable {
+    private struct State {
+        /// nil until loaded from the database (at the first evaluation).
+        var instances: [AlertInstance]?
+        var lastAlertmanagerSendMs: Int64?
+    }
+
+    let rules: [AlertRule]
+    let receivers: [ServiceConfig.Receiver]
+    let store: DedupStore
+    let alerting: AlertingState
+    let source: any AlertSignalSource
+    let repeatIntervalMs: Int64
+    let evaluationIntervalMs: Int64
+    let logger: Logger
+    private let state = Mutex(State())
+    /// Every window the rules read.
+    let windows: [PromDuration]
+
+    /// Prometheus re-sends active alerts to Alertmanager every minute.
+    static let alertmanagerResendMs: Int64 = 60_000
+
+    init(
+        rules: [AlertRule], config: ServiceConfig, store: DedupStore, alerting: AlertingState, source: any AlertSignalSource,
+        logger: Logger
+    ) {
+        self.rules = rules
+        self.receivers = config.receivers
+        self.store = store
+        self.alerting = alerting
+        self.source = source
+        self.repeatIntervalMs = config.repeatInterval.milliseconds
+        self.evaluationIntervalMs = config.evaluationInterval.milliseconds
+        self.logger = logger
+        var windows: [PromDuration] = []
+        for rule in rules { for window in rule.windows where !windows.contains(window) { windows.append(window) } }
+        self.windows = windows
+    }
+
+    /// Loads the stored instances (state recovered after a restart) and publishes them.
+    func recover() throws(StorageError) -> [AlertInstance] {
+        if let instances = state.withLock({ $0.instances }) { return instances }
+        let instances = try store.loadAlertInstances()
+        state.withLock { $0.instances = instances }
+        alerting.publish(instances)
+        logger.info("alert state recovered", metadata: ["instances": "\(instances.count)"])
+        return instances
+    }
+
+    /// One evaluation at `nowMs`. Returns how many messages were queued.
+    @discardableResult
+    func evaluate(nowMs: Int64) throws(StorageError) -> Int {
+        let previous = try recover()
+        let lastAlertmanagerSend = state.withLock { $0.lastAlertmanagerSendMs }
+        let signals = source.signals(windows: windows, nowMs: nowMs)
+        let evaluation = AlertEvaluation.evaluate(
+            rules: rules, signals: signals, previous: previous, nowMs: nowMs, repeatIntervalMs: repeatIntervalMs)
+        let externalURL = alerting.externalURL
+        let resendDue = lastAlertmanagerSend.map { nowMs - $0 >= Self.alertmanagerResendMs } ?? true
+        var planned = NotificationPlanner.webhookNotifications(evaluation, receivers: receivers, externalURL: externalURL)
+        let toAlertmanager = NotificationPlanner.alertmanagerNotifications(
+            evaluation, receivers: receivers, nowMs: nowMs,
+            validForMs: 4 * max(evaluationIntervalMs, Self.alertmanagerResendMs), resendDue: resendDue, externalURL: externalURL)
+        planned += toAlertmanager
+        let messages = planned.map { notification in
+            (OutboxMessage(
+                id: Self.newMessageID(), receiver: notification.receiver, body: Self.encode(notification.body),
+                nextAttemptMs: nowMs, createdMs: nowMs), replacesPending: notification.replacesPending)
+        }
+        let before = Dictionary(uniqueKeysWithValues: previous.map { ($0.key, $0) })
+        let changed = evaluation.instances.filter { before[$0.key] != $0 }
+        try store.saveAlertEvaluation(changed: changed, removed: evaluation.removed, messages: messages, nowMs: nowMs)
+
+        state.withLock {
+            $0.instances = evaluation.instances
+            if !toAlertmanager.isEmpty { $0.lastAlertmanagerSendMs = nowMs }
+        }
+        alerting.publish(evaluation.instances)
+        for transition in evaluation.transitions {
+            logger.info("alert \(transition.reason.rawValue)", metadata: [
+                "alertname": "\(transition.key.rule)", "service": "\(transition.key.series.service)",
+                "operation": "\(transition.key.series.operation)",
+            ])
+        }
+        for message in messages {
+            logger.debug("notification queued", metadata: ["receiver": "\(message.0.receiver)", "webhook_id": "\(message.0.id)"])
+        }
+        return messages.count
+    }
+
+    /// A Standard Webhooks message id: `msg_` and 32 random hex digits.
+    static func newMessageID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        func hex(_ value: UInt64) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }
+        return "msg_" + hex(high) + hex(low)
+    }
+
+    static func encode(_ body: PlannedNotification.Body) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data: Data? = switch body {
+        case .webhook(let payload): try? encoder.encode(payload)
+        case .alertmanager(let alerts): try? encoder.encode(alerts)
+        }
+        return [UInt8](data ?? Data("{}".utf8))
+    }
+}
