@@ -78,6 +78,8 @@ enum StorageSchema {
                     last_error TEXT
                 ) WITHOUT ROWID;
                 CREATE INDEX webhook_outbox_due ON webhook_outbox(status, next_attempt_ms);
+                """)
+        }
         migrator.registerMigration("v3-key-forensics") { db in
             try db.execute(sql: """
                 ALTER TABLE series ADD COLUMN double_executions INTEGER NOT NULL DEFAULT 0;

@@ -72,7 +72,7 @@ import Testing
         """
 
     @Test func invalidRuleFilesFailCheckConfigWithFileAndLine() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let rules = try dir.write("rules.yml", Self.invalidRules)
         let config = try dir.write("config.yml", "rule_files: [rules.yml, missing.yml]\n")
         let (_, _, problems) = AlertRuleLoader.checkConfigFile(config)
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func duplicateAlertNamesAcrossFilesAreReported() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let rule = "rules:\n  - alert: Double\n    kind: double_execution\n"
         _ = try dir.write("a.yml", rule)
         let b = try dir.write("b.yml", rule)
@@ -150,7 +150,7 @@ import Testing
     }
 
     @Test func checkConfigBinaryExits78WithFileAndLine() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let rules = try dir.write("rules.yml", Self.invalidRules)
         let config = try dir.write("config.yml", "rule_files: [rules.yml]\n")
         let (status, output) = try Self.run(["check-config", config])
@@ -164,7 +164,7 @@ import Testing
     }
 
     @Test func serveExits78WhenAReceiverSecretIsMissing() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let config = try dir.write("config.yml", """
             receivers:
               - {name: oncall, url: "http://127.0.0.1:9/hook", secret_env: DEDUP_TEST_MISSING_SECRET}

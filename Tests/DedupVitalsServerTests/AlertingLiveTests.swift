@@ -1,5 +1,6 @@
 import DedupVitalsCore
 import DedupVitalsServer
+import DedupVitalsStorage
 import Foundation
 import Testing
 
@@ -31,7 +32,7 @@ struct AlertingLiveTests {
     }
 
     /// 8 of 10 attempts are duplicates.
-    static func spike(_ service: LiveService, operation: String = "refund") async throws {
+    static func spike(_ service: TestService, operation: String = "refund") async throws {
         try await service.post("miss", count: 2, operation: operation)
         try await service.post("hit", count: 8, operation: operation)
     }
@@ -41,12 +42,12 @@ struct AlertingLiveTests {
     }
 
     @Test func spikeFiresOneSignedNotificationThenOneResolved() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let receiver = try await TestReceiver.start()
-        let clock = TestClock()
+        let clock = TestClock(DedupVitalsService.systemClock())
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url, secretEnv: "ONCALL_SECRET")]
-        let service = try await LiveService.start(
-            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.function,
+        let service = try await TestService.startAlerting(
+            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
             options: try Self.options(receivers: receivers))
 
         try await Self.spike(service)
@@ -79,7 +80,7 @@ struct AlertingLiveTests {
         let summaryAlerts = try await service.getJSON("/v1/summary")["alerts"] as? [[String: Any]] ?? []
         #expect(summaryAlerts.count == 1)
 
-        clock.advance(by: .seconds(120))
+        clock.advance(by: 120_000)
         #expect(await eventually { receiver.requests.count >= 2 })
         try await Task.sleep(for: .milliseconds(600))
         #expect(receiver.requests.count == 2)
@@ -99,16 +100,16 @@ struct AlertingLiveTests {
         #expect(after.contains("# TYPE dedup_alerts_firing gauge"))
         #expect(try PromtoolCheck.run(after) == "")
 
-        await service.stop()
+        try await service.stop()
         await receiver.stop()
     }
 
     @Test func receiverAnswering503IsRetriedWithTheSameWebhookID() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let receiver = try await TestReceiver.start()
         receiver.answer([.init(status: 503, headers: ["Retry-After": "1"]), .init(status: 503)], then: .init(status: 200))
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url, secretEnv: "ONCALL_SECRET")]
-        let service = try await LiveService.start(
+        let service = try await TestService.startAlerting(
             config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: DedupVitalsService.systemClock,
             options: try Self.options(receivers: receivers, initialDelayMs: 100))
 
@@ -128,103 +129,103 @@ struct AlertingLiveTests {
         #expect(metrics.contains(#"dedup_webhook_deliveries_total{receiver="oncall",result="success"} 1"#))
         #expect(metrics.contains(#"dedup_webhook_queue_depth{receiver="oncall"} 0"#))
 
-        await service.stop()
+        try await service.stop()
         await receiver.stop()
     }
 
     @Test func pendingNotificationSurvivesARestart() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let receiver = try await TestReceiver.start()
         receiver.answer([], then: .init(status: 503))
-        let clock = TestClock()
+        let clock = TestClock(DedupVitalsService.systemClock())
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url, secretEnv: "ONCALL_SECRET")]
         let config = Self.config(db: dir.file("db.sqlite"), receivers: receivers)
-        let first = try await LiveService.start(config: config, clock: clock.function, options: try Self.options(receivers: receivers))
+        let first = try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers))
         try await Self.spike(first)
         #expect(await eventually { receiver.requests.count >= 1 })
         let id = try #require(receiver.requests.first).webhookID
         #expect(try await eventually { try await first.get("/metrics").1.contains(#"dedup_webhook_queue_depth{receiver="oncall"} 1"#) })
-        await first.stop()
+        try await first.stop()
 
         receiver.answer([], then: .init(status: 200))
         let before = receiver.requests.count
-        clock.advance(by: .seconds(5))
-        let second = try await LiveService.start(config: config, clock: clock.function, options: try Self.options(receivers: receivers))
+        clock.advance(by: 5_000)
+        let second = try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers))
         #expect(await eventually { receiver.requests.count > before })
         try await Task.sleep(for: .milliseconds(500))
         #expect(receiver.requests.count == before + 1)
         #expect(receiver.requests.allSatisfy { $0.webhookID == id })
         #expect(receiver.requests.last?.json["status"] as? String == "firing")
-        await second.stop()
+        try await second.stop()
         await receiver.stop()
     }
 
     @Test func firingAlertIsNotRenotifiedAfterRestartAndResolvesIfItResolvedWhileDown() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let receiver = try await TestReceiver.start()
-        let clock = TestClock()
+        let clock = TestClock(DedupVitalsService.systemClock())
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url)]
         let config = Self.config(db: dir.file("db.sqlite"), receivers: receivers)
-        let first = try await LiveService.start(config: config, clock: clock.function, options: try Self.options(receivers: receivers))
+        let first = try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers))
         try await Self.spike(first)
         #expect(await eventually { receiver.requests.count == 1 })
         let startsAt = try await first.alerts().first?["startsAt"] as? String
-        await first.stop()
+        try await first.stop()
 
-        clock.advance(by: .seconds(1))
-        let second = try await LiveService.start(config: config, clock: clock.function, options: try Self.options(receivers: receivers))
+        clock.advance(by: 1_000)
+        let second = try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers))
         try await Task.sleep(for: .milliseconds(700))
         #expect(receiver.requests.count == 1)
         let alerts = try await second.alerts()
         #expect(alerts.first?["state"] as? String == "firing")
         #expect(alerts.first?["startsAt"] as? String == startsAt)
         #expect(receiver.requests.first?.headers["webhook-signature"] == nil)
-        await second.stop()
+        try await second.stop()
 
-        clock.advance(by: .seconds(180))
-        let third = try await LiveService.start(config: config, clock: clock.function, options: try Self.options(receivers: receivers))
+        clock.advance(by: 180_000)
+        let third = try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers))
         #expect(await eventually { receiver.requests.count >= 2 })
         try await Task.sleep(for: .milliseconds(500))
         #expect(receiver.requests.count == 2)
         #expect(receiver.requests.last?.json["status"] as? String == "resolved")
-        await third.stop()
+        try await third.stop()
         await receiver.stop()
     }
 
     @Test func forDelaysFiringUntilTheConditionHeldLongEnough() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let receiver = try await TestReceiver.start()
-        let clock = TestClock()
+        let clock = TestClock(DedupVitalsService.systemClock())
         var rule = Self.spikeRule
         rule.window = .minutes(5)
         rule.forDuration = .minutes(1)
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url)]
-        let service = try await LiveService.start(
-            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.function,
+        let service = try await TestService.startAlerting(
+            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
             options: try Self.options(rules: [rule], receivers: receivers))
         try await Self.spike(service)
         #expect(try await eventually { try await service.alerts().first?["state"] as? String == "pending" })
-        clock.advance(by: .seconds(30))
+        clock.advance(by: 30_000)
         try await Task.sleep(for: .milliseconds(400))
         #expect(receiver.requests.isEmpty)
         #expect(try await service.alerts().first?["state"] as? String == "pending")
-        clock.advance(by: .seconds(31))
+        clock.advance(by: 31_000)
         #expect(await eventually { receiver.requests.count == 1 })
         #expect(try await service.alerts().first?["state"] as? String == "firing")
-        await service.stop()
+        try await service.stop()
         await receiver.stop()
     }
 
     @Test func goneReceiverDisablesItsPendingDeliveries() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let receiver = try await TestReceiver.start()
         receiver.answer([], then: .init(status: 410))
-        let clock = TestClock()
+        let clock = TestClock(DedupVitalsService.systemClock())
         var mismatch = AlertRule(name: "KeyMismatch", kind: .mismatchRatio, window: .minutes(1), above: 0.1)
         mismatch.labels = ["severity": "critical"]
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url)]
-        let service = try await LiveService.start(
-            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.function,
+        let service = try await TestService.startAlerting(
+            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
             options: try Self.options(rules: [Self.spikeRule, mismatch], receivers: receivers))
         try await service.post("mismatch", count: 2)
         try await Self.spike(service)
@@ -237,38 +238,38 @@ struct AlertingLiveTests {
         let messages = try service.service.store.outboxMessages()
         #expect(messages.count == 2)
         #expect(Set(messages.map(\.status)) == [.failed, .disabled])
-        await service.stop()
+        try await service.stop()
         await receiver.stop()
     }
 
     @Test func clientErrorFailsAtOnce() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let receiver = try await TestReceiver.start()
         receiver.answer([], then: .init(status: 400))
-        let clock = TestClock()
+        let clock = TestClock(DedupVitalsService.systemClock())
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url)]
-        let service = try await LiveService.start(
-            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.function,
+        let service = try await TestService.startAlerting(
+            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
             options: try Self.options(receivers: receivers))
         try await Self.spike(service)
         #expect(await eventually { receiver.requests.count == 1 })
-        clock.advance(by: .seconds(30))
+        clock.advance(by: 30_000)
         try await Task.sleep(for: .milliseconds(400))
         #expect(receiver.requests.count == 1)
         let metrics = try await service.get("/metrics").1
         #expect(metrics.contains(#"dedup_webhook_deliveries_total{receiver="oncall",result="failed"} 1"#))
         #expect(try service.service.store.outboxMessages().map(\.status) == [.failed])
-        await service.stop()
+        try await service.stop()
         await receiver.stop()
     }
 
     @Test func alertmanagerReceiverGetsAlertsWithExpiryThenResolveTime() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory()
         let receiver = try await TestReceiver.start()
-        let clock = TestClock()
+        let clock = TestClock(DedupVitalsService.systemClock())
         let receivers = [ServiceConfig.Receiver(name: "am", url: receiver.baseURL, kind: .alertmanager)]
-        let service = try await LiveService.start(
-            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.function,
+        let service = try await TestService.startAlerting(
+            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
             options: try Self.options(receivers: receivers))
         try await Self.spike(service)
         #expect(await eventually { receiver.requests.count >= 1 })
@@ -279,37 +280,17 @@ struct AlertingLiveTests {
         #expect(alerts.first?["labels"] as? [String: String]
             == ["alertname": "DuplicateAttemptSpike", "service": "payments", "operation": "refund", "severity": "warning"])
         let endsAt = RFC3339.parseMilliseconds(Array((alerts.first?["endsAt"] as? String ?? "").utf8)) ?? 0
-        #expect(endsAt >= clock() + 4 * 60_000)
+        #expect(endsAt >= clock.read() + 4 * 60_000)
         #expect((alerts.first?["generatorURL"] as? String)?.hasPrefix(service.baseURL) == true)
 
         let count = receiver.requests.count
-        clock.advance(by: .seconds(120))
+        clock.advance(by: 120_000)
         #expect(await eventually { receiver.requests.count > count })
         let last = try #require(receiver.requests.last)
         let resolved = try #require((try JSONSerialization.jsonObject(with: Data(last.body))) as? [[String: Any]])
         let resolvedEnd = RFC3339.parseMilliseconds(Array((resolved.first?["endsAt"] as? String ?? "").utf8)) ?? 0
-        #expect(resolvedEnd == clock())
-        await service.stop()
+        #expect(resolvedEnd == clock.read())
+        try await service.stop()
         await receiver.stop()
-    }
-}
-
-/// Runs `promtool check metrics` on an exposition; returns its complaints (empty when clean).
-enum PromtoolCheck {
-    static func run(_ text: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-        process.arguments = ["check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -17,7 +17,7 @@ final class TestService: Sendable {
     /// Starts a service; `configure` adjusts the configuration (the database path is already set).
     static func start(
         database: String, clock: @escaping @Sendable () -> Int64 = DedupVitalsService.systemClock,
-        configure: (inout ServiceConfig) -> Void = { _ in }
+        alertingOptions: AlertingOptions? = nil, configure: (inout ServiceConfig) -> Void = { _ in }
     ) async throws -> TestService {
         var config = ServiceConfig()
         config.database = database
@@ -25,7 +25,7 @@ final class TestService: Sendable {
         configure(&config)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let service = try DedupVitalsService(config: config, logger: logger, clock: clock)
+        let service = try DedupVitalsService(config: config, logger: logger, clock: clock, alertingOptions: alertingOptions)
         let (stream, continuation) = AsyncStream.makeStream(of: String.self)
         let app = service.makeApplication { address in continuation.yield(address) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
