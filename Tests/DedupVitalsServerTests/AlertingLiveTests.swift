@@ -293,4 +293,34 @@ struct AlertingLiveTests {
         try await service.stop()
         await receiver.stop()
     }
+
+    @Test func keyForensicsFeedTheStaleInFlightAndDoubleExecutionRules() async throws {
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestReceiver.start()
+        let clock = TestClock(DedupVitalsService.systemClock())
+        let rules = [
+            AlertRule(name: "Double", kind: .doubleExecution, window: .minutes(15), labels: ["severity": "critical"]),
+            AlertRule(name: "Stale", kind: .staleInFlight, window: .minutes(5), labels: ["severity": "warning"]),
+        ]
+        let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url)]
+        let service = try await TestService.startAlerting(
+            config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
+            options: try Self.options(rules: rules, receivers: receivers))
+        let miss = #"{"service":"payments","operation":"refund","outcome":"miss","key":"order-1"}"#
+        #expect(try await HTTP.post(service.baseURL + "/v1/events", miss).status == 202)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await service.alerts().isEmpty)
+
+        // A second miss for the same key: a double execution.
+        #expect(try await HTTP.post(service.baseURL + "/v1/events", miss).status == 202)
+        #expect(await eventually { receiver.requests.contains { $0.json["groupKey"] as? String == #"{}:{alertname="Double"}"# } })
+
+        // Neither miss completed: after stale_in_flight_after (5m) the key is a stale in-flight key.
+        clock.advance(by: 6 * 60_000)
+        #expect(await eventually { receiver.requests.contains { $0.json["groupKey"] as? String == #"{}:{alertname="Stale"}"# } })
+        let firing = try await service.alerts().filter { $0["state"] as? String == "firing" }
+        #expect(firing.compactMap { ($0["labels"] as? [String: String])?["alertname"] }.sorted() == ["Double", "Stale"])
+        try await service.stop()
+        await receiver.stop()
+    }
 }
