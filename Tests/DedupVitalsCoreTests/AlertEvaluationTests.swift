@@ -133,6 +133,18 @@ import Testing
         #expect(due.instances[0].lastNotifiedMs == Self.t0 + 60_000)
     }
 
+    @Test func instancesOfOneAlertnameRepeatTogether() {
+        let first = Self.run([Self.rule()], [Self.signals(Self.spike, series: Self.refund)], repeatMs: 60_000)
+        let both = [Self.signals(Self.spike, series: Self.refund), Self.signals(Self.spike, series: Self.ticket)]
+        let second = Self.run([Self.rule()], both, first.instances, at: Self.t0 + 30_000, repeatMs: 60_000)
+        // The ticket instance's notification carried the refund instance too.
+        #expect(second.instances.map(\.lastNotifiedMs) == [Self.t0 + 30_000, Self.t0 + 30_000])
+        let quiet = Self.run([Self.rule()], both, second.instances, at: Self.t0 + 60_000, repeatMs: 60_000)
+        #expect(quiet.transitions.isEmpty)
+        let due = Self.run([Self.rule()], both, quiet.instances, at: Self.t0 + 90_000, repeatMs: 60_000)
+        #expect(due.transitions.map(\.reason) == [.repeatDue, .repeatDue])
+    }
+
     @Test func aVanishedSeriesOrRuleResolves() {
         let fired = Self.run([Self.rule()], [Self.signals(Self.spike)])
         #expect(Self.run([Self.rule()], [], fired.instances).transitions.map(\.reason) == [.resolved])

@@ -94,6 +94,13 @@ public struct AlertEvaluation: Sendable {
             }
         }
 
+        // Notifications go out per alert name and carry every firing instance of it: all of them count as notified,
+        // so that the group repeats together after `repeat_interval`.
+        let notifiedNames = Set(transitions.map(\.key.rule))
+        for (key, instance) in after where instance.state == .firing && notifiedNames.contains(key.rule) {
+            after[key]?.lastNotifiedMs = nowMs
+        }
+
         let removed = before.keys.filter { after[$0] == nil }.sorted()
         return AlertEvaluation(
             instances: after.values.sorted { $0.key < $1.key },
