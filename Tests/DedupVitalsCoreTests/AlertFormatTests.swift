@@ -29,6 +29,21 @@ import Testing
         #expect(AnnotationTemplate.problem(in: "oops }}") != nil)
     }
 
+    @Test func largeGroupsAreTruncatedAndCounted() {
+        let instances = (0..<5).map { index in
+            AlertInstance(
+                key: .init(rule: "Spike", series: .init(service: "s\(index)", operation: "op")), state: .firing,
+                activeAtMs: 0, startsAtMs: 0, value: 1, labels: ["alertname": "Spike", "service": "s\(index)"], annotations: [:])
+        }
+        let alerts = instances.map { WebhookPayload.Alert($0, generatorURL: "http://x/v1/alerts") }
+        let payload = WebhookPayload(receiver: "r", alertname: "Spike", alerts: alerts, externalURL: "http://x", maxAlerts: 3)
+        #expect(payload.alerts.count == 3)
+        #expect(payload.truncatedAlerts == 2)
+        #expect(payload.commonLabels == ["alertname": "Spike"])
+        #expect(payload.alerts[0].startsAt == "1970-01-01T00:00:00.000Z")
+        #expect(payload.alerts[0].endsAt == WebhookPayload.zeroTime)
+    }
+
     @Test func fingerprintIsStableAndDependsOnEveryLabel() {
         let fingerprint = AlertFingerprint.of(labels)
         #expect(fingerprint.count == 16)

@@ -40,11 +40,16 @@ public struct WebhookPayload: Sendable, Equatable, Encodable {
     public var groupKey: String
     public var truncatedAlerts = 0
 
+    /// At most this many alerts go into one notification; the rest are counted in `truncatedAlerts`.
+    public static let maxAlerts = 1000
+
     /// A notification of the group `alertname` to `receiver`.
-    public init(receiver: String, alertname: String, alerts: [Alert], externalURL: String) {
+    public init(receiver: String, alertname: String, alerts allAlerts: [Alert], externalURL: String, maxAlerts: Int = maxAlerts) {
         self.receiver = receiver
+        let alerts = Array(allAlerts.prefix(maxAlerts))
         self.alerts = alerts
-        status = alerts.contains { $0.status == "firing" } ? "firing" : "resolved"
+        truncatedAlerts = allAlerts.count - alerts.count
+        status = allAlerts.contains { $0.status == "firing" } ? "firing" : "resolved"
         groupLabels = ["alertname": alertname]
         commonLabels = Self.common(alerts.map(\.labels))
         commonAnnotations = Self.common(alerts.map(\.annotations))
