@@ -20,7 +20,7 @@ rules:
     annotations:
       summary: "Duplicate attempts spiking on {{ $labels.service }}/{{ $labels.operation }}"
       description: "{{ $value | humanizePercentage }} of attempts on {{ $labels.service }}/{{ $labels.operation }} were duplicates over the last 5m, more than 3x the 1h baseline: clients are retrying far more than usual."
-      runbook_url: "https://github.com/dedup-vitals/dedup-vitals/blob/main/README.md#runbook-duplicateattemptspike"
+      runbook_url: "README.md#runbook-duplicateattemptspike"
 
   - alert: InFlightContention
     kind: in_flight_ratio
@@ -32,7 +32,7 @@ rules:
     annotations:
       summary: "Retries are racing the first attempt on {{ $labels.service }}/{{ $labels.operation }}"
       description: "{{ $value | humanizePercentage }} of attempts on {{ $labels.service }}/{{ $labels.operation }} arrived while the first attempt for their key was still running: client timeouts are shorter than the operation."
-      runbook_url: "https://github.com/dedup-vitals/dedup-vitals/blob/main/README.md#runbook-inflightcontention"
+      runbook_url: "README.md#runbook-inflightcontention"
 
   - alert: IdempotencyKeyMismatch
     kind: mismatch_ratio
@@ -44,7 +44,7 @@ rules:
     annotations:
       summary: "Idempotency keys reused with different payloads on {{ $labels.service }}/{{ $labels.operation }}"
       description: "{{ $value | humanizePercentage }} of attempts on {{ $labels.service }}/{{ $labels.operation }} over 15m reused a key with a different payload: a client derives keys too coarsely or reuses them."
-      runbook_url: "https://github.com/dedup-vitals/dedup-vitals/blob/main/README.md#runbook-idempotencykeymismatch"
+      runbook_url: "README.md#runbook-idempotencykeymismatch"
 
   - alert: StaleInFlightKeys
     kind: stale_in_flight
@@ -55,7 +55,7 @@ rules:
     annotations:
       summary: "Stuck idempotency locks on {{ $labels.service }}/{{ $labels.operation }}"
       description: "{{ $value }} keys on {{ $labels.service }}/{{ $labels.operation }} took the lock (miss) and never completed within the stale threshold: their retries are refused until the locks expire."
-      runbook_url: "https://github.com/dedup-vitals/dedup-vitals/blob/main/README.md#runbook-staleinflightkeys"
+      runbook_url: "README.md#runbook-staleinflightkeys"
 
   - alert: DoubleExecution
     kind: double_execution
@@ -65,6 +65,6 @@ rules:
     annotations:
       summary: "Side effects executed twice on {{ $labels.service }}/{{ $labels.operation }}"
       description: "{{ $value }} keys on {{ $labels.service }}/{{ $labels.operation }} got a second miss inside the dedup window in the last 15m: the action ran twice for one idempotency key."
-      runbook_url: "https://github.com/dedup-vitals/dedup-vitals/blob/main/README.md#runbook-doubleexecution"
+      runbook_url: "README.md#runbook-doubleexecution"
 """#
 }
