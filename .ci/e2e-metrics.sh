@@ -32,6 +32,8 @@ promtool check metrics <"$work/metrics.txt"
 grep -q 'dedup_events_total{service="payments",operation="refund",outcome="hit"} 1' "$work/metrics.txt"
 curl -sf -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' "$url/metrics" >"$work/om.txt"
 tail -1 "$work/om.txt" | grep -qx '# EOF'
+# Every metric the dashboards and Prometheus rules read is one this build exports.
+python3 .ci/check-dashboards.py --metrics-url "$url/metrics"
 kill -TERM "$pid"
 wait "$pid"
 echo "metrics e2e: promtool clean, graceful shutdown exit 0"
