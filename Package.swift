@@ -53,11 +53,23 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Client side of the JSON API: the `top` dashboard (model, pure frame renderer, keys, terminal I/O) and the
+        // `simulate` sender.
+        .target(
+            name: "DedupVitalsTerminal",
+            dependencies: [
+                "DedupVitalsCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "dedup-vitals",
             dependencies: [
                 "DedupVitalsCore",
                 "DedupVitalsServer",
+                "DedupVitalsTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -80,6 +92,18 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "DedupVitalsTerminalTests",
+            dependencies: [
+                "DedupVitalsCore",
+                "DedupVitalsServer",
+                "DedupVitalsTerminal",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ],

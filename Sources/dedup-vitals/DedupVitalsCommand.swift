@@ -9,7 +9,7 @@ struct DedupVitalsCommand: AsyncParsableCommand {
         commandName: "dedup-vitals",
         abstract: "Watches the health of idempotency and deduplication in other services.",
         version: DedupVitalsVersion.current,
-        subcommands: [ServeCommand.self, CheckConfigCommand.self]
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, TopCommand.self, SimulateCommand.self]
     )
 }
 

@@ -68,6 +68,7 @@ public final class DedupVitalsService: Sendable {
         KeyLookupController(hasher: hasher, state: state, config: config, clock: clock).addRoutes(to: router)
         ReadController(config: config, store: store, state: state, clock: clock, alerting: alerting).addRoutes(to: router)
         AlertsController(alerting: alerting).addRoutes(to: router)
+        SeriesController(config: config, state: state, clock: clock).addRoutes(to: router)
         return router
     }
 

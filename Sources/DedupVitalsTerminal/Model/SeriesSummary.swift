@@ -1,0 +1,55 @@
+/// One series of `/v1/summary`: totals, counts per window, and key forensics when the service reports them.
+public struct SeriesSummary: Decodable, Sendable, Equatable, Identifiable {
+    public var service: String
+    public var operation: String
+    /// RFC 3339.
+    public var lastSeen: String?
+    public var totals: WindowCounts
+    /// By window label (`1m`, `5m`, ...).
+    public var windows: [String: WindowCounts]
+    /// Keys with a `miss` and no `completed` yet; nil when the service does not report it.
+    public var inFlightKeys: Int64?
+    /// Of those, keys older than the stale threshold; nil when not reported.
+    public var staleInFlightKeys: Int64?
+    /// Keys that got a second `miss` inside the dedup window; nil when not reported.
+    public var doubleExecutions: Int64?
+
+    public init(
+        service: String, operation: String, lastSeen: String? = nil, totals: WindowCounts = .zero,
+        windows: [String: WindowCounts] = [:], inFlightKeys: Int64? = nil, staleInFlightKeys: Int64? = nil,
+        doubleExecutions: Int64? = nil
+    ) {
+        self.service = service
+        self.operation = operation
+        self.lastSeen = lastSeen
+        self.totals = totals
+        self.windows = windows
+        self.inFlightKeys = inFlightKeys
+        self.staleInFlightKeys = staleInFlightKeys
+        self.doubleExecutions = doubleExecutions
+    }
+
+    /// `service/operation`.
+    public var id: String { "\(service)/\(operation)" }
+
+    /// Whether the service reports key forensics for this series.
+    public var hasForensics: Bool { inFlightKeys != nil || staleInFlightKeys != nil || doubleExecutions != nil }
+
+    enum CodingKeys: String, CodingKey {
+        case service, operation, lastSeen = "last_seen", totals, windows
+        case inFlightKeys = "in_flight_keys", staleInFlightKeys = "stale_in_flight_keys", doubleExecutions = "double_executions"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        service = try container.decode(String.self, forKey: .service)
+        operation = try container.decode(String.self, forKey: .operation)
+        lastSeen = try? container.decodeIfPresent(String.self, forKey: .lastSeen)
+        totals = try container.decodeIfPresent(WindowCounts.self, forKey: .totals) ?? .zero
+        windows = try container.decodeIfPresent([String: WindowCounts].self, forKey: .windows) ?? [:]
+        // Forensics are optional and tolerated in any shape: a field that is not a number reads as absent.
+        inFlightKeys = try? container.decodeIfPresent(Int64.self, forKey: .inFlightKeys)
+        staleInFlightKeys = try? container.decodeIfPresent(Int64.self, forKey: .staleInFlightKeys)
+        doubleExecutions = try? container.decodeIfPresent(Int64.self, forKey: .doubleExecutions)
+    }
+}

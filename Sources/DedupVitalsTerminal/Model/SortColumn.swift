@@ -1,0 +1,36 @@
+/// The column the series table is sorted by; `s` cycles through them.
+public enum SortColumn: Int, Sendable, CaseIterable {
+    case name, rate, duplicateRatio, inFlightKeys, staleKeys, doubleExecutions
+
+    /// The label shown in the table's title.
+    public var label: String {
+        switch self {
+        case .name: "name"
+        case .rate: "attempts/s"
+        case .duplicateRatio: "dup ratio"
+        case .inFlightKeys: "in-flight keys"
+        case .staleKeys: "stale keys"
+        case .doubleExecutions: "double executions"
+        }
+    }
+
+    /// The next column in the cycle.
+    public var next: SortColumn { SortColumn(rawValue: (rawValue + 1) % SortColumn.allCases.count)! }
+
+    /// Whether `lhs` goes before `rhs`: names ascending, figures descending (worst first), ties by name.
+    func orders(_ lhs: SeriesSummary, before rhs: SeriesSummary, window: String?) -> Bool {
+        let byName = (lhs.service, lhs.operation) < (rhs.service, rhs.operation)
+        func figure(_ series: SeriesSummary) -> Double {
+            switch self {
+            case .name: 0
+            case .rate: Double(window.flatMap { series.windows[$0]?.attempts } ?? 0)
+            case .duplicateRatio: window.flatMap { series.windows[$0]?.duplicateRatio } ?? 0
+            case .inFlightKeys: Double(series.inFlightKeys ?? -1)
+            case .staleKeys: Double(series.staleInFlightKeys ?? -1)
+            case .doubleExecutions: Double(series.doubleExecutions ?? -1)
+            }
+        }
+        let (left, right) = (figure(lhs), figure(rhs))
+        return left == right ? byName : left > right
+    }
+}
