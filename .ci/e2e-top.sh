@@ -5,6 +5,7 @@
 # untouched. Every process it starts is stopped by PID. Bounded: at most about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export LC_ALL=C.UTF-8 # count characters, not bytes, when measuring screen lines
 command -v tmux >/dev/null 2>&1 || { echo "e2e-top: tmux is required"; exit 1; }
 bin="$(swift build --show-bin-path)/dedup-vitals"
 work="$(mktemp -d)"
@@ -84,7 +85,11 @@ wait_for 'sort attempts/s' 5
 tm resize-window -t e2e -x 90 -y 30
 wait_for 'SERIES +ATT/S' 5
 sleep 1.2
-tm capture-pane -p -t e2e | awk 'length($0) > 90 { bad = 1 } END { exit bad }' || { echo "e2e-top: lines wider than the resized window"; exit 1; }
+widest=0
+while IFS= read -r line; do
+  [ "${#line}" -gt "$widest" ] && widest=${#line}
+done < <(tm capture-pane -p -t e2e)
+[ "$widest" -le 90 ] || { echo "e2e-top: a line of $widest columns in a 90-column window"; exit 1; }
 
 # q quits and gives the shell back with the terminal settings it had.
 tm send-keys -t e2e q

@@ -24,8 +24,8 @@ enum Fixtures {
     }
 
     /// 90 points of 10 s whose duplicate ratio rises towards `peak`.
-    static func history(peak: Double) -> [WindowCounts] {
-        (0..<90).map { index in counts(attempts: 200, ratio: peak * Double(index) / 89) }
+    static func history(peak: Double, attemptsPerPoint: Int64 = 200) -> [WindowCounts] {
+        (0..<90).map { index in counts(attempts: attemptsPerPoint, ratio: peak * Double(index) / 89) }
     }
 
     static func alert(_ name: String, state: String, severity: String, series: (String, String), ageSeconds: Int64) -> AlertItem {
@@ -39,7 +39,8 @@ enum Fixtures {
         var overall: [String: WindowCounts] = [:]
         for window in windows { overall[window] = series.compactMap { $0.windows[window] }.reduce(.zero, +) }
         var history: [String: [WindowCounts]] = [:]
-        for item in series { history[item.id] = Self.history(peak: item.windows["1m"]?.duplicateRatio ?? 0) }
+        for item in series { history[item.id] = Self.history(
+                peak: item.windows["1m"]?.duplicateRatio ?? 0, attemptsPerPoint: (item.windows["1m"]?.attempts ?? 0) / 6) }
         let summary = SummaryResponse(generatedAt: nil, windows: windows, overall: overall, series: series)
         var state = DashboardState(url: url)
         state.apply(DashboardSnapshot(summary: summary, alerts: alerts, history: history, fetchedAtMs: nowMs))

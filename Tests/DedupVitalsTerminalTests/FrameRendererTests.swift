@@ -149,3 +149,30 @@ struct FrameRendererTests {
         #expect(lines.contains { $0.contains("not available from this service") })
     }
 }
+
+@Suite("Rates")
+struct RateTests {
+    @Test("rates come from the last minute of complete steps, leaving out the partial step and steps before the first events")
+    func historyRate() {
+        var state = Fixtures.state(series: [Fixtures.series("a", "b", ratio: 0.1, rate: 1)])
+        var snapshot = state.snapshot!
+        snapshot.history["a/b"] = Array(repeating: .zero, count: 80)
+            + [WindowCounts(miss: 100, completed: 100), WindowCounts(miss: 200, completed: 100), WindowCounts(miss: 7)]
+        state.apply(snapshot)
+        #expect(state.perSecond("a/b", \.attempts) == 15)
+        #expect(state.eventsPerSecond == 25)
+        let lines = FrameRenderer.lines(state, size: .standard, color: false)
+        #expect(lines[1].contains("events/s 25.0"))
+        #expect(lines.contains { $0.hasPrefix("▶ a/b") && $0.contains(" 15.0 ") })
+    }
+
+    @Test("without a complete step the shortest window's average is used")
+    func windowRate() {
+        var state = Fixtures.state(series: [Fixtures.series("a", "b", ratio: 0.1, rate: 3)])
+        var snapshot = state.snapshot!
+        snapshot.history["a/b"] = [WindowCounts(miss: 7)]
+        state.apply(snapshot)
+        #expect(state.perSecond("a/b", \.attempts) == 3)
+        #expect(state.perSecond("nope/x", \.attempts) == nil)
+    }
+}

@@ -58,10 +58,9 @@ public struct DashboardState: Sendable, Equatable {
     public var rows: [SeriesSummary] {
         guard let series = snapshot?.summary.series else { return [] }
         let needle = filter.lowercased()
-        let window = primaryWindow
         return series
             .filter { needle.isEmpty || $0.id.lowercased().contains(needle) }
-            .sorted { sort.orders($0, before: $1, window: window) }
+            .sorted { sort.orders($0, before: $1, in: self) }
     }
 
     /// The row index of the selection within ``rows``, nil when the table is empty.
@@ -73,6 +72,27 @@ public struct DashboardState: Sendable, Equatable {
 
     public var selectedSeries: SeriesSummary? {
         selectedIndex.map { rows[$0] }
+    }
+
+    /// The current rate of one series: `figure` per second over the last minute of complete history steps (steps
+    /// before the series' first events left out), or over the shortest window when the history has no complete step.
+    public func perSecond(_ id: String, _ figure: KeyPath<WindowCounts, Int64>) -> Double? {
+        guard let snapshot, let series = snapshot.summary.series.first(where: { $0.id == id }) else { return nil }
+        if let history = snapshot.history[id], let step = Formatting.seconds(ofWindow: snapshot.historyStep) {
+            let complete = history.dropLast().suffix(max(1, Int(60 / step)))
+            let active = complete.drop { $0.total == 0 }
+            if !active.isEmpty {
+                return Double(active.reduce(0) { $0 + $1[keyPath: figure] }) / (Double(active.count) * step)
+            }
+        }
+        guard let window = primaryWindow, let seconds = Formatting.seconds(ofWindow: window) else { return nil }
+        return Double((series.windows[window] ?? .zero)[keyPath: figure]) / seconds
+    }
+
+    /// Every series' events (all outcomes) per second, added up.
+    public var eventsPerSecond: Double? {
+        guard let series = snapshot?.summary.series else { return nil }
+        return series.reduce(0) { $0 + (perSecond($1.id, \.total) ?? 0) }
     }
 
     // MARK: - Keys

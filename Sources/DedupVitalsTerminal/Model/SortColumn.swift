@@ -18,19 +18,20 @@ public enum SortColumn: Int, Sendable, CaseIterable {
     public var next: SortColumn { SortColumn(rawValue: (rawValue + 1) % SortColumn.allCases.count)! }
 
     /// Whether `lhs` goes before `rhs`: names ascending, figures descending (worst first), ties by name.
-    func orders(_ lhs: SeriesSummary, before rhs: SeriesSummary, window: String?) -> Bool {
+    func orders(_ lhs: SeriesSummary, before rhs: SeriesSummary, in state: DashboardState) -> Bool {
         let byName = (lhs.service, lhs.operation) < (rhs.service, rhs.operation)
-        func figure(_ series: SeriesSummary) -> Double {
-            switch self {
-            case .name: 0
-            case .rate: Double(window.flatMap { series.windows[$0]?.attempts } ?? 0)
-            case .duplicateRatio: window.flatMap { series.windows[$0]?.duplicateRatio } ?? 0
-            case .inFlightKeys: Double(series.inFlightKeys ?? -1)
-            case .staleKeys: Double(series.staleInFlightKeys ?? -1)
-            case .doubleExecutions: Double(series.doubleExecutions ?? -1)
-            }
-        }
-        let (left, right) = (figure(lhs), figure(rhs))
+        let (left, right) = (figure(lhs, state), figure(rhs, state))
         return left == right ? byName : left > right
+    }
+
+    private func figure(_ series: SeriesSummary, _ state: DashboardState) -> Double {
+        switch self {
+        case .name: 0
+        case .rate: state.perSecond(series.id, \.attempts) ?? 0
+        case .duplicateRatio: state.primaryWindow.flatMap { series.windows[$0]?.duplicateRatio } ?? 0
+        case .inFlightKeys: Double(series.inFlightKeys ?? -1)
+        case .staleKeys: Double(series.staleInFlightKeys ?? -1)
+        case .doubleExecutions: Double(series.doubleExecutions ?? -1)
+        }
     }
 }

@@ -51,12 +51,7 @@ public enum FrameRenderer {
         var line = StyledLine(" ")
         guard let summary = state.snapshot?.summary else { return line }
         line.append("events/s ", .dim)
-        let primary = summary.windows.first
-        if let primary, let seconds = Formatting.seconds(ofWindow: primary) {
-            line.append(Formatting.rate(Double(summary.overall[primary]?.total ?? 0) / seconds), .bold)
-        } else {
-            line.append("-")
-        }
+        line.append(state.eventsPerSecond.map(Formatting.rate) ?? "-", .bold)
         line.append("   dup ratio", .dim)
         for window in summary.windows {
             line.append(" " + window + " ", .dim)

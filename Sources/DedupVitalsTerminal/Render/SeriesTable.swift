@@ -28,7 +28,7 @@ struct SeriesTable {
             Column(kind: .rate, title: "ATT/S", width: 7, right: true, dropOrder: 1),
         ]
         for (index, window) in windows.enumerated() {
-            let drop = index == 0 ? 0 : index == 1 ? 2 : 8 - index
+            let drop = index == 0 ? 0 : index == 1 ? 2 : 4 + index
             all.append(Column(kind: .ratio(window), title: "DUP " + window, width: 7, right: true, dropOrder: drop))
         }
         all += [
@@ -36,7 +36,7 @@ struct SeriesTable {
             Column(kind: .stale, title: "STALE", width: 5, right: true, dropOrder: 4),
             Column(kind: .doubles, title: "DBL", width: 4, right: true, dropOrder: 4),
             Column(
-                kind: .sparkline, title: "DUP RATIO, LAST " + (state.snapshot?.historyWindow ?? "15m").uppercased(),
+                kind: .sparkline, title: "DUP RATIO " + (state.snapshot?.historyWindow ?? "15m"),
                 width: Self.sparklineRange.lowerBound, right: false, dropOrder: 3),
         ]
         func total(_ columns: [Column]) -> Int { Self.markerWidth + columns.reduce(0) { $0 + $1.width } + columns.count - 1 }
@@ -82,9 +82,8 @@ struct SeriesTable {
         case .name:
             return (series.id, .plain)
         case .rate:
-            guard let window = state.primaryWindow, let seconds = Formatting.seconds(ofWindow: window) else { return ("-", .dim) }
-            let attempts = series.windows[window]?.attempts ?? 0
-            return (Formatting.rate(Double(attempts) / seconds), attempts == 0 ? .dim : .plain)
+            guard let rate = state.perSecond(series.id, \.attempts) else { return ("-", .dim) }
+            return (Formatting.rate(rate), rate == 0 ? .dim : .plain)
         case .ratio(let window):
             guard let counts = series.windows[window], counts.attempts > 0 else { return ("·", .dim) }
             return (Formatting.percent(counts.duplicateRatio), .colored(Formatting.ratioColor(counts.duplicateRatio)))
@@ -116,7 +115,11 @@ struct SeriesTable {
         let offset = columns - ratios.count
         for (index, character) in characters.enumerated() {
             let ratio = index >= offset ? ratios[index - offset] : nil
-            line.append(String(character), ratio.map { .colored(Formatting.ratioColor($0)) } ?? .plain)
+            if index >= offset, ratio == nil {
+                line.append("·", TextStyle(color: .gray))
+            } else {
+                line.append(String(character), ratio.map { .colored(Formatting.ratioColor($0)) } ?? .plain)
+            }
         }
         return line
     }
