@@ -157,13 +157,14 @@ struct RateTests {
         var state = Fixtures.state(series: [Fixtures.series("a", "b", ratio: 0.1, rate: 1)])
         var snapshot = state.snapshot!
         snapshot.history["a/b"] = Array(repeating: .zero, count: 80)
-            + [WindowCounts(miss: 100, completed: 100), WindowCounts(miss: 200, completed: 100), WindowCounts(miss: 7)]
+            + [WindowCounts(miss: 10, completed: 5), WindowCounts(miss: 200, completed: 100), WindowCounts(miss: 100, hit: 100),
+               WindowCounts(miss: 7)]
         state.apply(snapshot)
-        #expect(state.perSecond("a/b", \.attempts) == 15)
+        #expect(state.perSecond("a/b", \.attempts) == 20)
         #expect(state.eventsPerSecond == 25)
         let lines = FrameRenderer.lines(state, size: .standard, color: false)
         #expect(lines[1].contains("events/s 25.0"))
-        #expect(lines.contains { $0.hasPrefix("▶ a/b") && $0.contains(" 15.0 ") })
+        #expect(lines.contains { $0.hasPrefix("▶ a/b") && $0.contains(" 20.0 ") })
     }
 
     @Test("without a complete step the shortest window's average is used")

@@ -75,12 +75,15 @@ public struct DashboardState: Sendable, Equatable {
     }
 
     /// The current rate of one series: `figure` per second over the last minute of complete history steps (steps
-    /// before the series' first events left out), or over the shortest window when the history has no complete step.
+    /// up to and including the one with the series' first events left out), or over the shortest window when the
+    /// history has no complete step.
     public func perSecond(_ id: String, _ figure: KeyPath<WindowCounts, Int64>) -> Double? {
         guard let snapshot, let series = snapshot.summary.series.first(where: { $0.id == id }) else { return nil }
         if let history = snapshot.history[id], let step = Formatting.seconds(ofWindow: snapshot.historyStep) {
             let complete = history.dropLast().suffix(max(1, Int(60 / step)))
-            let active = complete.drop { $0.total == 0 }
+            var active = complete.drop { $0.total == 0 }
+            // The first active step is usually partial (the series started inside it): leave it out when there are others.
+            if active.count > 1 { active = active.dropFirst() }
             if !active.isEmpty {
                 return Double(active.reduce(0) { $0 + $1[keyPath: figure] }) / (Double(active.count) * step)
             }

@@ -18,7 +18,8 @@ enum DetailView {
         let window = state.snapshot?.historyWindow ?? "15m"
         let sparkWidth = max(8, width - 30)
         let cells = Sparkline.group(history, columns: sparkWidth)
-        let perBar = history.isEmpty || cells.isEmpty ? step : "\((history.count + cells.count - 1) / cells.count)×\(step)"
+        let stepsPerBar = cells.isEmpty ? 1 : (history.count + cells.count - 1) / cells.count
+        let perBar = stepsPerBar <= 1 ? step : "\(stepsPerBar)×\(step)"
         lines.append(FrameRenderer.rule([StyledLine("Last \(window)"), StyledLine("one bar per \(perBar)", .dim)], width: width))
         if history.isEmpty {
             lines.append(StyledLine("  no history (the service answered no /v1/series data)", .dim))
@@ -47,8 +48,8 @@ enum DetailView {
     }
 
     private static let windowColumns: [(title: String, width: Int)] = [
-        ("WINDOW", 7), ("ATTEMPTS", 9), ("ATT/S", 8), ("MISS", 8), ("HIT", 8), ("IN_FLIGHT", 10), ("COMPLETED", 10),
-        ("MISMATCH", 9), ("DUP RATIO", 10),
+        ("WINDOW", 7), ("ATTEMPTS", 9), ("ATT/S", 8), ("MISS", 8), ("HIT", 8), ("IN_FLIGHT", 11), ("COMPLETED", 11),
+        ("MISMATCH", 10), ("DUP RATIO", 11),
     ]
 
     private static func windowTable(_ series: SeriesSummary, state: DashboardState) -> [StyledLine] {
@@ -82,16 +83,10 @@ enum DetailView {
     }
 
     private static func ratioSparkline(_ cells: [WindowCounts], width: Int) -> StyledLine {
-        let ratios: [Double?] = cells.map { $0.attempts > 0 ? $0.duplicateRatio : nil }
-        let peak = ratios.compactMap { $0 }.max() ?? 0
         var line = StyledLine("  ")
         line.append("dup ratio", .bold, columns: 12)
-        let characters = Sparkline.cells(ratios, scale: max(0.2, peak), columns: width)
-        let offset = width - ratios.count
-        for (index, character) in characters.enumerated() {
-            let ratio = index >= offset ? ratios[index - offset] : nil
-            line.append(String(character), ratio.map { .colored(Formatting.ratioColor($0)) } ?? .plain)
-        }
+        line.append(Sparkline.ratioLine(cells, columns: width))
+        let peak = cells.filter { $0.attempts > 0 }.map(\.duplicateRatio).max() ?? 0
         line.append("  peak " + Formatting.percent(peak), .dim)
         return line
     }

@@ -105,22 +105,8 @@ struct SeriesTable {
         return (Formatting.count(value), alarm.map { .colored($0, bold: true) } ?? .plain)
     }
 
-    /// The duplicate ratio over the history, one cell per group of points, coloured by threshold.
+    /// The duplicate ratio over the history, one cell per group of points.
     func sparkline(for series: SeriesSummary, columns: Int) -> StyledLine {
-        let cells = Sparkline.group(state.snapshot?.history[series.id] ?? [], columns: columns)
-        let ratios: [Double?] = cells.map { $0.attempts > 0 ? $0.duplicateRatio : nil }
-        let scale = max(0.2, ratios.compactMap { $0 }.max() ?? 0)
-        let characters = Sparkline.cells(ratios, scale: scale, columns: columns)
-        var line = StyledLine()
-        let offset = columns - ratios.count
-        for (index, character) in characters.enumerated() {
-            let ratio = index >= offset ? ratios[index - offset] : nil
-            if index >= offset, ratio == nil {
-                line.append("·", TextStyle(color: .gray))
-            } else {
-                line.append(String(character), ratio.map { .colored(Formatting.ratioColor($0)) } ?? .plain)
-            }
-        }
-        return line
+        Sparkline.ratioLine(Sparkline.group(state.snapshot?.history[series.id] ?? [], columns: columns), columns: columns)
     }
 }

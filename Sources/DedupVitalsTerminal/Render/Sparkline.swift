@@ -30,4 +30,20 @@ public enum Sparkline {
         let padding = [Character](repeating: " ", count: columns - shown.count)
         return padding + shown.map { value in value.map { levels[level($0, scale: scale)] } ?? " " }
     }
+
+    /// The duplicate ratio of each cell, right-aligned in `columns`, coloured by threshold, on a scale from 0 to the
+    /// peak (at least 20 %); a dim `·` marks a step without attempts.
+    public static func ratioLine(_ cells: [WindowCounts], columns: Int) -> StyledLine {
+        let ratios: [Double?] = cells.suffix(columns).map { $0.attempts > 0 ? $0.duplicateRatio : nil }
+        let scale = max(0.2, ratios.compactMap { $0 }.max() ?? 0)
+        var line = StyledLine(String(repeating: " ", count: max(0, columns - ratios.count)))
+        for ratio in ratios {
+            if let ratio {
+                line.append(String(levels[level(ratio, scale: scale)]), .colored(Formatting.ratioColor(ratio)))
+            } else {
+                line.append("·", TextStyle(color: .gray))
+            }
+        }
+        return line
+    }
 }
