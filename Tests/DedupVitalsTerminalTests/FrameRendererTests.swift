@@ -19,7 +19,8 @@ struct FrameRendererTests {
     func standardTerminal() {
         let lines = plain(Fixtures.typical, .standard)
         #expect(lines[0].contains("dedup-vitals") && lines[0].contains("http://127.0.0.1:9470") && lines[0].contains("updated"))
-        #expect(lines[1].contains("events/s") && lines[1].contains("dup ratio") && lines[1].contains("alerts firing 1"))
+        #expect(lines[1].contains("events/s") && lines[1].contains("dup 1m") && lines[1].contains("alerts firing 1"))
+        #expect(!lines[1].contains("…"), "the totals fit in 80 columns")
         let header = lines.first { $0.contains("SERIES") }!
         #expect(header.contains("ATT/S") && header.contains("DUP 1m") && header.contains("INFL") && header.contains("DUP RATIO"))
         let refund = lines.first { $0.contains("payments/refund") }!
@@ -131,6 +132,8 @@ struct FrameRendererTests {
         #expect(text.contains("in-flight keys 12") && text.contains("stale in-flight keys 3") && text.contains("double executions 1"))
         #expect(text.contains("DuplicateAttemptSpike"))
         #expect(!text.contains("StaleInFlightKeys"), "only this series' alerts")
+        let narrow = plain(state, .standard)
+        #expect(narrow.contains { $0.hasPrefix(" 1m ") && $0.hasSuffix("%") }, "the window table fits 80 columns")
         _ = plain(state, .standard)
     }
 

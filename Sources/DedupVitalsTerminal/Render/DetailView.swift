@@ -48,8 +48,8 @@ enum DetailView {
     }
 
     private static let windowColumns: [(title: String, width: Int)] = [
-        ("WINDOW", 7), ("ATTEMPTS", 9), ("ATT/S", 8), ("MISS", 8), ("HIT", 8), ("IN_FLIGHT", 11), ("COMPLETED", 11),
-        ("MISMATCH", 10), ("DUP RATIO", 11),
+        ("WINDOW", 7), ("ATTEMPTS", 9), ("ATT/S", 8), ("MISS", 8), ("HIT", 8), ("IN_FLIGHT", 10), ("COMPLETED", 10),
+        ("MISMATCH", 9), ("DUP RATIO", 10),
     ]
 
     private static func windowTable(_ series: SeriesSummary, state: DashboardState) -> [StyledLine] {
@@ -103,7 +103,7 @@ enum DetailView {
 
     private static func forensics(_ series: SeriesSummary) -> StyledLine {
         guard series.hasForensics else {
-            return StyledLine("  not reported by this service (in-flight keys, stale keys, double executions: -)", .dim)
+            return StyledLine("  not reported by this service", .dim)
         }
         var line = StyledLine("  ")
         for (label, value, alarm) in [

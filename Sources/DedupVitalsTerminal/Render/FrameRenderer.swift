@@ -52,7 +52,7 @@ public enum FrameRenderer {
         guard let summary = state.snapshot?.summary else { return line }
         line.append("events/s ", .dim)
         line.append(state.eventsPerSecond.map(Formatting.rate) ?? "-", .bold)
-        line.append("   dup ratio", .dim)
+        line.append("   dup", .dim)
         for window in summary.windows {
             line.append(" " + window + " ", .dim)
             let counts = summary.overall[window] ?? .zero
@@ -163,9 +163,9 @@ public enum FrameRenderer {
             ("q  Esc", "quit (Esc goes back from the detail view)"),
             ("↑ ↓  j k", "select a series"),
             ("PgUp PgDn  g G", "page, first, last"),
-            ("Enter", "open the selected series: every window, each outcome, sparklines, forensics"),
-            ("s", "cycle the sort column: name, attempts/s, dup ratio, in-flight, stale, double executions"),
-            ("/", "filter series by text (Enter keeps it, Esc clears it)"),
+            ("Enter", "details: windows, outcomes, sparklines, forensics"),
+            ("s", "sort by name, attempts/s, dup ratio, keys, doubles"),
+            ("/", "filter by text (Enter keeps it, Esc clears it)"),
             ("r", "refresh now"),
             ("?", "this help (any key closes it)"),
         ]
@@ -184,7 +184,8 @@ public enum FrameRenderer {
         legend.append(" · ")
         legend.append("red above", .colored(.red))
         lines.append(legend)
-        lines.append(StyledLine("  INFL in-flight keys · STALE stale in-flight keys · DBL double executions · - not reported", .dim))
+        lines.append(StyledLine("  INFL in-flight keys · STALE stale keys · DBL double executions", .dim))
+        lines.append(StyledLine("  - the service does not report it · · no attempts in the window", .dim))
         return lines
     }
 
