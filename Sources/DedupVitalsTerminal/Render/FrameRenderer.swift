@@ -42,7 +42,9 @@ public enum FrameRenderer {
         } else {
             rest.append("connecting…", TextStyle(reverse: true))
         }
-        rest.append("  every " + Formatting.seconds(state.refreshSeconds), TextStyle(dim: true, reverse: true))
+        if state.refreshSeconds > 0 {
+            rest.append("  every " + Formatting.seconds(state.refreshSeconds), TextStyle(dim: true, reverse: true))
+        }
         line.append(rest)
         return line.fitted(to: width).highlighted()
     }

@@ -21,6 +21,7 @@ public enum DashboardOnce {
             }
         }
         var lines = FrameRenderer.lines(state, size: size, color: color)
+        if !color { lines = lines.map { String($0.reversed().drop { $0 == " " }.reversed()) } }
         while lines.last?.allSatisfy({ $0 == " " }) == true { lines.removeLast() }
         return lines
     }
