@@ -22,6 +22,8 @@ struct DashboardClientTests {
             let snapshot = try await fetcher.fetch()
             #expect(snapshot.summary.series.map(\.id) == ["payments/refund", "tickets/create_ticket"])
             #expect(snapshot.summary.windows == ["1m", "5m", "15m", "1h"])
+            #expect(snapshot.summary.series.map(\.inFlightKeys) == [1, 1], "key forensics from the service: one open lock each")
+            #expect(snapshot.summary.series.map(\.doubleExecutions) == [0, 0])
             #expect(snapshot.history["payments/refund"]?.count == 90)
             #expect(snapshot.history["payments/refund"]?.last?.duplicateRatio == 0.5)
 

@@ -137,6 +137,24 @@ struct FrameRendererTests {
         _ = plain(state, .standard)
     }
 
+    @Test("detail view: the service's further forensics (late retries, narrow keys, retry delay, top clients)")
+    func detailForensics() {
+        var state = Fixtures.typical
+        var snapshot = state.snapshot!
+        let index = snapshot.summary.series.firstIndex { $0.id == "payments/refund" }!
+        snapshot.summary.series[index].lateRetries = 2
+        snapshot.summary.series[index].suspectedNarrowKeys = 5
+        snapshot.summary.series[index].retryDelay = .init(p50Seconds: 0.25, p99Seconds: 4.2, dedupWindowSeconds: 86_400)
+        snapshot.summary.series[index].topClients = [.init(client: "mobile-ios", attempts: 100, duplicates: 37, duplicateRatio: 0.37)]
+        state.apply(snapshot)
+        state.selectedID = "payments/refund"
+        _ = state.handle(.enter)
+        let text = plain(state, TerminalSize(columns: 100, rows: 40)).joined(separator: "\n")
+        #expect(text.contains("late retries 2") && text.contains("suspected narrow keys 5"))
+        #expect(text.contains("retry delay p50 250ms · p99 4.2s  (dedup window 1d00h)"))
+        #expect(text.contains("top clients mobile-ios 37.0%"))
+    }
+
     @Test("help lists every key")
     func help() {
         var state = Fixtures.typical

@@ -13,6 +13,50 @@ public struct SeriesSummary: Decodable, Sendable, Equatable, Identifiable {
     public var staleInFlightKeys: Int64?
     /// Keys that got a second `miss` inside the dedup window; nil when not reported.
     public var doubleExecutions: Int64?
+    /// Misses for keys last seen longer ago than the dedup window; nil when not reported.
+    public var lateRetries: Int64?
+    /// Payload fingerprints seen under several keys; nil when not reported.
+    public var suspectedNarrowKeys: Int64?
+    /// Retry delays of duplicates; nil when not reported.
+    public var retryDelay: RetryDelay?
+    /// The callers with the highest duplicate ratio; empty when not reported.
+    public var topClients: [ClientFigures] = []
+
+    /// Quantiles of the delay between a key's first attempt and its duplicates.
+    public struct RetryDelay: Decodable, Sendable, Equatable {
+        public var p50Seconds: Double?
+        public var p99Seconds: Double?
+        public var dedupWindowSeconds: Double?
+
+        public init(p50Seconds: Double?, p99Seconds: Double?, dedupWindowSeconds: Double?) {
+            self.p50Seconds = p50Seconds
+            self.p99Seconds = p99Seconds
+            self.dedupWindowSeconds = dedupWindowSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case p50Seconds = "p50_seconds", p99Seconds = "p99_seconds", dedupWindowSeconds = "dedup_window_seconds"
+        }
+    }
+
+    /// One caller's attempts and duplicates.
+    public struct ClientFigures: Decodable, Sendable, Equatable {
+        public var client: String
+        public var attempts: Int64
+        public var duplicates: Int64
+        public var duplicateRatio: Double
+
+        public init(client: String, attempts: Int64, duplicates: Int64, duplicateRatio: Double) {
+            self.client = client
+            self.attempts = attempts
+            self.duplicates = duplicates
+            self.duplicateRatio = duplicateRatio
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case client, attempts, duplicates, duplicateRatio = "duplicate_ratio"
+        }
+    }
 
     public init(
         service: String, operation: String, lastSeen: String? = nil, totals: WindowCounts = .zero,
@@ -38,6 +82,8 @@ public struct SeriesSummary: Decodable, Sendable, Equatable, Identifiable {
     enum CodingKeys: String, CodingKey {
         case service, operation, lastSeen = "last_seen", totals, windows
         case inFlightKeys = "in_flight_keys", staleInFlightKeys = "stale_in_flight_keys", doubleExecutions = "double_executions"
+        case lateRetries = "late_retries", suspectedNarrowKeys = "suspected_narrow_keys", retryDelay = "retry_delay"
+        case topClients = "top_clients"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,5 +97,9 @@ public struct SeriesSummary: Decodable, Sendable, Equatable, Identifiable {
         inFlightKeys = try? container.decodeIfPresent(Int64.self, forKey: .inFlightKeys)
         staleInFlightKeys = try? container.decodeIfPresent(Int64.self, forKey: .staleInFlightKeys)
         doubleExecutions = try? container.decodeIfPresent(Int64.self, forKey: .doubleExecutions)
+        lateRetries = try? container.decodeIfPresent(Int64.self, forKey: .lateRetries)
+        suspectedNarrowKeys = try? container.decodeIfPresent(Int64.self, forKey: .suspectedNarrowKeys)
+        retryDelay = try? container.decodeIfPresent(RetryDelay.self, forKey: .retryDelay)
+        topClients = (try? container.decodeIfPresent([ClientFigures].self, forKey: .topClients)) ?? []
     }
 }

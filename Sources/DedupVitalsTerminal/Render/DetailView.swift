@@ -32,7 +32,7 @@ enum DetailView {
         lines.append(StyledLine())
 
         lines.append(FrameRenderer.rule([StyledLine("Key forensics")], width: width))
-        lines.append(forensics(series))
+        lines += forensics(series)
         lines.append(StyledLine())
 
         let alerts = (state.snapshot?.alerts ?? []).filter { $0.seriesID == series.id }
@@ -101,21 +101,39 @@ enum DetailView {
         return line
     }
 
-    private static func forensics(_ series: SeriesSummary) -> StyledLine {
-        guard series.hasForensics else {
-            return StyledLine("  not reported by this service", .dim)
+    private static func forensics(_ series: SeriesSummary) -> [StyledLine] {
+        guard series.hasForensics else { return [StyledLine("  not reported by this service", .dim)] }
+        func figures(_ items: [(String, Int64?, TextStyle.Color?)]) -> StyledLine {
+            var line = StyledLine("  ")
+            for (label, value, alarm) in items where value != nil {
+                line.append(label + " ", .dim)
+                let (text, style) = SeriesTable.forensic(value, alarm: alarm)
+                line.append(text, style)
+                line.append("    ")
+            }
+            return line
         }
-        var line = StyledLine("  ")
-        for (label, value, alarm) in [
-            ("in-flight keys ", series.inFlightKeys, TextStyle.Color?.none),
-            ("stale in-flight keys ", series.staleInFlightKeys, .yellow),
-            ("double executions ", series.doubleExecutions, .red),
-        ] {
-            line.append(label, .dim)
-            let (text, style) = SeriesTable.forensic(value, alarm: alarm)
-            line.append(text, style)
-            line.append("    ")
+        var lines = [figures([
+            ("in-flight keys", series.inFlightKeys, nil), ("stale in-flight keys", series.staleInFlightKeys, .yellow),
+            ("double executions", series.doubleExecutions, .red),
+        ])]
+        let second = figures([("late retries", series.lateRetries, .yellow), ("suspected narrow keys", series.suspectedNarrowKeys, .yellow)])
+        if second.width > 2 { lines.append(second) }
+        if let delay = series.retryDelay, delay.p50Seconds != nil || delay.p99Seconds != nil {
+            var line = StyledLine("  retry delay ", .dim)
+            line.append("p50 " + (delay.p50Seconds.map(Formatting.duration) ?? "-") + " · p99 " + (delay.p99Seconds.map(Formatting.duration) ?? "-"))
+            if let window = delay.dedupWindowSeconds { line.append("  (dedup window " + Formatting.duration(window) + ")", .dim) }
+            lines.append(line)
         }
-        return line
+        if !series.topClients.isEmpty {
+            var line = StyledLine("  top clients ", .dim)
+            for client in series.topClients.prefix(3) {
+                line.append(client.client + " ")
+                line.append(Formatting.percent(client.duplicateRatio), .colored(Formatting.ratioColor(client.duplicateRatio)))
+                line.append("   ")
+            }
+            lines.append(line)
+        }
+        return lines
     }
 }

@@ -48,6 +48,13 @@ public enum Formatting {
         }
     }
 
+    /// Durations from seconds: `120ms`, `4.2s`, `12m`, `3h05m`.
+    public static func duration(_ seconds: Double) -> String {
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
+        if seconds < 60 { return String(format1: seconds) + "s" }
+        return age(milliseconds: Int64(seconds * 1000))
+    }
+
     /// `HH:MM:SS` of a Unix time in ms, shifted by `utcOffsetSeconds`.
     public static func clock(milliseconds: Int64, utcOffsetSeconds: Int) -> String {
         let seconds = (milliseconds / 1000 + Int64(utcOffsetSeconds)) % 86_400
