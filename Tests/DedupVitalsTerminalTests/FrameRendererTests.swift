@@ -151,8 +151,20 @@ struct FrameRendererTests {
         _ = state.handle(.enter)
         let text = plain(state, TerminalSize(columns: 100, rows: 40)).joined(separator: "\n")
         #expect(text.contains("late retries 2") && text.contains("suspected narrow keys 5"))
-        #expect(text.contains("retry delay p50 250ms · p99 4.2s  (dedup window 1d00h)"))
+        #expect(text.contains("retry delay p50 250ms · p99 4.2s  (dedup window 1d)"))
         #expect(text.contains("top clients mobile-ios 37.0%"))
+    }
+
+    @Test("ages and durations")
+    func ages() {
+        #expect(Formatting.age(milliseconds: 42_000) == "42s")
+        #expect(Formatting.age(milliseconds: 720_000) == "12m")
+        #expect(Formatting.age(milliseconds: 11_100_000) == "3h05m")
+        #expect(Formatting.age(milliseconds: 10_800_000) == "3h")
+        #expect(Formatting.age(milliseconds: 187_200_000) == "2d04h")
+        #expect(Formatting.duration(0.12) == "120ms" && Formatting.duration(4.25) == "4.3s")
+        #expect(Formatting.percent(0.042) == "4.2%" && Formatting.percent(1) == "100%")
+        #expect(Formatting.rate(3.256) == "3.26" && Formatting.rate(123.44) == "123.4" && Formatting.rate(123_456) == "123.5k")
     }
 
     @Test("help lists every key")

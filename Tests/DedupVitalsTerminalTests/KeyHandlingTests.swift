@@ -58,6 +58,9 @@ struct KeyHandlingTests {
         #expect(state.sort == .duplicateRatio)
         #expect(state.rows.map(\.id) == ["payments/refund", "tickets/create_ticket", "payments/capture", "agents/tool.call"])
         #expect(state.selectedSeries?.id == selected)
+        var untouched = Fixtures.typical
+        _ = untouched.handle(.character("s"))
+        #expect(untouched.selectedSeries?.id == "agents/tool.call", "an untouched selection stays on its series too")
         for _ in 0..<4 { _ = state.handle(.character("s")) }
         #expect(state.sort == .name, "the cycle wraps around")
     }

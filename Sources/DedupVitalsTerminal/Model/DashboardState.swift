@@ -130,7 +130,9 @@ public struct DashboardState: Sendable, Equatable {
             case .escape: return .quit
             case .enter, .right, .character("l"):
                 if let series = selectedSeries { screen = .detail(series.id) }
-            case .character("s"): sort = sort.next
+            case .character("s"):
+                selectedID = selectedSeries?.id // the selection stays on its series, not on its row
+                sort = sort.next
             case .character("/"): isEditingFilter = true
             default: break
             }

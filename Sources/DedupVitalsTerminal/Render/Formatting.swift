@@ -37,14 +37,18 @@ public enum Formatting {
         }
     }
 
-    /// Ages: `42s`, `12m`, `3h05m`, `2d04h`.
+    /// Ages: `42s`, `12m`, `3h05m`, `3h`, `2d04h`, `1d`.
     public static func age(milliseconds: Int64) -> String {
         let seconds = max(0, milliseconds / 1000)
         switch seconds {
         case ..<60: return "\(seconds)s"
         case ..<3600: return "\(seconds / 60)m"
-        case ..<86_400: return "\(seconds / 3600)h" + twoDigits((seconds % 3600) / 60) + "m"
-        default: return "\(seconds / 86_400)d" + twoDigits((seconds % 86_400) / 3600) + "h"
+        case ..<86_400:
+            let minutes = (seconds % 3600) / 60
+            return "\(seconds / 3600)h" + (minutes == 0 ? "" : twoDigits(minutes) + "m")
+        default:
+            let hours = (seconds % 86_400) / 3600
+            return "\(seconds / 86_400)d" + (hours == 0 ? "" : twoDigits(hours) + "h")
         }
     }
 
