@@ -26,7 +26,12 @@ cleanup() {
   for pid in "$sim_pid" "$serve_pid"; do
     [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
   done
-  rm -rf "$work"
+  # The tmux server is not our child: give it a moment to go before removing the directory its shell ran in.
+  for _ in $(seq 1 20); do
+    [ -n "$tmux_pid" ] && kill -0 "$tmux_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  rm -rf "$work" 2>/dev/null || true
   exit "$status"
 }
 trap cleanup EXIT
@@ -56,7 +61,8 @@ url="http://127.0.0.1:$port"
 sim_pid=$!
 
 # A plain interactive shell with a recognizable prompt in a 120x40 pseudo-terminal.
-tm new-session -d -s e2e -x 120 -y 40 "env -i PATH=$PATH HOME=$work TERM=xterm-256color PS1='e2e-shell\$ ' bash --norc --noprofile -i"
+tm new-session -d -s e2e -x 120 -y 40 \
+  "env -i PATH=$PATH HOME=$work HISTFILE= TERM=xterm-256color PS1='e2e-shell\$ ' bash --norc --noprofile -i"
 tmux_pid="$(tm display-message -p -t e2e '#{pid}')"
 wait_for '^e2e-shell\$' 10
 tm send-keys -t e2e "stty -g > $work/stty.before; $bin top --url $url --refresh 1; echo top-exit=\$?; stty -g > $work/stty.after" Enter
