@@ -107,10 +107,28 @@ cmp -s "$work/stty.before" "$work/stty.after" || { echo "e2e-top: terminal setti
 tm send-keys -t e2e 'echo restored-$((40+2))' Enter
 wait_for '^restored-42$' 5
 
+# Ctrl-C quits as well and restores the terminal.
+tm send-keys -t e2e "$bin top --url $url --refresh 1; echo top2-exit=\$?; stty -g > $work/stty.after2" Enter
+wait_for 'SERIES +ATT/S' 10
+tm send-keys -t e2e C-c
+wait_for '^top2-exit=0$' 5
+sleep 0.3
+cmp -s "$work/stty.before" "$work/stty.after2" || { echo "e2e-top: terminal settings not restored after Ctrl-C"; exit 1; }
+
+# With the service gone the status line shows the error and polling goes on; SIGTERM restores the terminal.
+tm send-keys -t e2e "sh -c 'echo \$\$ > $work/top.pid; exec $bin top --url $url --refresh 1'; echo top3-exit=\$?; stty -g > $work/stty.after3" Enter
+wait_for 'SERIES +ATT/S' 10
 kill "$sim_pid" 2>/dev/null || true
 wait "$sim_pid" 2>/dev/null || true
 sim_pid=""
 kill -TERM "$serve_pid"
 wait "$serve_pid"
 serve_pid=""
-echo "top e2e: series shown, Enter/Esc/s change the view, resize redrawn, q restores the shell"
+wait_for '⚠ cannot reach http://127.0.0.1:[0-9]+/v1/summary: connection refused' 10
+wait_for 'payments/refund' 2
+kill -TERM "$(cat "$work/top.pid")"
+wait_for '^top3-exit=0$' 5
+sleep 0.3
+cmp -s "$work/stty.before" "$work/stty.after3" || { echo "e2e-top: terminal settings not restored after SIGTERM"; exit 1; }
+echo "top e2e: series shown, Enter/Esc/s change the view, resize redrawn, errors in the status line;" \
+  "q, Ctrl-C and SIGTERM restore the shell"
