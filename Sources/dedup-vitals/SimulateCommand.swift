@@ -16,7 +16,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(name: .long, help: "The traffic pattern: \(TrafficScenario.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(name: .long, help: "The traffic pattern (see Scenarios above).")
     var scenario = TrafficScenario.steady
 
     @Option(name: .long, help: "How long to send, in seconds.")

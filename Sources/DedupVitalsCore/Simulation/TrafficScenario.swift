@@ -17,7 +17,7 @@ public enum TrafficScenario: String, Sendable, CaseIterable, CustomStringConvert
     public var summary: String {
         switch self {
         case .steady: "low duplicate ratio, every miss later completed"
-        case .retryStorm: "duplicates and in-flight conflicts ramp up, hold, then recover"
+        case .retryStorm: "duplicates and in-flight conflicts ramp up, then recover"
         case .stuckLocks: "misses that never complete (stale in-flight keys)"
         case .doubleExecution: "keys that miss twice (double executions)"
         case .narrowKeys: "the same payload fingerprint under a fresh key per retry"
