@@ -32,7 +32,7 @@ struct DashboardClientTests {
             #expect(!text.contains("\u{1B}"))
             #expect(text.contains("payments/refund") && text.contains("50.0%"))
             #expect(text.contains("tickets/create_ticket"))
-            #expect(lines.allSatisfy { $0.count <= 120 && !$0.hasSuffix(" ") })
+            #expect(lines.allSatisfy { $0.count <= 120 && !$0.hasSuffix(" ") && !$0.isEmpty })
             #expect(lines[0].hasPrefix(" dedup-vitals  \(client.baseURL)  updated ") && !lines[0].contains("every"))
             #expect(!lines.contains { $0.hasPrefix("▶") }, "no selection marker in a one-shot frame")
         }

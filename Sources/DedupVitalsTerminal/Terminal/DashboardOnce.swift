@@ -12,7 +12,7 @@ public enum DashboardOnce {
         state.utcOffsetSeconds = utcOffsetSeconds
         var size = size
         if fitContent {
-            // Exactly tall enough for every series row and every alert line.
+            // Tall enough for every series row and every alert line.
             let alertLines = max(1, state.snapshot?.alerts?.count ?? 0)
             size.rows = max(FrameRenderer.minimumSize.rows, 6 + alertLines + max(1, state.rows.count))
             while FrameRenderer.visibleTableRows(state, size: size) < max(1, state.rows.count)
@@ -22,7 +22,8 @@ public enum DashboardOnce {
         }
         var lines = FrameRenderer.lines(state, size: size, color: color)
         if !color { lines = lines.map { String($0.reversed().drop { $0 == " " }.reversed()) } }
-        while lines.last?.allSatisfy({ $0 == " " }) == true { lines.removeLast() }
+        // The blank padding of a full screen means nothing on paper.
+        lines.removeAll { $0.allSatisfy { $0 == " " } }
         return lines
     }
 }
