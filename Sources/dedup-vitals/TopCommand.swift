@@ -35,7 +35,7 @@ struct TopCommand: AsyncParsableCommand {
                 .map { TerminalSize(columns: $0, rows: TerminalSize.standard.rows) } ?? TerminalSize(columns: 120, rows: TerminalSize.standard.rows)
             do {
                 let lines = try await DashboardOnce.frame(
-                    fetcher: fetcher, size: isTerminal ? Self.terminalSize() ?? size : size,
+                    fetcher: fetcher, size: isTerminal ? TerminalSession.size(of: STDOUT_FILENO) ?? size : size,
                     color: isTerminal && !noColor, fitContent: true, utcOffsetSeconds: TimeZone.current.secondsFromGMT())
                 print(lines.joined(separator: "\n"))
             } catch {
@@ -50,12 +50,5 @@ struct TopCommand: AsyncParsableCommand {
             printError(error.description)
             throw ExitCodes.failure
         }
-    }
-
-    /// The size of the terminal on stdout.
-    private static func terminalSize() -> TerminalSize? {
-        var size = winsize()
-        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
-        return TerminalSize(columns: Int(size.ws_col), rows: Int(size.ws_row))
     }
 }

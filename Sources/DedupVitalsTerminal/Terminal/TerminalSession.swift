@@ -38,8 +38,13 @@ public final class TerminalSession: Sendable {
 
     /// The current size (80×24 when the terminal does not say).
     public func size() -> TerminalSize {
+        Self.size(of: outputFD) ?? .standard
+    }
+
+    /// The size of the terminal on `fd`; nil when `fd` is not a terminal or it does not say.
+    public static func size(of fd: Int32) -> TerminalSize? {
         var size = winsize()
-        guard ioctl(outputFD, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return .standard }
+        guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return nil }
         return TerminalSize(columns: Int(size.ws_col), rows: Int(size.ws_row))
     }
 
