@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "dedup-vitals", targets: ["dedup-vitals"]),
+        // Libraries for the separate Benchmarks/ package.
+        .library(name: "DedupVitalsCore", targets: ["DedupVitalsCore"]),
+        .library(name: "DedupVitalsServer", targets: ["DedupVitalsServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),

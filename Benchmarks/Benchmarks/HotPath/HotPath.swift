@@ -1,0 +1,74 @@
+import Benchmark
+import DedupVitalsCore
+import DedupVitalsServer
+
+/// Component benchmarks of the ingest and read hot paths (issue 8). Run with
+/// `swift package --package-path Benchmarks benchmark`.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .throughput, .mallocCountTotal, .peakMemoryResident],
+        warmupIterations: 3,
+        maxDuration: .seconds(3),
+        maxIterations: 100_000
+    )
+
+    // MARK: Ingest
+
+    let jsonBody = HotPathFixtures.eventBody()
+    let ndjsonBody = HotPathFixtures.eventBody(ndjson: true)
+    let decoder = EventDecoder()
+    Benchmark("decode+validate 500 events (JSON array)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try decoder.decode(jsonBody, format: .json, nowMs: HotPathFixtures.nowMs))
+        }
+    }
+    Benchmark("decode+validate 500 events (NDJSON)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try decoder.decode(ndjsonBody, format: .ndjson, nowMs: HotPathFixtures.nowMs))
+        }
+    }
+
+    let events = HotPathFixtures.events()
+    Benchmark("aggregate 500 events into buckets (BatchDelta)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(BatchDelta(events: events, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs))
+        }
+    }
+
+    let delta = BatchDelta(events: events, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs)
+    let live = LiveState(windows: HotPathFixtures.windows(seriesCount: 10_000, bucketsPerSeries: 1))
+    Benchmark("apply a 500-event delta to 10,000 series (RollingWindows.apply)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            live.apply(delta)
+        }
+    }
+
+    // MARK: /metrics
+
+    let counters = HotPathFixtures.counters()
+    let windows = HotPathFixtures.windows
+    for buckets in [1, 360] {
+        let state = HotPathFixtures.windows(seriesCount: 10_000, bucketsPerSeries: buckets)
+        Benchmark("snapshot 10,000 series x \(buckets) buckets") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(state.snapshot(windows: windows, nowMs: HotPathFixtures.nowMs))
+            }
+        }
+        Benchmark("GET /metrics work at 10,000 series x \(buckets) buckets (snapshot + render text)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                let snapshot = state.snapshot(windows: windows, nowMs: HotPathFixtures.nowMs)
+                blackHole(MetricsExposition.render(series: snapshot, windows: windows, counters: counters, format: .text))
+            }
+        }
+    }
+
+    let snapshot = HotPathFixtures.windows(seriesCount: 10_000, bucketsPerSeries: 1)
+        .snapshot(windows: windows, nowMs: HotPathFixtures.nowMs)
+    for format in [ExpositionFormat.text, .openMetrics] {
+        Benchmark("render /metrics at 10,000 series (\(format == .text ? "text 0.0.4" : "OpenMetrics"))") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(MetricsExposition.render(series: snapshot, windows: windows, counters: counters, format: format))
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import NIOCore
+import NIOHTTP1
+
+/// The pre-encoded HTTP/1.1 requests one phase sends, and what every answer must be.
+///
+/// Requests are built once, before the clock starts, so the generator spends its CPU on I/O and timing only.
+struct RequestPlan: Sendable {
+    var requests: [ByteBuffer]
+    var expectedStatus: UInt
+    /// When set, every answer body must equal it byte for byte.
+    var expectedBody: ByteBuffer?
+    /// Events carried by each request (0 for GETs).
+    var eventsPerRequest: Int
+    var label: String
+    /// The method and path, for the response decoder (see ``PreEncodedRequestWriter``).
+    var head: HTTPRequestHead
+
+    static let outcomes = ["miss", "completed", "hit", "miss", "completed", "in_flight", "miss", "completed"]
+
+    /// `GET path`, answered with `expectedStatus`.
+    static func get(_ path: String, host: String, headers: [String], expectedStatus: UInt = 200) -> RequestPlan {
+        let request = requestLines("GET", path, host: host, headers: headers) + "\r\n"
+        return RequestPlan(
+            requests: [ByteBuffer(string: request)], expectedStatus: expectedStatus, expectedBody: nil,
+            eventsPerRequest: 0, label: "GET \(path)", head: HTTPRequestHead(version: .http1_1, method: .GET, uri: path))
+    }
+
+    /// `POST /v1/events` with `batch` events each, spread over `series` distinct (service, operation) series.
+    ///
+    /// Event `e` (counting across the pool) has operation `op<e % series>`, an outcome from a fixed cycle and a unique
+    /// key `k<e>`. The pool holds enough requests to touch every series once (at least 64), and connections cycle
+    /// through it, so with one connection the first `ceil(series / batch)` requests create each series exactly once.
+    static func ingest(batch: Int, series: Int, host: String, headers: [String], service: String) -> RequestPlan {
+        let poolSize = max(64, min((series + batch - 1) / batch, 100_000))
+        var requests: [ByteBuffer] = []
+        requests.reserveCapacity(poolSize)
+        var eventIndex = 0
+        for _ in 0..<poolSize {
+            var body = batch == 1 ? "" : "["
+            for position in 0..<batch {
+                if position > 0 { body += "," }
+                body += #"{"service":"\#(service)","operation":"op\#(eventIndex % series)","#
+                body += #""outcome":"\#(outcomes[eventIndex % outcomes.count])","key":"k\#(eventIndex)"}"#
+                eventIndex += 1
+            }
+            if batch != 1 { body += "]" }
+            var request = requestLines("POST", "/v1/events", host: host, headers: headers)
+            request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            request += body
+            requests.append(ByteBuffer(string: request))
+        }
+        return RequestPlan(
+            requests: requests, expectedStatus: 202, expectedBody: ByteBuffer(string: #"{"accepted":\#(batch)}"#),
+            eventsPerRequest: batch, label: "POST batch=\(batch)",
+            head: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/events"))
+    }
+
+    private static func requestLines(_ method: String, _ path: String, host: String, headers: [String]) -> String {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n"
+        for header in headers { text += header + "\r\n" }
+        return text
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# End-to-end load test of a release-mode dedup-vitals on this machine (issue 8). Builds the service and the load
+# generator in release mode, then, for each scenario, starts a fresh service on a temp database over loopback, runs
+# `dedup-vitals-load` against it (GET /healthz ceiling first, on the same connections) and prints one table row.
+#
+#   Benchmarks/run-load.sh                 # all scenarios, 10 s each
+#   DURATION=5 Benchmarks/run-load.sh      # shorter
+#   SKIP_BUILD=1 Benchmarks/run-load.sh    # reuse the release builds
+#
+# Builds and measurements hold $LOCK (default /tmp/swift-build.lock) so that no other Swift build competes for the CPU.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+lock="${LOCK:-/tmp/swift-build.lock}"
+duration="${DURATION:-10}"
+warmup="${WARMUP:-2}"
+ceiling="${CEILING:-5}"
+scratch="$root/.build-release"
+
+# LOCK_HELD=1: the caller already holds the lock (flock is not re-entrant across processes).
+with_lock() { if [[ -z "${LOCK_HELD:-}" ]] && command -v flock >/dev/null; then flock "$lock" "$@"; else "$@"; fi; }
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  echo "building release (service, then generator)..." >&2
+  with_lock swift build -c release --package-path "$root" --scratch-path "$scratch" --product dedup-vitals >&2
+  with_lock swift build -c release --package-path "$root/Benchmarks" --product dedup-vitals-load >&2
+fi
+service_bin="$scratch/release/dedup-vitals"
+load_bin="$root/Benchmarks/.build/release/dedup-vitals-load"
+
+work="$(mktemp -d)"
+service_pid=""
+stop_service() {
+  if [[ -n "$service_pid" ]]; then
+    kill -TERM "$service_pid" 2>/dev/null || true
+    wait "$service_pid" 2>/dev/null || true
+    service_pid=""
+  fi
+}
+trap 'stop_service; rm -rf "$work"' EXIT
+
+# Starts a fresh service on a new database; sets $service_pid and $target.
+start_service() {
+  stop_service
+  rm -f "$work"/db.sqlite*
+  "$service_bin" serve --listen 127.0.0.1:0 --db "$work/db.sqlite" --log-level notice 2>"$work/service.log" &
+  service_pid=$!
+  for _ in $(seq 1 100); do
+    grep -q 'address=127.0.0.1:' "$work/service.log" && break
+    sleep 0.1
+  done
+  target="127.0.0.1:$(grep -o 'address=127.0.0.1:[0-9]*' "$work/service.log" | head -1 | cut -d: -f2)"
+}
+
+load() {
+  "$load_bin" --target "$target" --pid "$service_pid" --duration "$duration" --warmup "$warmup" \
+    --ceiling-seconds "$ceiling" --output row "$@"
+}
+
+# Measurements hold the lock too.
+if [[ -z "${LOCK_HELD:-}" ]] && command -v flock >/dev/null; then
+  exec 9>"$lock"
+  flock 9
+fi
+
+echo "| scenario | conns | req/s | events/s | p50 ms | p99 ms | p99.9 ms | healthz req/s | ratio | RSS MiB | failures |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for scenario in "1 32" "1 64" "20 32" "500 4" "500 16"; do
+  read -r batch connections <<<"$scenario"
+  start_service
+  load --batch "$batch" --connections "$connections" --series 1000
+done
+
+# 10,000 series, one event each (20 POSTs of 500 distinct series), then GET /metrics on one connection.
+start_service
+"$load_bin" --target "$target" --batch 500 --series 10000 --requests 20 --connections 1 --ceiling-seconds 0 \
+  --output text >"$work/seed.txt"
+load --mode metrics --connections 1 --ceiling-seconds 0
+stop_service
