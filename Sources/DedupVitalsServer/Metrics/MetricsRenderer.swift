@@ -14,10 +14,6 @@ struct MetricsRenderer {
         var evictions: Int64 = 0
     }
 
-    private func labels(_ item: RollingWindows.SeriesWindows, window: String) -> KeyValuePairs<String, String> {
-        ["service": item.series.service, "operation": item.series.operation, "window": window]
-    }
-
     func render(
         series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
         format: ExpositionFormat, alerting: AlertingState? = nil
@@ -25,58 +21,67 @@ struct MetricsRenderer {
         var writer = MetricsWriter(format: format, capacity: 4096 + series.count * 1400)
         let windowLabels = windows.map(ServiceConfig.windowLabel)
 
+        // The per-series families write thousands of samples: each series' labels are escaped once, and the
+        // outcome, window and `le` labels once per render.
+        let seriesLabels = series.map { MetricsWriter.LabelSet(["service": $0.series.service, "operation": $0.series.operation]) }
+        let outcomeLabels = Outcome.allCases.map { MetricsWriter.LabelSet(["outcome": $0.name]) }
+        let windowLabelSets = windowLabels.map { MetricsWriter.LabelSet(["window": $0]) }
+        let noLabels = MetricsWriter.LabelSet([:])
+
         writer.family("dedup_events_total", .counter, "Events received, by series and outcome.")
-        for item in series {
-            for outcome in Outcome.allCases {
-                writer.sample(
-                    "dedup_events_total",
-                    ["service": item.series.service, "operation": item.series.operation, "outcome": outcome.name],
-                    item.totals[outcome])
+        let eventsTotal = Array("dedup_events_total".utf8)
+        for (item, labels) in zip(series, seriesLabels) {
+            for (outcome, outcomeLabel) in zip(Outcome.allCases, outcomeLabels) {
+                writer.sample(eventsTotal, labels, outcomeLabel, item.totals[outcome])
             }
         }
 
         writer.family("dedup_duplicate_ratio", .gauge, "Duplicate attempts (hit + in_flight) divided by attempts inside the window; 0 without attempts.")
-        for item in series {
-            for (index, label) in windowLabels.enumerated() {
-                writer.sample("dedup_duplicate_ratio", labels(item, window: label), item.windows[index].duplicateRatio)
+        let duplicateRatio = Array("dedup_duplicate_ratio".utf8)
+        for (item, labels) in zip(series, seriesLabels) {
+            for (index, windowLabel) in windowLabelSets.enumerated() {
+                writer.sample(duplicateRatio, labels, windowLabel, item.windows[index].duplicateRatio)
             }
         }
         writer.family("dedup_attempts", .gauge, "Attempts (miss + hit + in_flight + mismatch) inside the window.")
-        for item in series {
-            for (index, label) in windowLabels.enumerated() {
-                writer.sample("dedup_attempts", labels(item, window: label), item.windows[index].attempts)
+        let attempts = Array("dedup_attempts".utf8)
+        for (item, labels) in zip(series, seriesLabels) {
+            for (index, windowLabel) in windowLabelSets.enumerated() {
+                writer.sample(attempts, labels, windowLabel, item.windows[index].attempts)
             }
         }
 
-        writer.family("dedup_in_flight_keys", .gauge, "Keys with a miss and no completed yet (a held lock).")
-        for item in series {
-            writer.sample("dedup_in_flight_keys", ["service": item.series.service, "operation": item.series.operation], Int64(forensics.inFlightKeys[item.series] ?? 0))
-        }
-        writer.family("dedup_stale_in_flight_keys", .gauge, "In-flight keys whose miss is older than stale_in_flight_after.")
-        for item in series {
-            writer.sample("dedup_stale_in_flight_keys", ["service": item.series.service, "operation": item.series.operation], Int64(forensics.staleInFlightKeys[item.series] ?? 0))
-        }
-        writer.family("dedup_double_executions_total", .counter, "Keys that got a second miss inside the dedup window: the action ran twice.")
-        for item in series {
-            writer.sample("dedup_double_executions_total", ["service": item.series.service, "operation": item.series.operation], item.totals.doubleExecutions)
-        }
-        writer.family("dedup_late_retries_total", .counter, "Misses for a key first attempted longer ago than the dedup window.")
-        for item in series {
-            writer.sample("dedup_late_retries_total", ["service": item.series.service, "operation": item.series.operation], item.totals.lateRetries)
-        }
-        writer.family("dedup_suspected_narrow_keys_total", .counter, "Payload fingerprints seen under several different keys in a short span.")
-        for item in series {
-            writer.sample("dedup_suspected_narrow_keys_total", ["service": item.series.service, "operation": item.series.operation], item.totals.narrowKeys)
-        }
-        writer.family("dedup_retry_delay_seconds", .histogram, "Time from a key's first attempt to a duplicate attempt (age_ms, or since the first miss).")
-        let bounds = RetryDelayHistogram.bounds.map(MetricsWriter.format) + ["+Inf"]
-        for item in series {
-            let histogram = forensics.retryDelays[item.series] ?? RetryDelayHistogram()
-            for (bound, count) in zip(bounds, histogram.cumulativeCounts) {
-                writer.sample("dedup_retry_delay_seconds_bucket", ["service": item.series.service, "operation": item.series.operation, "le": bound], count)
+        /// One sample per series from `value`.
+        func perSeries(_ name: String, _ value: (RollingWindows.SeriesWindows) -> Int64) {
+            let name = Array(name.utf8)
+            for (item, labels) in zip(series, seriesLabels) {
+                writer.sample(name, labels, noLabels, value(item))
             }
-            writer.sample("dedup_retry_delay_seconds_sum", ["service": item.series.service, "operation": item.series.operation], histogram.sum)
-            writer.sample("dedup_retry_delay_seconds_count", ["service": item.series.service, "operation": item.series.operation], histogram.count)
+        }
+        writer.family("dedup_in_flight_keys", .gauge, "Keys with a miss and no completed yet (a held lock).")
+        perSeries("dedup_in_flight_keys") { Int64(forensics.inFlightKeys[$0.series] ?? 0) }
+        writer.family("dedup_stale_in_flight_keys", .gauge, "In-flight keys whose miss is older than stale_in_flight_after.")
+        perSeries("dedup_stale_in_flight_keys") { Int64(forensics.staleInFlightKeys[$0.series] ?? 0) }
+        writer.family("dedup_double_executions_total", .counter, "Keys that got a second miss inside the dedup window: the action ran twice.")
+        perSeries("dedup_double_executions_total") { $0.totals.doubleExecutions }
+        writer.family("dedup_late_retries_total", .counter, "Misses for a key first attempted longer ago than the dedup window.")
+        perSeries("dedup_late_retries_total") { $0.totals.lateRetries }
+        writer.family("dedup_suspected_narrow_keys_total", .counter, "Payload fingerprints seen under several different keys in a short span.")
+        perSeries("dedup_suspected_narrow_keys_total") { $0.totals.narrowKeys }
+
+        writer.family("dedup_retry_delay_seconds", .histogram, "Time from a key's first attempt to a duplicate attempt (age_ms, or since the first miss).")
+        let boundLabels = (RetryDelayHistogram.bounds.map(MetricsWriter.format) + ["+Inf"]).map { MetricsWriter.LabelSet(["le": $0]) }
+        let (bucketName, sumName, countName) = (
+            Array("dedup_retry_delay_seconds_bucket".utf8), Array("dedup_retry_delay_seconds_sum".utf8),
+            Array("dedup_retry_delay_seconds_count".utf8)
+        )
+        for (item, labels) in zip(series, seriesLabels) {
+            let histogram = forensics.retryDelays[item.series] ?? RetryDelayHistogram()
+            for (boundLabel, count) in zip(boundLabels, histogram.cumulativeCounts) {
+                writer.sample(bucketName, labels, boundLabel, count)
+            }
+            writer.sample(sumName, labels, noLabels, histogram.sum)
+            writer.sample(countName, labels, noLabels, histogram.count)
         }
         writer.family("dedup_tracked_keys", .gauge, "Idempotency keys tracked for forensics (by keyed hash).")
         writer.sample("dedup_tracked_keys", [:], Int64(forensics.trackedKeys))

@@ -33,6 +33,40 @@ struct MetricsWriter {
         output.append(0x0A)
     }
 
+    /// Labels escaped once and reused over many samples (a series' `service`/`operation`, an `outcome` or `window`):
+    /// the per-series families write thousands of samples, and escaping per sample dominated `/metrics`.
+    struct LabelSet {
+        /// `label="escaped value",…` without braces.
+        fileprivate private(set) var bytes: [UInt8] = []
+
+        init(_ labels: KeyValuePairs<String, String>) {
+            for (label, value) in labels {
+                if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
+                bytes.append(contentsOf: label.utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "\"")])
+                MetricsWriter.appendEscapedLabelValue(value, to: &bytes)
+                bytes.append(UInt8(ascii: "\""))
+            }
+        }
+    }
+
+    /// A sample named `name` (UTF-8) with the labels of `shared` then `own`, pre-escaped.
+    mutating func sample(_ name: [UInt8], _ shared: LabelSet, _ own: LabelSet, _ value: Int64) {
+        sampleStart(name, shared, own)
+        appendDecimal(value)
+        output.append(0x0A)
+    }
+
+    mutating func sample(_ name: [UInt8], _ shared: LabelSet, _ own: LabelSet, _ value: Double) {
+        sampleStart(name, shared, own)
+        if value == 0 {
+            output.append(UInt8(ascii: "0"))
+        } else {
+            append(Self.format(value))
+        }
+        output.append(0x0A)
+    }
+
     /// Ends the exposition (`# EOF` in OpenMetrics).
     mutating func finish() {
         if format == .openMetrics { append("# EOF\n") }
@@ -57,11 +91,39 @@ struct MetricsWriter {
         output.append(UInt8(ascii: " "))
     }
 
+    private mutating func sampleStart(_ name: [UInt8], _ shared: LabelSet, _ own: LabelSet) {
+        output.append(contentsOf: name)
+        output.append(UInt8(ascii: "{"))
+        output.append(contentsOf: shared.bytes)
+        if !shared.bytes.isEmpty, !own.bytes.isEmpty { output.append(UInt8(ascii: ",")) }
+        output.append(contentsOf: own.bytes)
+        output.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: " ")])
+    }
+
+    /// Appends `value` in decimal without going through a String.
+    private mutating func appendDecimal(_ value: Int64) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
     private mutating func append(_ text: String) {
         output.append(contentsOf: text.utf8)
     }
 
     private mutating func appendEscapedLabelValue(_ value: String) {
+        Self.appendEscapedLabelValue(value, to: &output)
+    }
+
+    private static func appendEscapedLabelValue(_ value: String, to output: inout [UInt8]) {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
