@@ -73,7 +73,9 @@ done
 
 # 10,000 series, one event each (20 POSTs of 500 distinct series), then GET /metrics on one connection.
 start_service
-"$load_bin" --target "$target" --batch 500 --series 10000 --requests 20 --connections 1 --ceiling-seconds 0 \
-  --output text >"$work/seed.txt"
+"$load_bin" --target "$target" --pid "$service_pid" --batch 500 --series 10000 --requests 20 --connections 1 \
+  --ceiling-seconds 0 --output text >"$work/seed.txt"
 load --mode metrics --connections 1 --ceiling-seconds 0
 stop_service
+echo
+echo "10,000 series created by one event each:$(grep -o ' service RSS.*' "$work/seed.txt")"
