@@ -34,6 +34,9 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Distinct series (service, operation) the events are spread over.")
     var series = 100
 
+    @Option(help: "Distinct idempotency keys to cycle over (0: events carry no key; default: one per event of the request pool).")
+    var keys: Int?
+
     @Option(help: "The service name in the events.")
     var service = "bench"
 
@@ -67,6 +70,7 @@ struct LoadCommand: ParsableCommand {
             throw ValidationError("counts and durations must be positive")
         }
         if let requests, requests <= 0 { throw ValidationError("--requests must be positive") }
+        if let keys, keys < 0 { throw ValidationError("--keys must be 0 or more") }
     }
 
     var parsedTarget: (host: String, port: Int)? {
@@ -85,7 +89,7 @@ struct LoadCommand: ParsableCommand {
             ceiling = try phase(healthz, host: host, port: port, duration: ceilingSeconds, requests: nil).run(on: group)
         }
         let plan = switch mode {
-        case .ingest: RequestPlan.ingest(batch: batch, series: series, host: target, headers: headers, service: service)
+        case .ingest: RequestPlan.ingest(batch: batch, series: series, keys: keys, host: target, headers: headers, service: service)
         case .healthz: RequestPlan.get("/healthz", host: target, headers: headers)
         case .metrics: RequestPlan.get("/metrics", host: target, headers: headers)
         }

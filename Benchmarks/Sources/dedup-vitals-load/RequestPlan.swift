@@ -27,10 +27,12 @@ struct RequestPlan: Sendable {
 
     /// `POST /v1/events` with `batch` events each, spread over `series` distinct (service, operation) series.
     ///
-    /// Event `e` (counting across the pool) has operation `op<e % series>`, an outcome from a fixed cycle and a unique
-    /// key `k<e>`. The pool holds enough requests to touch every series once (at least 64), and connections cycle
+    /// Event `e` (counting across the pool) has operation `op<e % series>`, an outcome from a fixed cycle and, by
+    /// default, key `k<e>`: one key per event of the pool, so pool size × batch distinct keys, seen again each time
+    /// the pool cycles. The pool holds enough requests to touch every series once (at least 64), and connections cycle
     /// through it, so with one connection the first `ceil(series / batch)` requests create each series exactly once.
-    static func ingest(batch: Int, series: Int, host: String, headers: [String], service: String) -> RequestPlan {
+    /// `keys`: nil gives every event its own key; 0 sends no keys; N cycles over N distinct keys.
+    static func ingest(batch: Int, series: Int, keys: Int?, host: String, headers: [String], service: String) -> RequestPlan {
         let poolSize = max(64, min((series + batch - 1) / batch, 100_000))
         var requests: [ByteBuffer] = []
         requests.reserveCapacity(poolSize)
@@ -40,7 +42,13 @@ struct RequestPlan: Sendable {
             for position in 0..<batch {
                 if position > 0 { body += "," }
                 body += #"{"service":"\#(service)","operation":"op\#(eventIndex % series)","#
-                body += #""outcome":"\#(outcomes[eventIndex % outcomes.count])","key":"k\#(eventIndex)"}"#
+                body += #""outcome":"\#(outcomes[eventIndex % outcomes.count])""#
+                switch keys {
+                case nil: body += #","key":"k\#(eventIndex)""#
+                case 0: break
+                case let distinct?: body += #","key":"k\#(eventIndex % distinct)""#
+                }
+                body += "}"
                 eventIndex += 1
             }
             if batch != 1 { body += "]" }

@@ -18,7 +18,9 @@ struct MetricsRenderer {
         series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
         format: ExpositionFormat, alerting: AlertingState? = nil
     ) -> [UInt8] {
-        var writer = MetricsWriter(format: format, capacity: 4096 + series.count * 1400)
+        // About 2.9 KB per series with the forensics families (4 windows, 19 histogram buckets); reserving it avoids
+        // regrowing (and copying) a 30 MB buffer at 10,000 series. Untouched capacity costs no resident memory.
+        var writer = MetricsWriter(format: format, capacity: 4096 + series.count * 3200)
         let windowLabels = windows.map(ServiceConfig.windowLabel)
 
         // The per-series families write thousands of samples: each series' labels are escaped once, and the

@@ -92,12 +92,20 @@ struct MetricsWriter {
     }
 
     private mutating func sampleStart(_ name: [UInt8], _ shared: LabelSet, _ own: LabelSet) {
-        output.append(contentsOf: name)
+        appendBytes(name)
         output.append(UInt8(ascii: "{"))
-        output.append(contentsOf: shared.bytes)
+        appendBytes(shared.bytes)
         if !shared.bytes.isEmpty, !own.bytes.isEmpty { output.append(UInt8(ascii: ",")) }
-        output.append(contentsOf: own.bytes)
-        output.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: " ")])
+        appendBytes(own.bytes)
+        output.append(UInt8(ascii: "}"))
+        output.append(UInt8(ascii: " "))
+    }
+
+    /// Appends through a buffer pointer: `append(contentsOf:)` takes its argument owned, which costs a retain and
+    /// a release of the source array per call (a third of `/metrics` at 10,000 series).
+    @inline(__always)
+    private mutating func appendBytes(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { output.append(contentsOf: $0) }
     }
 
     /// Appends `value` in decimal without going through a String.
