@@ -370,15 +370,17 @@ struct EventParser {
     /// bracket (false).
     private mutating func moreElements(closing: UInt8) throws(Failure) -> Bool {
         skipWhitespace()
-        let expected = "expected ',' or '\(Character(UnicodeScalar(closing)))'"
-        guard pos < end else { throw .syntax("unexpected end of input, \(expected)", pos) }
-        if buffer[pos] == UInt8(ascii: ",") {
+        if pos < end, buffer[pos] == UInt8(ascii: ",") {
             pos += 1
             return true
         }
-        guard buffer[pos] == closing else { throw .syntax(expected, pos) }
-        pos += 1
-        return false
+        if pos < end, buffer[pos] == closing {
+            pos += 1
+            return false
+        }
+        // Built only on the error path: this runs after every field and element.
+        let expected = "expected ',' or '\(Character(UnicodeScalar(closing)))'"
+        throw .syntax(pos < end ? expected : "unexpected end of input, \(expected)", pos)
     }
 
     private mutating func parseColon() throws(Failure) {

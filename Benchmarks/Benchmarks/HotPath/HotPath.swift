@@ -1,6 +1,7 @@
 import Benchmark
 import DedupVitalsCore
 import DedupVitalsServer
+import Synchronization
 
 /// Component benchmarks of the ingest and read hot paths (issue 8). Run with
 /// `swift package --package-path Benchmarks benchmark`.
@@ -35,11 +36,29 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    let hasher = KeyHasher(secret: Array(repeating: 7, count: 32))
+    Benchmark("aggregate 500 events with key and payload hashing (BatchDelta + HMAC-SHA-256)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(BatchDelta(
+                events: events, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher))
+        }
+    }
+
+    // The service keeps its windows and forensics behind a Mutex and changes them on the commit writer.
     let delta = BatchDelta(events: events, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs)
-    let live = LiveState(windows: HotPathFixtures.windows(seriesCount: 10_000, bucketsPerSeries: 1))
+    let windows10k = Mutex(HotPathFixtures.windows(seriesCount: 10_000, bucketsPerSeries: 1))
     Benchmark("apply a 500-event delta to 10,000 series (RollingWindows.apply)") { benchmark in
         for _ in benchmark.scaledIterations {
-            live.apply(delta)
+            windows10k.withLock { $0.apply(delta) }
+        }
+    }
+
+    let keyed = BatchDelta(
+        events: events, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher)
+    let forensics = Mutex(KeyForensics(settings: .init(dedupWindowMs: 86_400_000, staleAfterMs: 300_000, maxKeys: 1_000_000)))
+    Benchmark("key forensics: process 500 keyed events (keys already tracked after the first run)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(forensics.withLock { $0.process(keyed.forensicEvents, bucketWidthMs: BucketClock.defaultWidthMs) })
         }
     }
 
