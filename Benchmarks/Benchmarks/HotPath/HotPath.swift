@@ -90,4 +90,19 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+
+    // MARK: Alert rules
+
+    let signals = AlertFixtures.signals(count: 10_000)
+    let previous = AlertEvaluation.evaluate(
+        rules: AlertFixtures.rules, signals: signals, previous: [], nowMs: HotPathFixtures.nowMs - 30_000,
+        repeatIntervalMs: 4 * 3_600_000
+    ).instances
+    Benchmark("evaluate the \(AlertFixtures.rules.count) default rules at 10,000 series (1,000 unhealthy)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(AlertEvaluation.evaluate(
+                rules: AlertFixtures.rules, signals: signals, previous: previous, nowMs: HotPathFixtures.nowMs,
+                repeatIntervalMs: 4 * 3_600_000))
+        }
+    }
 }
