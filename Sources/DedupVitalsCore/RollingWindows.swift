@@ -50,17 +50,19 @@ public struct RollingWindows: Sendable {
         series[key] = state
     }
 
-    /// Drops buckets older than the retention and series not seen for the retention. Returns the dropped series.
+    /// Drops series not seen for the retention, and buckets older than `bucketHorizonMs` (default: the retention;
+    /// in memory, only the longest window anything reads needs to be kept). Returns the dropped series.
     @discardableResult
-    public mutating func prune(nowMs: Int64, retentionMs: Int64) -> [SeriesKey] {
+    public mutating func prune(nowMs: Int64, retentionMs: Int64, bucketHorizonMs: Int64? = nil) -> [SeriesKey] {
         let cutoff = nowMs - retentionMs
+        let bucketCutoff = nowMs - min(bucketHorizonMs ?? retentionMs, retentionMs)
         var dropped: [SeriesKey] = []
         for key in Array(series.keys) {
             if series[key]!.lastSeenMs < cutoff {
                 series[key] = nil
                 dropped.append(key)
             } else {
-                series[key]!.buckets.removeBuckets(before: BucketClock.start(of: cutoff, widthMs: bucketWidthMs))
+                series[key]!.buckets.removeBuckets(before: BucketClock.start(of: bucketCutoff, widthMs: bucketWidthMs))
             }
         }
         return dropped

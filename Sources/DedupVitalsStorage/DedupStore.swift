@@ -101,7 +101,11 @@ public final class DedupStore: Sendable {
     }
 
     /// Rebuilds the rolling windows, key records, retry-delay histograms and client buckets from the database.
-    public func load(bucketWidthMs: Int64, forensics settings: KeyForensics.Settings, maxClientsPerSeries: Int) throws(StorageError) -> LoadedState {
+    /// Buckets older than `bucketsSinceMs` stay on disk only.
+    public func load(
+        bucketWidthMs: Int64, forensics settings: KeyForensics.Settings, maxClientsPerSeries: Int, bucketsSinceMs: Int64 = .min
+    ) throws(StorageError) -> LoadedState {
+        let since = BucketClock.start(of: max(bucketsSinceMs, Int64.min / 2), widthMs: bucketWidthMs)
         do {
             return try pool.read { db in
                 var windows = RollingWindows(bucketWidthMs: bucketWidthMs)
@@ -109,7 +113,7 @@ public final class DedupStore: Sendable {
                 var clients = ClientAttribution(maxClientsPerSeries: maxClientsPerSeries)
                 var seriesByID: [Int64: SeriesKey] = [:]
                 var bucketsBySeries: [Int64: [SeriesBuckets.Bucket]] = [:]
-                let bucketRows = try Row.fetchCursor(db, sql: "SELECT series_id, start_ms, \(Self.countColumns) FROM buckets ORDER BY series_id, start_ms")
+                let bucketRows = try Row.fetchCursor(db, sql: "SELECT series_id, start_ms, \(Self.countColumns) FROM buckets WHERE start_ms >= ? ORDER BY series_id, start_ms", arguments: [since])
                 while let row = try bucketRows.next() {
                     let bucket = SeriesBuckets.Bucket(startMs: row[1], counts: Self.counts(row, from: 2))
                     bucketsBySeries[row[0], default: []].append(bucket)
@@ -133,7 +137,7 @@ public final class DedupStore: Sendable {
                           let histogram = RetryDelayHistogram(counts: Self.decodeCounts(row[2]), sum: row[1]) else { continue }
                     forensics.restoreHistogram(histogram, series: series)
                 }
-                let clientRows = try Row.fetchCursor(db, sql: "SELECT series_id, client, start_ms, miss, hit, in_flight, completed, mismatch FROM client_buckets")
+                let clientRows = try Row.fetchCursor(db, sql: "SELECT series_id, client, start_ms, miss, hit, in_flight, completed, mismatch FROM client_buckets WHERE start_ms >= ?", arguments: [since])
                 while let row = try clientRows.next() {
                     guard let series = seriesByID[row[0]] else { continue }
                     let counts = OutcomeCounts(miss: row[3], hit: row[4], inFlight: row[5], completed: row[6], mismatch: row[7])

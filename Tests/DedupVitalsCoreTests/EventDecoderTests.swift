@@ -136,4 +136,16 @@ import Testing
         windows.prune(nowMs: now + 10_000, retentionMs: 3_600_000)  // the bucket holding the cutoff is kept until it is wholly older
         #expect(windows.windowCounts(of: SeriesKey(service: "a", operation: "b"), windows: [.hours(2)], nowMs: now)![0].attempts == 4)
     }
+
+    @Test func inMemoryBucketsAreKeptOnlyForTheHorizonWhileSeriesLiveForTheRetention() {
+        var windows = RollingWindows()
+        let now: Int64 = 1_800_000_000_000
+        let series = SeriesKey(service: "a", operation: "b")
+        windows.apply(BatchDelta(events: [Event(service: "a", operation: "b", outcome: .hit, timeMs: now - 7_200_000)], receivedAtMs: now, bucketWidthMs: 10_000))
+        windows.apply(BatchDelta(events: [Event(service: "a", operation: "b", outcome: .miss, timeMs: now)], receivedAtMs: now, bucketWidthMs: 10_000))
+        let dropped = windows.prune(nowMs: now, retentionMs: 86_400_000, bucketHorizonMs: 3_610_000)
+        #expect(dropped.isEmpty)
+        #expect(windows.series[series]?.buckets.buckets.count == 1)
+        #expect(windows.series[series]?.totals.attempts == 2)  // counters keep everything
+    }
 }

@@ -23,8 +23,8 @@ struct SeriesController: Sendable {
         let key = SeriesKey(service: try name("service", in: query), operation: try name("operation", in: query))
         let window = try duration("window", in: query, default: .hours(1))
         let step = try duration("step", in: query, default: min(.minutes(1), window))
-        guard window.milliseconds <= config.retention.milliseconds else {
-            throw invalid("window", "window must not exceed the retention (\(config.retention))")
+        guard window.milliseconds <= state.bucketHorizonMs else {
+            throw invalid("window", "window must not exceed \(PromDuration(milliseconds: state.bucketHorizonMs)), the longest window kept in memory")
         }
         guard window.milliseconds % step.milliseconds == 0 else {
             throw invalid("step", "window (\(window)) must be a whole multiple of step (\(step))")

@@ -35,16 +35,19 @@ public final class DedupVitalsService: Sendable {
         let store = try DedupStore(path: config.database, synchronous: config.synchronous == .full ? .full : .normal)
         self.store = store
         self.hasher = KeyHasher(secret: try store.keyHashSecret())
+        let options = alertingOptions ?? AlertingOptions(rules: (try? AlertRuleLoader.load(for: config)) ?? [])
+        // In memory, buckets are kept for the longest window that the summary, /metrics or a rule reads.
+        let longest = (config.windows + options.rules.flatMap(\.windows) + [.hours(1)]).max()!.milliseconds
+        let horizon = min(longest + BucketClock.defaultWidthMs, config.retention.milliseconds)
         let loaded = try store.load(
             bucketWidthMs: BucketClock.defaultWidthMs, forensics: config.forensicsSettings,
-            maxClientsPerSeries: config.maxClientsPerSeries)
-        let state = LiveState(loaded)
+            maxClientsPerSeries: config.maxClientsPerSeries, bucketsSinceMs: clock() - horizon)
+        let state = LiveState(loaded, bucketHorizonMs: horizon)
         state.prune(nowMs: clock(), retentionMs: config.retention.milliseconds)
         self.state = state
         self.committer = GroupCommitter(
             store: store, clock: clock,
             hooks: .init(prepare: { state.prepare(&$0) }, committed: { state.committed($0) }, failed: { state.failed($0) }))
-        let options = alertingOptions ?? AlertingOptions(rules: (try? AlertRuleLoader.load(for: config)) ?? [])
         self.alertingOptions = options
         let alerting = AlertingState(receivers: config.receivers.map(\.name), externalURL: "http://\(config.listen)")
         self.alerting = alerting

@@ -10,8 +10,11 @@ public final class LiveState: Sendable {
     private let clients: Mutex<ClientAttribution>
     private let staleCache = Mutex<(atMs: Int64, counts: [SeriesKey: Int])?>(nil)
     public let counters = IngestCounters()
+    /// How far back the in-memory buckets reach: the longest window anything reads (the database keeps `retention`).
+    public let bucketHorizonMs: Int64
 
-    public init(_ loaded: DedupStore.LoadedState) {
+    public init(_ loaded: DedupStore.LoadedState, bucketHorizonMs: Int64) {
+        self.bucketHorizonMs = bucketHorizonMs
         windows = Mutex(loaded.windows)
         forensics = Mutex(loaded.forensics)
         clients = Mutex(loaded.clients)
@@ -77,13 +80,13 @@ public final class LiveState: Sendable {
 
     /// Drops expired buckets, series, keys and clients (on the writer, in step with the database).
     func prune(nowMs: Int64, retentionMs: Int64) {
-        let dropped = windows.withLock { $0.prune(nowMs: nowMs, retentionMs: retentionMs) }
+        let dropped = windows.withLock { $0.prune(nowMs: nowMs, retentionMs: retentionMs, bucketHorizonMs: bucketHorizonMs) }
         let bucketWidth = windows.withLock { $0.bucketWidthMs }
         forensics.withLock {
             $0.removeSeries(Set(dropped))
             _ = $0.expire(nowMs: nowMs)
         }
-        clients.withLock { $0.prune(nowMs: nowMs, retentionMs: retentionMs, bucketWidthMs: bucketWidth) }
+        clients.withLock { $0.prune(nowMs: nowMs, retentionMs: min(retentionMs, bucketHorizonMs), bucketWidthMs: bucketWidth) }
         staleCache.withLock { $0 = nil }
     }
 }
