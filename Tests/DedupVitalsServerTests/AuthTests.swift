@@ -1,6 +1,7 @@
 import DedupVitalsCore
 import DedupVitalsServer
 import Foundation
+import GRDB
 import Testing
 
 /// Bearer tokens (contract §4): 401 without or with a wrong token, 403 for another service's events, every /v1 route
@@ -137,6 +138,12 @@ import Testing
         #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
         #expect(Self.attempts(service, "payments") == 2)
         try await service.stop()
+        let stored = try await DatabaseQueue(path: dir.file("db.sqlite")).read { db in
+            try String.fetchAll(db, sql: "SELECT scope || ' ' || idempotency_key FROM ingest_requests")
+        }
+        #expect(stored.count == 2 && stored.allSatisfy { !$0.contains("batch-42") }, "keys are stored only as keyed hashes")
+        let file = try Data(contentsOf: URL(fileURLWithPath: dir.file("db.sqlite")))
+        #expect(file.range(of: Data("batch-42".utf8)) == nil)
     }
 
     struct MissingSecret: Sendable, CustomTestStringConvertible {

@@ -52,10 +52,11 @@ struct IngestController: Sendable {
                 message: "a request with this Idempotency-Key is still being processed; retry later", retryAfter: 1))
         }
         defer { inProgress.release(scope: scope, key: idempotencyKey) }
+        let storedKey = hasher.ingestKeyHash(idempotencyKey, scope: scope)
         let bodyHash = Self.fingerprint(body, format: format)
         let stored: StoredResponse?
         do {
-            stored = try store.storedResponse(scope: scope, key: idempotencyKey)
+            stored = try store.storedResponse(scope: scope, key: storedKey)
         } catch {
             throw reject(unavailable(error))
         }
@@ -72,7 +73,7 @@ struct IngestController: Sendable {
                 headers: [.contentType: "application/json", Self.replayedHeader: "true"],
                 body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
         }
-        return try await process(body, format: format, caller: caller, idempotency: (scope, idempotencyKey, bodyHash))
+        return try await process(body, format: format, caller: caller, idempotency: (scope, storedKey, bodyHash))
     }
 
     private struct AcceptedBody: Decodable {
