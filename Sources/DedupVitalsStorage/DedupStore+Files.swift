@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -41,6 +42,16 @@ extension DedupStore {
                 if file.hasSuffix("-shm") || size == 0 { try? FileManager.default.removeItem(atPath: file) }
             }
             throw error
+        }
+    }
+}
+
+extension DedupStore {
+    /// ``checkReady()`` on a dispatch thread: the write probe may wait for SQLite's busy timeout (a database locked by
+    /// another process), which must not pin one of the few cooperative threads that serve every request.
+    public func checkReadyAsync() async -> Result<Void, StorageError> {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: self.checkReady()) }
         }
     }
 }

@@ -69,7 +69,7 @@ import Testing
         let environment = ["SLOW": "slow-secret", "FREE": "free-secret"]
         let service = try await TestService.start(database: dir.file("db.sqlite"), environment: environment) { config in
             config.tokens = [
-                .init(name: "slow", tokenEnv: "SLOW", services: nil, rateLimit: .init(eventsPerSecond: 10, burst: 20)),
+                .init(name: "slow", tokenEnv: "SLOW", services: nil, rateLimit: .init(eventsPerSecond: 2, burst: 20)),
                 .init(name: "free", tokenEnv: "FREE", services: nil),
             ]
         }
@@ -80,12 +80,12 @@ import Testing
         #expect(limited.status == 429)
         #expect(limited.errorCode == "rate_limited")
         let wait = Int(limited.headers.first(name: "Retry-After") ?? "") ?? 0
-        #expect(wait >= 1 && wait <= 2)
+        #expect(wait >= 1 && wait <= 8, "15 events at 2/s from a nearly empty bucket")
         #expect(try await HTTP.post(url, Self.batch(["a"]), headers: [("Authorization", "Bearer free-secret")]).status == 202,
                 "another token is not limited")
-        try await Task.sleep(for: .milliseconds(1_100))
-        #expect(try await HTTP.post(url, Self.batch(Array(repeating: "a", count: 10)), headers: slow).status == 202, "refilled")
-        #expect(Self.attempts(service) == 31)
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await HTTP.post(url, Self.batch(["a"]), headers: slow).status == 202, "refilled")
+        #expect(Self.attempts(service) == 22)
         #expect(try await Self.metric(service, "dedup_rate_limit_rejections_total") == "1")
         try await service.stop()
     }
@@ -100,10 +100,10 @@ import Testing
         let connection = try RawConnection(service.baseURL)
         try connection.send(RawConnection.postHead(contentLength: body.utf8.count) + String(body.prefix(10)))
         let started = ContinuousClock.now
-        let response = try #require(await connection.readResponse(timeout: .seconds(5)))
+        let response = try #require(await connection.readResponse(timeout: .seconds(30)))
         #expect(response.status == 408)
         #expect(response.body.contains("body_timeout"))
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(30), "long before the 75 s idle timeout")
         #expect(await connection.isClosed(within: .seconds(5)), "the slow connection is closed")
         #expect(try await HTTP.post(service.baseURL + "/v1/events", body).status == 202, "its slot was released")
         #expect(Self.attempts(service) == 1)
