@@ -31,6 +31,12 @@ public struct ServiceConfig: Sendable, Equatable {
         public var maxBodyBytes = 5 * 1024 * 1024
         public var maxEventsPerRequest = 10_000
         public var maxSeries = 10_000
+        /// Longest time a client may take to send a request body (slow clients cannot hold the server).
+        public var bodyReadTimeout = PromDuration.seconds(30)
+        /// Most request-body bytes all ingest requests together may hold in memory; beyond it, 503 + Retry-After.
+        public var maxInFlightBytes = 64 * 1024 * 1024
+        /// Most ingest requests processed at once; beyond it, 503 + Retry-After.
+        public var maxInFlightRequests = 256
         public init() {}
     }
 
@@ -40,10 +46,23 @@ public struct ServiceConfig: Sendable, Equatable {
         public var tokenEnv: String
         /// nil: every service.
         public var services: [String]?
-        public init(name: String, tokenEnv: String, services: [String]?) {
+        /// nil: no rate limit.
+        public var rateLimit: RateLimit?
+        public init(name: String, tokenEnv: String, services: [String]?, rateLimit: RateLimit? = nil) {
             self.name = name
             self.tokenEnv = tokenEnv
             self.services = services
+            self.rateLimit = rateLimit
+        }
+    }
+
+    /// A token bucket: `eventsPerSecond` sustained, up to `burst` events at once.
+    public struct RateLimit: Sendable, Equatable {
+        public var eventsPerSecond: Double
+        public var burst: Int
+        public init(eventsPerSecond: Double, burst: Int) {
+            self.eventsPerSecond = eventsPerSecond
+            self.burst = burst
         }
     }
 
@@ -96,6 +115,8 @@ public struct ServiceConfig: Sendable, Equatable {
     public var narrowKeySpan = PromDuration.minutes(10)
     public var limits = Limits()
     public var tokens: [Token] = []
+    /// The environment variable holding the bearer token that `/metrics` requires; nil: `/metrics` is open.
+    public var metricsTokenEnv: String?
     public var ruleFiles: [String] = []
     public var receivers: [Receiver] = []
 

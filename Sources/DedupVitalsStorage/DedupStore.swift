@@ -18,7 +18,7 @@ public final class DedupStore: Sendable {
     /// before anything is written to it.
     public init(path: String, synchronous: Synchronous = .normal) throws(StorageError) {
         self.path = path
-        try Self.checkExistingFile(at: path)
+        try Self.removingNewSidecarsOnFailure(of: path) { () throws(StorageError) in try Self.checkExistingFile(at: path) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.maximumReaderCount = 4
@@ -48,7 +48,8 @@ public final class DedupStore: Sendable {
                 )
             }
             try queue.close()
-            guard check == "ok" else { throw StorageError.cannotOpen(path: path, reason: "the file is damaged (\(check))") }
+            let problem = check.split(whereSeparator: \.isNewline).joined(separator: "; ")
+            guard check == "ok" else { throw StorageError.cannotOpen(path: path, reason: "the file is damaged (\(problem))") }
             if applicationID != StorageSchema.applicationID, applicationID != 0 || tableCount > 0 {
                 throw StorageError.foreignDatabase(path: path, reason: "it belongs to another application")
             }

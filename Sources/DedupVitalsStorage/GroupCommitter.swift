@@ -45,15 +45,20 @@ public final class GroupCommitter: Sendable {
         public var committed: @Sendable (BatchDelta) -> Void
         /// After a failed transaction: undo what `prepare` changed in memory.
         public var failed: @Sendable (KeyForensics.Changes?) -> Void
+        /// The admission gate (e.g. the series limit), first of all, with the group's deltas in commit order: a batch
+        /// given an error is refused with it and not written; nil admits it.
+        public var admit: @Sendable ([BatchDelta]) -> [(any Error)?]
 
         public init(
             prepare: @escaping @Sendable (inout BatchDelta) -> KeyForensics.Changes? = { _ in nil },
             committed: @escaping @Sendable (BatchDelta) -> Void,
-            failed: @escaping @Sendable (KeyForensics.Changes?) -> Void = { _ in }
+            failed: @escaping @Sendable (KeyForensics.Changes?) -> Void = { _ in },
+            admit: @escaping @Sendable ([BatchDelta]) -> [(any Error)?] = { _ in [] }
         ) {
             self.prepare = prepare
             self.committed = committed
             self.failed = failed
+            self.admit = admit
         }
     }
 
@@ -98,15 +103,31 @@ public final class GroupCommitter: Sendable {
         await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
     }
 
+    // MARK: Admission
+
+    /// The batches of `group` that pass the admission gate; the others are answered with their error.
+    private func admitted(_ group: [Pending]) -> [Pending] {
+        guard !group.isEmpty else { return group }
+        let verdicts = hooks.admit(group.map(\.batch.delta))
+        guard !verdicts.isEmpty else { return group }
+        var passed: [Pending] = []
+        for (item, verdict) in zip(group, verdicts) {
+            if let verdict { item.continuation.resume(throwing: verdict) } else { passed.append(item) }
+        }
+        return passed
+    }
+
     private func drain() {
         while true {
-            let group = state.withLock { state -> [Pending] in
+            let taken = state.withLock { state -> [Pending] in
                 let taken = state.pending
                 state.pending.removeAll(keepingCapacity: true)
                 if taken.isEmpty { state.draining = false }
                 return taken
             }
-            if group.isEmpty { return }
+            let group = admitted(taken)
+            if taken.isEmpty { return }
+            if group.isEmpty { continue }
             var merged = BatchDelta()
             var records: [IdempotencyRecord] = []
             for item in group {

@@ -52,6 +52,14 @@ struct ServeCommand: AsyncParsableCommand {
                 "refusing to listen on \(settings.listen) without auth tokens; configure auth.tokens or pass --allow-unauthenticated")
             throw ExitCodes.configuration
         }
+        let credentials: Credentials
+        do {
+            credentials = try Credentials.resolve(
+                settings, environment: ProcessInfo.processInfo.environment, file: config ?? "configuration")
+        } catch {
+            for problem in error.problems { printError(problem.description) }
+            throw ExitCodes.configuration
+        }
 
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
@@ -74,7 +82,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         let service: DedupVitalsService
         do {
-            service = try DedupVitalsService(config: settings, logger: logger, alertingOptions: alerting)
+            service = try DedupVitalsService(
+                config: settings, logger: logger, alertingOptions: alerting, credentials: credentials)
         } catch {
             printError("\(error)")
             switch error {

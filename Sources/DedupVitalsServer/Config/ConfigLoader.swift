@@ -8,6 +8,7 @@ public enum ConfigLoader {
         "listen", "database", "windows", "retention", "evaluation_interval", "repeat_interval", "dedup_window",
         "stale_in_flight_after", "idempotency_key_ttl", "synchronous", "limits", "max_tracked_keys",
         "max_clients_per_series", "narrow_key_threshold", "narrow_key_span", "auth", "rule_files", "receivers",
+        "metrics_token_env",
     ]
 
     /// Loads the configuration file at `path`. Relative `rule_files` are resolved against the file's folder.
@@ -89,6 +90,12 @@ public enum ConfigLoader {
         if let node = entries["auth"] {
             config.tokens = parseAuth(node, reader: &reader)
         }
+        if let node = entries["metrics_token_env"], let env = reader.string(node, "metrics_token_env") {
+            if !isEnvironmentVariableName(env) {
+                reader.problem(node, "metrics_token_env \"\(env)\" is not an environment variable name")
+            }
+            config.metricsTokenEnv = env
+        }
         if let node = entries["rule_files"], let files = reader.stringList(node, "rule_files") {
             config.ruleFiles = files.map { resolve($0, against: directory) }
         }
@@ -105,9 +112,11 @@ public enum ConfigLoader {
     }
 
     private static func parseLimits(_ node: Node, into limits: inout ServiceConfig.Limits, reader: inout YAMLReader) {
-        guard let entries = reader.mapping(node, "limits", allowed: ["max_body_bytes", "max_events_per_request", "max_series"]) else {
-            return
-        }
+        let allowed: Set<String> = [
+            "max_body_bytes", "max_events_per_request", "max_series", "body_read_timeout", "max_in_flight_bytes",
+            "max_in_flight_requests",
+        ]
+        guard let entries = reader.mapping(node, "limits", allowed: allowed) else { return }
         if let node = entries["max_body_bytes"], let value = reader.integer(node, "limits.max_body_bytes", in: 1024...(1 << 30)) {
             limits.maxBodyBytes = value
         }
@@ -118,6 +127,22 @@ public enum ConfigLoader {
         if let node = entries["max_series"], let value = reader.integer(node, "limits.max_series", in: 1...10_000_000) {
             limits.maxSeries = value
         }
+        if let node = entries["body_read_timeout"], let value = reader.duration(node, "limits.body_read_timeout") {
+            limits.bodyReadTimeout = value
+        }
+        if let node = entries["max_in_flight_requests"],
+           let value = reader.integer(node, "limits.max_in_flight_requests", in: 1...100_000) {
+            limits.maxInFlightRequests = value
+        }
+        if let node = entries["max_in_flight_bytes"],
+           let value = reader.integer(node, "limits.max_in_flight_bytes", in: 1024...(1 << 40)) {
+            limits.maxInFlightBytes = value
+        }
+        if limits.maxInFlightBytes < limits.maxBodyBytes {
+            reader.problem(
+                entries["max_in_flight_bytes"] ?? node,
+                "limits.max_in_flight_bytes (\(limits.maxInFlightBytes)) must be at least max_body_bytes (\(limits.maxBodyBytes))")
+        }
     }
 
     private static func parseAuth(_ node: Node, reader: inout YAMLReader) -> [ServiceConfig.Token] {
@@ -125,7 +150,9 @@ public enum ConfigLoader {
               let items = reader.sequence(tokensNode, "auth.tokens") else { return [] }
         var tokens: [ServiceConfig.Token] = []
         for item in items {
-            guard let fields = reader.mapping(item, "auth.tokens[]", allowed: ["name", "token_env", "services"]) else { continue }
+            guard let fields = reader.mapping(item, "auth.tokens[]", allowed: ["name", "token_env", "services", "rate_limit"]) else {
+                continue
+            }
             guard let nameNode = fields["name"], let name = reader.string(nameNode, "auth.tokens[].name") else {
                 if fields["name"] == nil { reader.problem(item, "auth.tokens[]: name is required") }
                 continue
@@ -144,10 +171,32 @@ public enum ConfigLoader {
                 }
                 services = list
             }
+            let rateLimit = fields["rate_limit"].flatMap { parseRateLimit($0, token: name, reader: &reader) }
             if tokens.contains(where: { $0.name == name }) { reader.problem(nameNode, "auth.tokens: name \"\(name)\" is used twice") }
-            tokens.append(.init(name: name, tokenEnv: env, services: services))
+            tokens.append(.init(name: name, tokenEnv: env, services: services, rateLimit: rateLimit))
         }
         return tokens
+    }
+
+    /// `rate_limit: {events_per_second, burst}`; `burst` defaults to one second's worth (at least 1).
+    private static func parseRateLimit(_ node: Node, token: String, reader: inout YAMLReader) -> ServiceConfig.RateLimit? {
+        let context = "auth.tokens[] \(token): rate_limit"
+        guard let fields = reader.mapping(node, context, allowed: ["events_per_second", "burst"]) else { return nil }
+        guard let rateNode = fields["events_per_second"] else {
+            reader.problem(node, "\(context): events_per_second is required")
+            return nil
+        }
+        guard let rate = reader.number(rateNode, "\(context).events_per_second") else { return nil }
+        guard rate.isFinite, rate > 0 else {
+            reader.problem(rateNode, "\(context).events_per_second must be a positive number")
+            return nil
+        }
+        var burst = max(1, Int(rate.rounded(.up)))
+        if let burstNode = fields["burst"] {
+            guard let value = reader.integer(burstNode, "\(context).burst", in: 1...100_000_000) else { return nil }
+            burst = value
+        }
+        return ServiceConfig.RateLimit(eventsPerSecond: rate, burst: burst)
     }
 
     private static func parseReceivers(_ node: Node, reader: inout YAMLReader) -> [ServiceConfig.Receiver] {

@@ -3,6 +3,8 @@ import Hummingbird
 /// The request context of every route.
 public struct DedupRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The authenticated API token, when tokens are configured (set by ``AuthMiddleware``).
+    public var caller: Credentials.Caller?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

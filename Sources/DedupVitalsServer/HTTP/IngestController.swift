@@ -19,6 +19,7 @@ struct IngestController: Sendable {
     let bucketWidthMs: Int64
     let hasher: KeyHasher
     let inProgress = IdempotencyGuard()
+    let admission: IngestAdmission
 
     func addRoutes(to router: Router<DedupRequestContext>) {
         router.post("/v1/events") { request, context in
@@ -33,25 +34,29 @@ struct IngestController: Sendable {
                 .unsupportedMediaType, code: "unsupported_media_type",
                 message: "Content-Type must be application/json or application/x-ndjson, not \(contentType ?? "")"))
         }
-        let body = try await readBody(request)
+        let ticket = try enter()
+        defer { ticket.release() }
+        let body = try await readBody(request, ticket: ticket)
+        let caller = context.caller
 
         guard let idempotencyKey = request.headers[Self.idempotencyKeyHeader] else {
-            return try await process(body, format: format, idempotency: nil)
+            return try await process(body, format: format, caller: caller, idempotency: nil)
         }
         guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= 255 else {
             throw reject(APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 255 characters"))
         }
-        let scope = ""
+        let scope = caller?.name ?? ""
         guard inProgress.claim(scope: scope, key: idempotencyKey) else {
             throw reject(APIError(
                 .conflict, code: "request_in_progress",
                 message: "a request with this Idempotency-Key is still being processed; retry later", retryAfter: 1))
         }
         defer { inProgress.release(scope: scope, key: idempotencyKey) }
+        let storedKey = hasher.ingestKeyHash(idempotencyKey, scope: scope)
         let bodyHash = Self.fingerprint(body, format: format)
         let stored: StoredResponse?
         do {
-            stored = try store.storedResponse(scope: scope, key: idempotencyKey)
+            stored = try store.storedResponse(scope: scope, key: storedKey)
         } catch {
             throw reject(unavailable(error))
         }
@@ -68,7 +73,7 @@ struct IngestController: Sendable {
                 headers: [.contentType: "application/json", Self.replayedHeader: "true"],
                 body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
         }
-        return try await process(body, format: format, idempotency: (scope, idempotencyKey, bodyHash))
+        return try await process(body, format: format, caller: caller, idempotency: (scope, storedKey, bodyHash))
     }
 
     private struct AcceptedBody: Decodable {
@@ -76,7 +81,7 @@ struct IngestController: Sendable {
     }
 
     private func process(
-        _ body: ByteBuffer, format: BodyFormat, idempotency: (scope: String, key: String, hash: Data)?
+        _ body: ByteBuffer, format: BodyFormat, caller: Credentials.Caller?, idempotency: (scope: String, key: String, hash: Data)?
     ) async throws -> Response {
         let nowMs = clock()
         let decoder = EventDecoder(maxEvents: limits.maxEventsPerRequest)
@@ -88,6 +93,7 @@ struct IngestController: Sendable {
         } catch {
             throw reject(Self.apiError(for: error), events: error.isInvalidEvent ? 1 : 0)
         }
+        do { try admission.check(events, caller: caller) } catch { throw reject(error, events: events.count) }
         let responseBody = Data("{\"accepted\":\(events.count)}".utf8)
         var batch = GroupCommitter.Batch(
             delta: BatchDelta(events: events, receivedAtMs: nowMs, bucketWidthMs: bucketWidthMs, hasher: hasher))
@@ -99,7 +105,7 @@ struct IngestController: Sendable {
         do {
             try await committer.commit(batch)
         } catch {
-            throw reject(unavailable(error), events: events.count)
+            throw reject((error as? SeriesLimitExceeded)?.apiError ?? unavailable(error), events: events.count)
         }
         state.counters.record(code: 202, events: events.count, result: .accepted)
         return Response(
@@ -107,19 +113,18 @@ struct IngestController: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: responseBody)))
     }
 
-    /// Reads the body up to the configured limit; 413 beyond it (announced by Content-Length or not).
-    private func readBody(_ request: Request) async throws -> ByteBuffer {
-        let limit = limits.maxBodyBytes
-        let tooLarge = APIError(.contentTooLarge, code: "body_too_large", message: "request body exceeds \(limit) bytes")
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw reject(tooLarge)
+    /// A slot among the in-flight ingest requests (503 beyond the bound).
+    private func enter() throws -> IngestPressure.Ticket {
+        do { return try admission.enter() } catch { throw reject(error) }
+    }
+
+    /// Reads the body under the limits (413, 408, 503): see ``BodyReader``.
+    private func readBody(_ request: Request, ticket: IngestPressure.Ticket) async throws -> ByteBuffer {
+        do {
+            return try await BodyReader(limits: limits, counters: admission.counters).read(request, ticket: ticket)
+        } catch let error as APIError {
+            throw reject(error)
         }
-        var buffer = ByteBuffer()
-        for try await chunk in request.body {
-            guard buffer.readableBytes + chunk.readableBytes <= limit else { throw reject(tooLarge) }
-            buffer.writeImmutableBuffer(chunk)
-        }
-        return buffer
     }
 
     /// Counts a refused request and returns its error.

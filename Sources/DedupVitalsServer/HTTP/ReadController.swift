@@ -16,7 +16,7 @@ struct ReadController: Sendable {
             Self.json(.ok, #"{"status":"ok"}"#)
         }
         router.get("/readyz") { _, _ in
-            switch store.probeWritable() {
+            switch await store.checkReadyAsync() {
             case .success:
                 return Self.json(.ok, #"{"status":"ready"}"#)
             case .failure(let error):

@@ -13,6 +13,8 @@ public final class IngestCounters: Sendable {
     }
 
     private let counts = Mutex(Counts())
+    /// Refusals by the limits.
+    public let limits = LimitCounters()
 
     public init() {}
 

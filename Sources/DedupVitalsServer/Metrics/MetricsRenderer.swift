@@ -100,6 +100,7 @@ struct MetricsRenderer {
             writer.sample("dedup_ingest_events_total", ["result": result.rawValue], counters.events(result))
         }
 
+        counters.limits.write(to: &writer)
         if let alerting { AlertMetricsSection(alerting: alerting).write(into: &writer) }
 
         writer.family("dedup_build_info", .gauge, "Build information; always 1.")

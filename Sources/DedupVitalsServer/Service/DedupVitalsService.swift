@@ -19,17 +19,22 @@ public final class DedupVitalsService: Sendable {
     let alertEvaluator: AlertEvaluator
     let webhookDeliverer: WebhookDeliverer
     let alertingOptions: AlertingOptions
+    /// The token secrets (digests); empty: no authentication.
+    let credentials: Credentials
 
     /// Milliseconds since the Unix epoch, from the system clock.
     public static let systemClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
     /// Opens the database and rebuilds the in-memory windows from it. `alertingOptions` nil: the rules of
-    /// `config` (or the defaults) and no signing keys.
+    /// `config` (or the defaults) and no signing keys. `credentials` holds the secrets of `config.tokens` (see
+    /// ``Credentials/resolve(_:environment:file:)``); with tokens configured and no credentials given, every `/v1`
+    /// request is refused.
     public init(
         config: ServiceConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = DedupVitalsService.systemClock,
-        alertingOptions: AlertingOptions? = nil
+        alertingOptions: AlertingOptions? = nil, credentials: Credentials = Credentials()
     ) throws(StorageError) {
         self.config = config
+        self.credentials = credentials
         self.logger = logger
         self.clock = clock
         let store = try DedupStore(path: config.database, synchronous: config.synchronous == .full ? .full : .normal)
@@ -45,9 +50,12 @@ public final class DedupVitalsService: Sendable {
         let state = LiveState(loaded, bucketHorizonMs: horizon)
         state.prune(nowMs: clock(), retentionMs: config.retention.milliseconds)
         self.state = state
+        let seriesLimiter = SeriesLimiter(maxSeries: config.limits.maxSeries, state: state)
         self.committer = GroupCommitter(
             store: store, clock: clock,
-            hooks: .init(prepare: { state.prepare(&$0) }, committed: { state.committed($0) }, failed: { state.failed($0) }))
+            hooks: .init(
+                prepare: { state.prepare(&$0) }, committed: { state.committed($0) }, failed: { state.failed($0) },
+                admit: { seriesLimiter.admit($0) }))
         self.alertingOptions = options
         let alerting = AlertingState(receivers: config.receivers.map(\.name), externalURL: "http://\(config.listen)")
         self.alerting = alerting
@@ -64,15 +72,22 @@ public final class DedupVitalsService: Sendable {
     public func makeRouter() -> Router<DedupRequestContext> {
         let router = Router(context: DedupRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: AuthMiddleware(credentials: authCredentials, counters: state.counters))
         IngestController(
             limits: config.limits, committer: committer, store: store, state: state, clock: clock,
-            bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher
+            bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher,
+            admission: IngestAdmission(limits: config.limits, counters: state.counters.limits)
         ).addRoutes(to: router)
         KeyLookupController(hasher: hasher, state: state, config: config, clock: clock).addRoutes(to: router)
         ReadController(config: config, store: store, state: state, clock: clock, alerting: alerting).addRoutes(to: router)
         AlertsController(alerting: alerting).addRoutes(to: router)
         SeriesController(config: config, state: state, clock: clock).addRoutes(to: router)
         return router
+    }
+
+    /// The credentials in force: with tokens configured but no secrets resolved, a set that refuses every token.
+    private var authCredentials: Credentials {
+        credentials.protectsAPI || config.tokens.isEmpty ? credentials : .refusingEveryToken
     }
 
     /// The Hummingbird application, with storage maintenance and orderly shutdown attached as a service.

@@ -14,10 +14,12 @@ final class TestService: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    /// Starts a service; `configure` adjusts the configuration (the database path is already set).
+    /// Starts a service; `configure` adjusts the configuration (the database path is already set); token secrets
+    /// are read from `environment`.
     static func start(
         database: String, clock: @escaping @Sendable () -> Int64 = DedupVitalsService.systemClock,
-        alertingOptions: AlertingOptions? = nil, configure: (inout ServiceConfig) -> Void = { _ in }
+        alertingOptions: AlertingOptions? = nil, environment: [String: String] = [:],
+        configure: (inout ServiceConfig) -> Void = { _ in }
     ) async throws -> TestService {
         var config = ServiceConfig()
         config.database = database
@@ -25,7 +27,9 @@ final class TestService: Sendable {
         configure(&config)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let service = try DedupVitalsService(config: config, logger: logger, clock: clock, alertingOptions: alertingOptions)
+        let credentials = try Credentials.resolve(config, environment: environment, file: "test")
+        let service = try DedupVitalsService(
+            config: config, logger: logger, clock: clock, alertingOptions: alertingOptions, credentials: credentials)
         let (stream, continuation) = AsyncStream.makeStream(of: String.self)
         let app = service.makeApplication { address in continuation.yield(address) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))

@@ -1,0 +1,71 @@
+import HTTPTypes
+import Hummingbird
+
+/// Bearer-token authentication (contract §4): once tokens are configured every `/v1/*` request needs one; `/metrics`
+/// needs the metrics token when one is configured; `/healthz` and `/readyz` stay open. The authenticated caller is
+/// stored in the request context for the routes (service scoping, rate limits, idempotency scope).
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = DedupRequestContext
+    let credentials: Credentials
+    /// Refused ingest requests are counted like every other ingest answer.
+    let counters: IngestCounters
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        do {
+            context.caller = try authenticate(request)
+        } catch {
+            if request.uri.path == "/v1/events" { counters.record(code: 401) }
+            return error.response
+        }
+        return try await next(request, context)
+    }
+
+    /// The caller of a `/v1` request (nil without API tokens or for other paths); throws a 401.
+    func authenticate(_ request: Request) throws(AuthenticationFailure) -> Credentials.Caller? {
+        let path = request.uri.path
+        if path == "/v1" || path.hasPrefix("/v1/") {
+            guard credentials.protectsAPI else { return nil }
+            guard let caller = credentials.caller(presenting: try Self.bearerToken(request)) else { throw Self.invalidToken() }
+            return caller
+        }
+        if path == "/metrics", credentials.protectsMetrics {
+            guard credentials.isMetricsToken(try Self.bearerToken(request)) else { throw Self.invalidToken() }
+        }
+        return nil
+    }
+
+    /// The token of an `Authorization: Bearer TOKEN` header; 401 when there is none.
+    static func bearerToken(_ request: Request) throws(AuthenticationFailure) -> Substring {
+        guard let header = request.headers[.authorization] else {
+            throw AuthenticationFailure(error: APIError(
+                .unauthorized, code: "unauthenticated", message: "this route needs Authorization: Bearer TOKEN"),
+                challenge: #"Bearer realm="dedup-vitals""#)
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw AuthenticationFailure(error: APIError(
+                .unauthorized, code: "unauthenticated", message: "the Authorization header must be Bearer TOKEN"),
+                challenge: #"Bearer realm="dedup-vitals", error="invalid_request""#)
+        }
+        return parts[1].drop { $0 == " " }
+    }
+
+    static func invalidToken() -> AuthenticationFailure {
+        AuthenticationFailure(
+            error: APIError(.unauthorized, code: "invalid_token", message: "the bearer token is not valid"),
+            challenge: #"Bearer realm="dedup-vitals", error="invalid_token""#)
+    }
+}
+
+/// A 401 with its `WWW-Authenticate` challenge (RFC 6750).
+struct AuthenticationFailure: Error {
+    var error: APIError
+    var challenge: String
+
+    var response: Response {
+        var response = error.response
+        response.headers[.wwwAuthenticate] = challenge
+        return response
+    }
+}

@@ -1,0 +1,51 @@
+import DedupVitalsCore
+import Hummingbird
+import NIOCore
+
+/// Reads an ingest body under the limits: at most `max_body_bytes` (413), within `body_read_timeout` (408, so a slow
+/// client cannot hold a request slot and its memory), and only while the in-flight byte bound allows (503).
+struct BodyReader: Sendable {
+    let limits: ServiceConfig.Limits
+    let counters: LimitCounters
+
+    func read(_ request: Request, ticket: IngestPressure.Ticket) async throws -> ByteBuffer {
+        let limit = limits.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw Self.tooLarge(limit)
+        }
+        let timeout = Duration.milliseconds(limits.bodyReadTimeout.milliseconds)
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { [counters] in try await Self.collect(request.body, limit: limit, ticket: ticket, counters: counters) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let body = first else {
+                throw APIError(
+                    .requestTimeout, code: "body_timeout",
+                    message: "the request body did not arrive within \(limits.bodyReadTimeout)")
+            }
+            return body
+        }
+    }
+
+    private static func collect(
+        _ body: RequestBody, limit: Int, ticket: IngestPressure.Ticket, counters: LimitCounters
+    ) async throws -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for try await chunk in body {
+            guard buffer.readableBytes + chunk.readableBytes <= limit else { throw tooLarge(limit) }
+            guard ticket.reserve(chunk.readableBytes) else {
+                counters.recordOverloadRejection()
+                throw IngestAdmission.overloaded("buffered request bodies")
+            }
+            buffer.writeImmutableBuffer(chunk)
+        }
+        return buffer
+    }
+
+    static func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large", message: "request body exceeds \(limit) bytes")
+    }
+}

@@ -1,0 +1,34 @@
+import Synchronization
+
+/// Process-lifetime counters of refusals by the limits (`dedup_series_limit_rejections_total`,
+/// `dedup_rate_limit_rejections_total`, `dedup_ingest_overload_rejections_total`).
+public final class LimitCounters: Sendable {
+    private struct Counts {
+        var seriesLimit: Int64 = 0
+        var rateLimit: Int64 = 0
+        var overload: Int64 = 0
+    }
+
+    private let counts = Mutex(Counts())
+
+    public init() {}
+
+    func recordSeriesLimitRejection() { counts.withLock { $0.seriesLimit += 1 } }
+    func recordRateLimitRejection() { counts.withLock { $0.rateLimit += 1 } }
+    func recordOverloadRejection() { counts.withLock { $0.overload += 1 } }
+
+    /// Writes the three counter families.
+    func write(to writer: inout MetricsWriter) {
+        let counts = counts.withLock { $0 }
+        writer.family(
+            "dedup_series_limit_rejections_total", .counter,
+            "Ingest requests refused (429) because they would create a series beyond limits.max_series.")
+        writer.sample("dedup_series_limit_rejections_total", [:], counts.seriesLimit)
+        writer.family("dedup_rate_limit_rejections_total", .counter, "Ingest requests refused (429) by a token's rate limit.")
+        writer.sample("dedup_rate_limit_rejections_total", [:], counts.rateLimit)
+        writer.family(
+            "dedup_ingest_overload_rejections_total", .counter,
+            "Ingest requests refused (503) because the in-flight request or byte bound was reached.")
+        writer.sample("dedup_ingest_overload_rejections_total", [:], counts.overload)
+    }
+}
