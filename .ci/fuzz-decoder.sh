@@ -13,9 +13,8 @@ rm -rf "$corpus" && mkdir -p "$corpus" && cp Fuzz/corpus/* "$corpus/"
 rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-*
 # The decoder and what it uses (the rest of the core module needs package dependencies a bare swiftc lacks).
 core=(Sources/DedupVitalsCore/{EventDecoder,EventDecodingError,Event,EventRules,Outcome,BodyFormat,RFC3339,UTF8Validation,SeriesKey}.swift)
-lock() { if command -v flock >/dev/null && [ -e /tmp/swift-build.lock ]; then flock /tmp/swift-build.lock "$@"; else "$@"; fi; }
 
-if lock swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name DecoderFuzz \
+if swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name DecoderFuzz \
      "${core[@]}" Fuzz/DecoderFuzzTarget.swift Fuzz/LibFuzzerEntry.swift -o "$out/fuzz-decoder" 2>"$out/libfuzzer-build.log"; then
   echo "fuzz-decoder: libFuzzer for ${seconds}s (seed $seed)"
   # libFuzzer reports crashes itself; the Swift backtracer would attach to the dying process and hold the run.
@@ -25,6 +24,6 @@ if lock swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name Dec
 fi
 
 echo "fuzz-decoder: -sanitize=fuzzer did not link ($(head -n 1 "$out/libfuzzer-build.log")); using the mutation loop"
-lock swiftc -O -parse-as-library -module-name DecoderFuzz \
+swiftc -O -parse-as-library -module-name DecoderFuzz \
   "${core[@]}" Fuzz/DecoderFuzzTarget.swift Fuzz/MutationLoop.swift -o "$out/mutation-loop"
 SWIFT_BACKTRACE=enable=no "$out/mutation-loop" "$seconds" "$seed" "$corpus"
