@@ -94,3 +94,55 @@ final class Counter: Sendable {
     func add(_ n: Int) { count.withLock { $0 += n } }
     var value: Int { count.withLock { $0 } }
 }
+
+/// Webhook delivery across a SIGKILL: the notification waits in the database's outbox and is delivered after the
+/// restart with the same webhook-id (a duplicate is allowed, a loss is not).
+@Suite struct WebhookCrashTests {
+    @Test func sigkillDuringDeliveryLosesNoNotification() async throws {
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestReceiver.start()
+        // The first delivery is held long enough to kill the service while it waits for the answer.
+        receiver.answer([TestReceiver.Answer(status: 200, delay: .seconds(5))], then: TestReceiver.Answer(status: 200))
+        let rules = dir.file("rules.yml")
+        try """
+            rules:
+              - alert: CrashSpike
+                kind: duplicate_ratio
+                window: 1m
+                above: 0.1
+                min_attempts: 1
+                for: 0s
+                labels: {severity: critical}
+                annotations: {summary: "spike"}
+            """.write(toFile: rules, atomically: true, encoding: .utf8)
+        let config = dir.file("config.yml")
+        try """
+            evaluation_interval: 200ms
+            rule_files: [\(rules)]
+            receivers:
+              - {name: oncall, url: "\(receiver.url)", send_resolved: false}
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let database = dir.file("db.sqlite")
+        let first = try await ServiceProcess(database: database, logPath: dir.file("first.log"), extraArguments: ["--config", config])
+        let spike = "[" + Array(repeating: #"{"service":"payments","operation":"refund","outcome":"hit"}"#, count: 5).joined(separator: ",") + "]"
+        #expect(try await HTTP.post(first.baseURL + "/v1/events", spike).status == 202)
+
+        let deadline = ContinuousClock.now + .seconds(20)
+        while receiver.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let inFlight = try #require(receiver.requests.first, "no delivery started")
+        #expect(!inFlight.webhookID.isEmpty)
+        first.kill(SIGKILL)
+        _ = try await first.waitForExit()
+
+        let second = try await ServiceProcess(database: database, logPath: dir.file("second.log"), extraArguments: ["--config", config])
+        let redeliveryDeadline = ContinuousClock.now + .seconds(30)
+        while receiver.requests.count < 2, ContinuousClock.now < redeliveryDeadline { try await Task.sleep(for: .milliseconds(100)) }
+        let requests = receiver.requests
+        #expect(requests.count >= 2, "the notification was not delivered after the restart")
+        #expect(requests.dropFirst().contains { $0.webhookID == inFlight.webhookID })
+        #expect(requests.allSatisfy { ($0.json["alerts"] as? [[String: Any]])?.first?["status"] as? String == "firing" })
+        second.kill(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+        await receiver.stop()
+    }
+}

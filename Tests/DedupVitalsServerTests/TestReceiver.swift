@@ -21,6 +21,8 @@ final class TestReceiver: Sendable {
     struct Answer: Sendable {
         var status: Int
         var headers: [String: String] = [:]
+        /// How long to hold the request before answering (a slow receiver).
+        var delay: Duration = .zero
     }
 
     private struct State {
@@ -72,6 +74,7 @@ final class TestReceiver: Sendable {
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let answer = handler(Request(
                 path: request.uri.path, headers: headers, body: Array(buffer: body), receivedAt: .now))
+            if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
             var responseHeaders = HTTPFields()
             for (name, value) in answer.headers { responseHeaders[HTTPField.Name(name)!] = value }
             return Response(status: .init(code: answer.status), headers: responseHeaders, body: .init(byteBuffer: ByteBuffer(string: "ok")))
