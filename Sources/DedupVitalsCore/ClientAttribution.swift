@@ -21,13 +21,6 @@ public struct ClientAttribution: Sendable {
         self.maxClientsPerSeries = maxClientsPerSeries
     }
 
-    /// The name under which `client` of `series` is counted (itself, or ``otherClient`` past the cap).
-    public func resolve(_ client: String, of series: SeriesKey) -> String {
-        guard let known = clients[series] else { return client }
-        if known[client] != nil || known.count < maxClientsPerSeries { return client }
-        return Self.otherClient
-    }
-
     /// Maps clients past the cap to ``otherClient`` (call on the writer before persisting).
     public func resolveCells(_ cells: [BatchDelta.ClientCell: OutcomeCounts]) -> [BatchDelta.ClientCell: OutcomeCounts] {
         var result: [BatchDelta.ClientCell: OutcomeCounts] = [:]

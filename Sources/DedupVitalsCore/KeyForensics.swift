@@ -79,8 +79,6 @@ public struct KeyForensics: Sendable {
 
     public var keyCount: Int { records.count }
 
-    public func series(at index: UInt32) -> SeriesKey { seriesKeys[Int(index)] }
-
     /// The index of a series, interning it when new.
     public mutating func index(of series: SeriesKey) -> UInt32 {
         if let index = seriesIndex[series] { return index }
@@ -101,8 +99,9 @@ public struct KeyForensics: Sendable {
             var delaySeconds = event.outcome.isDuplicate ? event.ageMs.map { Double($0) / 1000 } : nil
             if let key = event.key {
                 journal(key, into: &changes)
-                var record = records[key] ?? KeyRecord(seriesIndex: seriesIndex, createdMs: event.timeMs)
-                let isNew = records[key] == nil
+                let existing = records[key]
+                let isNew = existing == nil
+                var record = existing ?? KeyRecord(seriesIndex: seriesIndex, createdMs: event.timeMs)
                 let wasOpen = !isNew && record.open
                 let t = event.timeMs
                 switch event.outcome {

@@ -1,7 +1,7 @@
 /// What is known of one idempotency key (by keyed hash only): its first and last attempts, whether it holds a lock
 /// without an outcome, and how often each outcome was seen.
 public struct KeyRecord: Sendable, Equatable {
-    /// Interned series (see ``KeyForensics/series(at:)``).
+    /// Interned series (see ``KeyForensics/index(of:)``).
     public var seriesIndex: UInt32
     /// When the record was created (drives oldest-first eviction).
     public var createdMs: Int64

@@ -57,7 +57,6 @@ public struct OutcomeCounts: Sendable, Hashable {
     public var duplicates: Int64 { hit + inFlight }
     /// Total of every outcome, `completed` included.
     public var total: Int64 { attempts + completed }
-    public var isZero: Bool { total == 0 && doubleExecutions == 0 && lateRetries == 0 && narrowKeys == 0 }
 
     /// duplicates / attempts, 0 when there are no attempts.
     public var duplicateRatio: Double { ratio(duplicates) }
