@@ -54,10 +54,16 @@ public struct KeyForensics: Sendable {
         var evictions: Int64 = 0
     }
 
+    /// The keys one payload fingerprint was seen under. Most payloads have one key, held inline: `others` only
+    /// allocates for a second one.
     private struct Sighting: Sendable {
         var firstMs: Int64
-        var keys: [KeyHash]
-        var flagged: Bool
+        var firstKey: KeyHash
+        var others: [KeyHash] = []
+        var flagged = false
+
+        var keyCount: Int { 1 + others.count }
+        func contains(_ key: KeyHash) -> Bool { firstKey == key || others.contains(key) }
     }
 
     public let settings: Settings
@@ -183,15 +189,15 @@ public struct KeyForensics: Sendable {
     /// Registers a miss of `payload` under `key`; true when this makes the payload a suspected narrow key.
     private mutating func sight(_ payload: KeyHash, key: KeyHash, at t: Int64) -> Bool {
         if var sighting = sightings[payload], t - sighting.firstMs <= settings.narrowKeySpanMs {
-            guard !sighting.keys.contains(key) else { return false }
-            if sighting.keys.count < settings.narrowKeyThreshold { sighting.keys.append(key) }
-            let flag = !sighting.flagged && sighting.keys.count >= settings.narrowKeyThreshold
+            guard !sighting.contains(key) else { return false }
+            if sighting.keyCount < settings.narrowKeyThreshold { sighting.others.append(key) }
+            let flag = !sighting.flagged && sighting.keyCount >= settings.narrowKeyThreshold
             sighting.flagged = sighting.flagged || flag
             sightings[payload] = sighting
             return flag
         }
         if sightings[payload] == nil { sightingOrder.append(payload) }
-        sightings[payload] = Sighting(firstMs: t, keys: [key], flagged: false)
+        sightings[payload] = Sighting(firstMs: t, firstKey: key)
         // Bound the sightings like the keys.
         while sightings.count > settings.maxKeys, let oldest = sightingOrder.popFirst() { sightings[oldest] = nil }
         return false
@@ -250,14 +256,44 @@ public struct KeyForensics: Sendable {
         }
     }
 
-    /// Restores a stored record at start.
+    /// Restores a stored record at start (a later record of the same key replaces an earlier one).
     public mutating func restore(_ key: KeyHash, series: SeriesKey, record: KeyRecord) {
         var record = record
         record.seriesIndex = index(of: series)
-        if let previous = records[key], previous.open { openCounts[previous.seriesIndex, default: 0] -= 1 }
-        records[key] = record
-        order.append((key, record.createdMs))
+        let previous = records.updateValue(record, forKey: key)
+        if let previous, previous.open { openCounts[previous.seriesIndex, default: 0] -= 1 }
+        if previous?.createdMs != record.createdMs { order.append((key, record.createdMs)) }
         if record.open { openCounts[record.seriesIndex, default: 0] += 1 }
+    }
+
+    /// Forgets a key at start (its removal was stored after its record).
+    public mutating func forget(_ key: KeyHash) {
+        guard let record = records[key] else { return }
+        remove(key, record)
+    }
+
+    /// After restoring: forgets the keys whose keep time has passed and, oldest first, those over the key cap.
+    public mutating func trimRestored(nowMs: Int64) {
+        _ = expire(nowMs: nowMs)
+        while records.count > settings.maxKeys, let oldest = order.popFirst() {
+            guard let record = records[oldest.key], record.createdMs == oldest.createdMs else { continue }
+            remove(oldest.key, record)
+        }
+    }
+
+    /// The tracked keys of the given series.
+    public func keys(of series: Set<SeriesKey>) -> [KeyHash] {
+        let indexes = Set(series.compactMap { seriesIndex[$0] })
+        guard !indexes.isEmpty else { return [] }
+        return records.compactMap { indexes.contains($0.value.seriesIndex) ? $0.key : nil }
+    }
+
+    /// Whether `record`, as stored, is the current record of `key` (the series index is not stored).
+    public func isCurrent(_ key: KeyHash, _ record: KeyRecord) -> Bool {
+        guard let current = records[key] else { return false }
+        var stored = record
+        stored.seriesIndex = current.seriesIndex
+        return stored == current
     }
 
     /// Restores a stored histogram at start.

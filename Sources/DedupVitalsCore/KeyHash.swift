@@ -18,6 +18,13 @@ public struct KeyHash: Sendable, Hashable {
         self.init(high: high, low: low)
     }
 
+    /// The first 16 bytes of a digest in memory (at least 16 bytes).
+    public init(digestBytes bytes: UnsafeRawBufferPointer) {
+        self.init(
+            high: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            low: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+    }
+
     /// The 16 bytes, big-endian (the storage form).
     public var bytes: [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }

@@ -50,6 +50,11 @@ public struct RollingWindows: Sendable {
         series[key] = state
     }
 
+    /// The series last seen before `cutoffMs` (the ones ``prune(nowMs:retentionMs:bucketHorizonMs:)`` drops).
+    public func idleSeries(before cutoffMs: Int64) -> [SeriesKey] {
+        series.compactMap { $0.value.lastSeenMs < cutoffMs ? $0.key : nil }
+    }
+
     /// Drops series not seen for the retention, and buckets older than `bucketHorizonMs` (default: the retention;
     /// in memory, only the longest window anything reads needs to be kept). Returns the dropped series.
     @discardableResult

@@ -1,6 +1,7 @@
 import DedupVitalsCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// The SQLite adapter: one WAL database file holding aggregates, the key-hash secret and ingest idempotency records.
 ///
@@ -13,6 +14,8 @@ public final class DedupStore: Sendable {
 
     public let path: String
     let pool: DatabasePool
+    /// Bookkeeping of the key log (changed on the writer only).
+    let keyLog = Mutex(KeyLog())
 
     /// Opens (creating when missing) the database at `path`. A file that is not a dedup-vitals database is refused
     /// before anything is written to it.
@@ -102,9 +105,11 @@ public final class DedupStore: Sendable {
     }
 
     /// Rebuilds the rolling windows, key records, retry-delay histograms and client buckets from the database.
-    /// Buckets older than `bucketsSinceMs` stay on disk only.
+    /// Buckets older than `bucketsSinceMs` stay on disk only; key records not seen since `nowMs` minus their keep time
+    /// are forgotten.
     public func load(
-        bucketWidthMs: Int64, forensics settings: KeyForensics.Settings, maxClientsPerSeries: Int, bucketsSinceMs: Int64 = .min
+        bucketWidthMs: Int64, forensics settings: KeyForensics.Settings, maxClientsPerSeries: Int, bucketsSinceMs: Int64 = .min,
+        nowMs: Int64? = nil
     ) throws(StorageError) -> LoadedState {
         let since = BucketClock.start(of: max(bucketsSinceMs, Int64.min / 2), widthMs: bucketWidthMs)
         do {
@@ -126,12 +131,9 @@ public final class DedupStore: Sendable {
                     seriesByID[id] = key
                     windows.restore(key, totals: Self.counts(row, from: 4), lastSeenMs: row[3], buckets: bucketsBySeries[id] ?? [])
                 }
-                let keyRows = try Row.fetchCursor(db, sql: "SELECT hash, series_id, record FROM key_records")
-                while let row = try keyRows.next() {
-                    let hash: Data = row[0]
-                    guard let series = seriesByID[row[1]], let record = KeyRecordCodec.decode(row[2], seriesIndex: 0) else { continue }
-                    forensics.restore(KeyHash(digest: hash), series: series, record: record)
-                }
+                let logEntries = try Self.replayKeyLog(db, seriesByID: seriesByID, into: &forensics)
+                keyLog.withLock { $0 = KeyLog(entries: logEntries, appended: 0) }
+                if let nowMs { forensics.trimRestored(nowMs: nowMs) }
                 let delayRows = try Row.fetchCursor(db, sql: "SELECT series_id, sum, buckets FROM retry_delays")
                 while let row = try delayRows.next() {
                     guard let series = seriesByID[row[0]],
@@ -183,6 +185,7 @@ public final class DedupStore: Sendable {
     func write(
         _ delta: BatchDelta, forensics: KeyForensics.Changes?, idempotencyRecords: [IdempotencyRecord], createdAtMs: Int64
     ) throws(StorageError) {
+        var appendedEntries = 0
         do {
             try pool.write { db in
                 var seriesIDs: [SeriesKey: Int64] = [:]
@@ -232,7 +235,7 @@ public final class DedupStore: Sendable {
                     }
                 }
                 if let forensics {
-                    try Self.writeForensics(forensics, seriesIDs: seriesIDs, db: db)
+                    appendedEntries = try Self.writeForensics(forensics, seriesIDs: seriesIDs, db: db)
                 }
                 if !idempotencyRecords.isEmpty {
                     let insert = try db.cachedStatement(sql: """
@@ -250,18 +253,21 @@ public final class DedupStore: Sendable {
         } catch {
             throw .unavailable(reason: Self.describe(error))
         }
+        if appendedEntries > 0 {
+            keyLog.withLock {
+                $0.entries += appendedEntries
+                $0.appended += appendedEntries
+            }
+        }
     }
 
-    private static func writeForensics(_ changes: KeyForensics.Changes, seriesIDs: [SeriesKey: Int64], db: Database) throws {
-        let upsertKey = try db.cachedStatement(sql: "INSERT OR REPLACE INTO key_records(hash, series_id, last_seen_ms, record) VALUES (?, ?, ?, ?)")
-        let deleteKey = try db.cachedStatement(sql: "DELETE FROM key_records WHERE hash = ?")
-        for (hash, record) in changes.records {
-            let hashData = Data(hash.bytes)
-            if let record, let series = changes.recordSeries[hash], let seriesID = seriesIDs[series] {
-                try upsertKey.execute(arguments: [hashData, seriesID, record.lastSeenMs, KeyRecordCodec.encode(record)])
-            } else if record == nil {
-                try deleteKey.execute(arguments: [hashData])
-            }
+    /// Appends the group's key changes to the key log and upserts the changed retry-delay histograms; returns the
+    /// number of log entries written.
+    private static func writeForensics(_ changes: KeyForensics.Changes, seriesIDs: [SeriesKey: Int64], db: Database) throws -> Int {
+        let (bytes, count) = KeyLog.encode(changes, seriesIDs: seriesIDs)
+        if count > 0 {
+            let append = try db.cachedStatement(sql: "INSERT INTO key_log(records) VALUES (?)")
+            try append.execute(arguments: [Data(bytes)])
         }
         if !changes.histograms.isEmpty {
             let upsertDelays = try db.cachedStatement(sql: "INSERT OR REPLACE INTO retry_delays(series_id, sum, buckets) VALUES (?, ?, ?)")
@@ -270,11 +276,101 @@ public final class DedupStore: Sendable {
                 try upsertDelays.execute(arguments: [seriesID, histogram.sum, encodeCounts(histogram.counts)])
             }
         }
+        return count
     }
 
-    /// Deletes buckets older than the retention, series idle for the retention, and expired idempotency records.
+    /// Replays the key log into `forensics` (the last entry of a key wins); returns the number of entries.
+    private static func replayKeyLog(_ db: Database, seriesByID: [Int64: SeriesKey], into forensics: inout KeyForensics) throws -> Int {
+        var entries = 0
+        let rows = try Row.fetchCursor(db, sql: "SELECT records FROM key_log ORDER BY id")
+        while let row = try rows.next() {
+            let blob: Data = row[0]
+            blob.withUnsafeBytes { bytes in
+                KeyLog.forEachEntry(in: bytes) { entry in
+                    entries += 1
+                    if let record = entry.record {
+                        guard let series = seriesByID[entry.seriesID] else { return }
+                        forensics.restore(entry.hash, series: series, record: record)
+                    } else {
+                        forensics.forget(entry.hash)
+                    }
+                }
+            }
+        }
+        return entries
+    }
+
+    /// One pass of key-log compaction, when the log holds more than about twice the tracked keys: reads the oldest
+    /// rows (at least twice what was appended since the last pass), moves the entries `isCurrent` confirms to a new
+    /// row at the end, and deletes the rows read, in one transaction. Called on the writer, between groups.
+    /// - Parameters:
+    ///   - liveKeys: how many keys are tracked in memory.
+    ///   - isCurrent: for each stored record, whether it is still the key's record in memory.
+    /// - Returns: the number of entries dropped.
+    @discardableResult
+    public func compactKeyLog(
+        liveKeys: Int, isCurrent: ([(hash: KeyHash, record: KeyRecord)]) -> [Bool]
+    ) throws(StorageError) -> Int {
+        let (due, budget) = keyLog.withLock { log in
+            (log.needsCompaction(liveKeys: liveKeys), max(2 * log.appended, KeyLog.minimumPass))
+        }
+        guard due else {
+            keyLog.withLock { $0.appended = 0 }
+            return 0
+        }
+        var read = 0
+        var kept = 0
+        do {
+            try pool.write { db in
+                var blobs: [(id: Int64, blob: Data)] = []
+                let rows = try Row.fetchCursor(db, sql: "SELECT id, records FROM key_log ORDER BY id")
+                var counted = 0
+                while counted < budget, let row = try rows.next() {
+                    let blob: Data = row[1]
+                    blobs.append((row[0], blob))
+                    counted += blob.count / KeyLog.recordEntrySize + 1
+                }
+                guard let lastID = blobs.last?.id else { return }
+                var moved: [UInt8] = []
+                for (_, blob) in blobs {
+                    var candidates: [(hash: KeyHash, record: KeyRecord)] = []
+                    var ranges: [Range<Int>] = []
+                    blob.withUnsafeBytes { bytes in
+                        KeyLog.forEachEntry(in: bytes) { entry in
+                            read += 1
+                            guard let record = entry.record else { return }
+                            candidates.append((entry.hash, record))
+                            ranges.append(entry.range)
+                        }
+                    }
+                    for (range, current) in zip(ranges, isCurrent(candidates)) where current {
+                        moved.append(contentsOf: blob[range])
+                        kept += 1
+                    }
+                }
+                try db.execute(sql: "DELETE FROM key_log WHERE id <= ?", arguments: [lastID])
+                if kept > 0 {
+                    try db.execute(sql: "INSERT INTO key_log(records) VALUES (?)", arguments: [Data(moved)])
+                }
+            }
+        } catch {
+            throw .unavailable(reason: Self.describe(error))
+        }
+        keyLog.withLock { log in
+            log.entries += kept - read
+            log.appended = 0
+        }
+        return read - kept
+    }
+
+    /// Entries in the key log, current or superseded (for tests and metrics).
+    public var keyLogEntries: Int { keyLog.withLock { $0.entries } }
+
+    /// Deletes buckets older than the retention, series idle for the retention, and expired idempotency records;
+    /// logs the removal of `removedKeys` (the keys of those series), so that a series id reused later never inherits
+    /// them. Expired key records need no removal: the log's compaction drops them, and a restart forgets them again.
     public func prune(
-        nowMs: Int64, retentionMs: Int64, idempotencyTTLMs: Int64, bucketWidthMs: Int64, keyKeepMs: Int64
+        nowMs: Int64, retentionMs: Int64, idempotencyTTLMs: Int64, bucketWidthMs: Int64, removedKeys: [KeyHash] = []
     ) throws(StorageError) {
         let cutoff = nowMs - retentionMs
         let bucketCutoff = BucketClock.start(of: cutoff, widthMs: bucketWidthMs)
@@ -283,13 +379,17 @@ public final class DedupStore: Sendable {
                 try db.execute(sql: "DELETE FROM series WHERE last_seen_ms < ?", arguments: [cutoff])
                 try db.execute(sql: "DELETE FROM buckets WHERE start_ms < ?", arguments: [bucketCutoff])
                 try db.execute(sql: "DELETE FROM client_buckets WHERE start_ms < ?", arguments: [bucketCutoff])
-                try db.execute(sql: "DELETE FROM key_records WHERE last_seen_ms < ?", arguments: [nowMs - keyKeepMs])
-                try db.execute(sql: "DELETE FROM key_records WHERE series_id NOT IN (SELECT id FROM series)")
+                if !removedKeys.isEmpty {
+                    var bytes: [UInt8] = []
+                    for hash in removedKeys { KeyLog.append(hash: hash, seriesID: 0, record: nil, to: &bytes) }
+                    try db.execute(sql: "INSERT INTO key_log(records) VALUES (?)", arguments: [Data(bytes)])
+                }
                 try db.execute(sql: "DELETE FROM ingest_requests WHERE created_ms < ?", arguments: [nowMs - idempotencyTTLMs])
             }
         } catch {
             throw .unavailable(reason: Self.describe(error))
         }
+        if !removedKeys.isEmpty { keyLog.withLock { $0.entries += removedKeys.count } }
     }
 
     // MARK: Reading

@@ -48,17 +48,22 @@ public final class GroupCommitter: Sendable {
         /// The admission gate (e.g. the series limit), first of all, with the group's deltas in commit order: a batch
         /// given an error is refused with it and not written; nil admits it.
         public var admit: @Sendable ([BatchDelta]) -> [(any Error)?]
+        /// After a committed group's requests have resumed: background upkeep that must run on the writer (key-log
+        /// compaction).
+        public var maintain: @Sendable () -> Void
 
         public init(
             prepare: @escaping @Sendable (inout BatchDelta) -> KeyForensics.Changes? = { _ in nil },
             committed: @escaping @Sendable (BatchDelta) -> Void,
             failed: @escaping @Sendable (KeyForensics.Changes?) -> Void = { _ in },
-            admit: @escaping @Sendable ([BatchDelta]) -> [(any Error)?] = { _ in [] }
+            admit: @escaping @Sendable ([BatchDelta]) -> [(any Error)?] = { _ in [] },
+            maintain: @escaping @Sendable () -> Void = {}
         ) {
             self.prepare = prepare
             self.committed = committed
             self.failed = failed
             self.admit = admit
+            self.maintain = maintain
         }
     }
 
@@ -139,6 +144,7 @@ public final class GroupCommitter: Sendable {
                 try store.write(merged, forensics: forensics, idempotencyRecords: records, createdAtMs: clock())
                 hooks.committed(merged)
                 for item in group { item.continuation.resume() }
+                hooks.maintain()
             } catch {
                 hooks.failed(forensics)
                 for item in group { item.continuation.resume(throwing: error) }

@@ -1,14 +1,12 @@
 import DedupVitalsCore
-import Foundation
 
-/// The fixed 78-byte storage form of a ``KeyRecord`` (little-endian). One blob binds faster than a dozen columns on
-/// the ingest path.
+/// The fixed 78-byte storage form of a ``KeyRecord`` (little-endian), written into key-log entries.
 enum KeyRecordCodec {
     static let size = 78
 
-    static func encode(_ record: KeyRecord) -> Data {
-        var data = Data(capacity: size)
-        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+    /// Appends the storage form of `record` to `bytes`.
+    static func append(_ record: KeyRecord, to bytes: inout [UInt8]) {
+        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
         put(record.createdMs)
         put(record.firstMissMs)
         put(record.lastMissMs)
@@ -23,16 +21,13 @@ enum KeyRecordCodec {
         put(record.payloadVariants)
         put(record.payload?.high ?? 0)
         put(record.payload?.low ?? 0)
-        return data
     }
 
-    static func decode(_ data: Data, seriesIndex: UInt32) -> KeyRecord? {
-        guard data.count == size else { return nil }
-        let bytes = [UInt8](data)
-        var offset = 0
+    /// Decodes the record starting at `offset` of `bytes` (which must hold ``size`` bytes from there).
+    static func decode(_ bytes: UnsafeRawBufferPointer, at start: Int, seriesIndex: UInt32) -> KeyRecord {
+        var offset = start
         func get<T: FixedWidthInteger>(_: T.Type) -> T {
-            var value: T = 0
-            for i in 0..<MemoryLayout<T>.size { value |= T(bytes[offset + i]) << (8 * i) }
+            let value = T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
             offset += MemoryLayout<T>.size
             return value
         }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The database layout and its migrations.
@@ -112,6 +113,36 @@ enum StorageSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v4-key-log") { db in
+            try db.execute(sql: "CREATE TABLE key_log (id INTEGER PRIMARY KEY, records BLOB NOT NULL)")
+            try moveKeyRecordsToLog(db)
+            try db.execute(sql: "DROP TABLE key_records")
+        }
         return migrator
+    }
+
+    /// Copies the rows of v3's `key_records` table into key-log entries (see ``KeyLog``), 4,096 to a row.
+    private static func moveKeyRecordsToLog(_ db: Database) throws {
+        var bytes: [UInt8] = []
+        var count = 0
+        func flush() throws {
+            guard count > 0 else { return }
+            try db.execute(sql: "INSERT INTO key_log(records) VALUES (?)", arguments: [Data(bytes)])
+            bytes.removeAll(keepingCapacity: true)
+            count = 0
+        }
+        let rows = try Row.fetchCursor(db, sql: "SELECT hash, series_id, record FROM key_records")
+        while let row = try rows.next() {
+            let hash: Data = row[0]
+            let record: Data = row[2]
+            guard hash.count == 16, record.count == KeyRecordCodec.size else { continue }
+            bytes.append(1)
+            bytes.append(contentsOf: hash)
+            withUnsafeBytes(of: (row[1] as Int64).littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: record)
+            count += 1
+            if count == 4_096 { try flush() }
+        }
+        try flush()
     }
 }

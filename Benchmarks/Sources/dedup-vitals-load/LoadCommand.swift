@@ -37,6 +37,9 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Distinct idempotency keys to cycle over (0: events carry no key; default: one per event of the request pool).")
     var keys: Int?
 
+    @Option(help: "Distinct requests in the pool (default: enough to touch every series once, at least 64); with the default keys, pool × batch distinct keys.")
+    var pool: Int?
+
     @Option(help: "The service name in the events.")
     var service = "bench"
 
@@ -71,6 +74,7 @@ struct LoadCommand: ParsableCommand {
         }
         if let requests, requests <= 0 { throw ValidationError("--requests must be positive") }
         if let keys, keys < 0 { throw ValidationError("--keys must be 0 or more") }
+        if let pool, pool <= 0 { throw ValidationError("--pool must be positive") }
     }
 
     var parsedTarget: (host: String, port: Int)? {
@@ -89,7 +93,7 @@ struct LoadCommand: ParsableCommand {
             ceiling = try phase(healthz, host: host, port: port, duration: ceilingSeconds, requests: nil).run(on: group)
         }
         let plan = switch mode {
-        case .ingest: RequestPlan.ingest(batch: batch, series: series, keys: keys, host: target, headers: headers, service: service)
+        case .ingest: RequestPlan.ingest(batch: batch, series: series, keys: keys, pool: pool, host: target, headers: headers, service: service)
         case .healthz: RequestPlan.get("/healthz", host: target, headers: headers)
         case .metrics: RequestPlan.get("/metrics", host: target, headers: headers)
         }

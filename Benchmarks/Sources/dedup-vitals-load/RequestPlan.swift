@@ -31,9 +31,12 @@ struct RequestPlan: Sendable {
     /// default, key `k<e>`: one key per event of the pool, so pool size × batch distinct keys, seen again each time
     /// the pool cycles. The pool holds enough requests to touch every series once (at least 64), and connections cycle
     /// through it, so with one connection the first `ceil(series / batch)` requests create each series exactly once.
-    /// `keys`: nil gives every event its own key; 0 sends no keys; N cycles over N distinct keys.
-    static func ingest(batch: Int, series: Int, keys: Int?, host: String, headers: [String], service: String) -> RequestPlan {
-        let poolSize = max(64, min((series + batch - 1) / batch, 100_000))
+    /// `keys`: nil gives every event its own key; 0 sends no keys; N cycles over N distinct keys. `pool` overrides the
+    /// pool size.
+    static func ingest(
+        batch: Int, series: Int, keys: Int?, pool: Int? = nil, host: String, headers: [String], service: String
+    ) -> RequestPlan {
+        let poolSize = pool ?? max(64, min((series + batch - 1) / batch, 100_000))
         var requests: [ByteBuffer] = []
         requests.reserveCapacity(poolSize)
         var eventIndex = 0

@@ -46,7 +46,7 @@ public final class DedupVitalsService: Sendable {
         let horizon = min(longest + BucketClock.defaultWidthMs, config.retention.milliseconds)
         let loaded = try store.load(
             bucketWidthMs: BucketClock.defaultWidthMs, forensics: config.forensicsSettings,
-            maxClientsPerSeries: config.maxClientsPerSeries, bucketsSinceMs: clock() - horizon)
+            maxClientsPerSeries: config.maxClientsPerSeries, bucketsSinceMs: clock() - horizon, nowMs: clock())
         let state = LiveState(loaded, bucketHorizonMs: horizon)
         state.prune(nowMs: clock(), retentionMs: config.retention.milliseconds)
         self.state = state
@@ -55,7 +55,14 @@ public final class DedupVitalsService: Sendable {
             store: store, clock: clock,
             hooks: .init(
                 prepare: { state.prepare(&$0) }, committed: { state.committed($0) }, failed: { state.failed($0) },
-                admit: { seriesLimiter.admit($0) }))
+                admit: { seriesLimiter.admit($0) },
+                maintain: { [logger] in
+                    do {
+                        try store.compactKeyLog(liveKeys: state.withForensics { $0.keyCount }) { state.currentKeyRecords($0) }
+                    } catch {
+                        logger.warning("key log compaction failed; will retry", metadata: ["error": "\(error)"])
+                    }
+                }))
         self.alertingOptions = options
         let alerting = AlertingState(receivers: config.receivers.map(\.name), externalURL: "http://\(config.listen)")
         self.alerting = alerting

@@ -34,7 +34,8 @@ struct StorageService: Service {
             try await committer.onWriter { [store, config, state] in
                 try store.prune(
                     nowMs: nowMs, retentionMs: retentionMs, idempotencyTTLMs: config.idempotencyKeyTTL.milliseconds,
-                    bucketWidthMs: BucketClock.defaultWidthMs, keyKeepMs: config.forensicsSettings.keepMs)
+                    bucketWidthMs: BucketClock.defaultWidthMs,
+                    removedKeys: state.keysOfExpiringSeries(nowMs: nowMs, retentionMs: retentionMs))
                 state.prune(nowMs: nowMs, retentionMs: retentionMs)
             }
         } catch {

@@ -51,6 +51,11 @@ public final class LiveState: Sendable {
         forensics.withLock { $0.rollback(changes) }
     }
 
+    /// For key-log compaction: which stored records are still the current record of their key.
+    func currentKeyRecords(_ entries: [(hash: KeyHash, record: KeyRecord)]) -> [Bool] {
+        forensics.withLock { forensics in entries.map { forensics.isCurrent($0.hash, $0.record) } }
+    }
+
     // MARK: Reading
 
     /// Reads the windows under the lock; keep `body` short.
@@ -77,6 +82,13 @@ public final class LiveState: Sendable {
     }
 
     // MARK: Maintenance
+
+    /// The keys of the series that ``prune(nowMs:retentionMs:)`` will drop (their removal is logged on disk first).
+    func keysOfExpiringSeries(nowMs: Int64, retentionMs: Int64) -> [KeyHash] {
+        let expiring = windows.withLock { $0.idleSeries(before: nowMs - retentionMs) }
+        guard !expiring.isEmpty else { return [] }
+        return forensics.withLock { $0.keys(of: Set(expiring)) }
+    }
 
     /// Drops expired buckets, series, keys and clients (on the writer, in step with the database).
     func prune(nowMs: Int64, retentionMs: Int64) {

@@ -1,0 +1,99 @@
+import DedupVitalsCore
+import Foundation
+import GRDB
+
+/// How key records are kept on disk: an append-only log in the `key_log` table.
+///
+/// Each group commit appends one row whose blob holds an entry for every key the group touched: the key's new
+/// record, or a removal (eviction at the key cap, an expired series). Appending is one sequential insert per group,
+/// where rewriting a row per key cost a random B-tree write each (about 10 µs per keyed event on the single writer).
+/// At start the log is replayed in order, the last entry of a key winning. Superseded entries are dropped by
+/// ``DedupStore/compactKeyLog(liveKeys:isCurrent:)``, which moves the current entries of the oldest rows to the end
+/// and deletes those rows; it keeps the log under about twice the tracked keys.
+///
+/// Entry layout: a tag byte (1 = record, 0 = removal), the 16-byte key hash (big-endian), the series id (Int64,
+/// little-endian), and for records the 78 bytes of ``KeyRecordCodec``.
+struct KeyLog: Sendable {
+    static let headerSize = 25
+    static let recordEntrySize = headerSize + KeyRecordCodec.size
+    /// A log this small is never compacted.
+    static let minimumEntries = 16_384
+    /// The least a compaction pass looks at.
+    static let minimumPass = 4_096
+
+    /// Entries in the log, current or superseded.
+    var entries = 0
+    /// Entries appended since the last compaction pass.
+    var appended = 0
+
+    /// Whether the log holds so many superseded entries that a compaction pass is due.
+    func needsCompaction(liveKeys: Int) -> Bool {
+        entries > 2 * liveKeys + Self.minimumEntries
+    }
+
+    // MARK: Encoding
+
+    /// Appends one entry: `record` for the key, or its removal when nil.
+    static func append(hash: KeyHash, seriesID: Int64, record: KeyRecord?, to bytes: inout [UInt8]) {
+        bytes.append(record == nil ? 0 : 1)
+        withUnsafeBytes(of: hash.high.bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: hash.low.bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: seriesID.littleEndian) { bytes.append(contentsOf: $0) }
+        if let record { KeyRecordCodec.append(record, to: &bytes) }
+    }
+
+    /// The entries for a group's key-forensics changes, and how many there are.
+    static func encode(_ changes: KeyForensics.Changes, seriesIDs: [SeriesKey: Int64]) -> (bytes: [UInt8], count: Int) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(changes.records.count * recordEntrySize)
+        var count = 0
+        for (hash, record) in changes.records {
+            if let record {
+                guard let series = changes.recordSeries[hash], let seriesID = seriesIDs[series] else { continue }
+                append(hash: hash, seriesID: seriesID, record: record, to: &bytes)
+            } else {
+                append(hash: hash, seriesID: 0, record: nil, to: &bytes)
+            }
+            count += 1
+        }
+        return (bytes, count)
+    }
+
+    // MARK: Decoding
+
+    /// One decoded entry and where it lies in its blob.
+    struct Entry {
+        var hash: KeyHash
+        var seriesID: Int64
+        var record: KeyRecord?
+        var range: Range<Int>
+    }
+
+    /// Calls `body` for each entry of `blob` in order; false when the blob is malformed (its entries up to the fault
+    /// were delivered).
+    @discardableResult
+    static func forEachEntry(in blob: UnsafeRawBufferPointer, _ body: (Entry) throws -> Void) rethrows -> Bool {
+        var offset = 0
+        while offset < blob.count {
+            guard blob.count - offset >= headerSize else { return false }
+            let tag = blob[offset]
+            let high = UInt64(bigEndian: blob.loadUnaligned(fromByteOffset: offset + 1, as: UInt64.self))
+            let low = UInt64(bigEndian: blob.loadUnaligned(fromByteOffset: offset + 9, as: UInt64.self))
+            let seriesID = Int64(littleEndian: blob.loadUnaligned(fromByteOffset: offset + 17, as: Int64.self))
+            let hash = KeyHash(high: high, low: low)
+            switch tag {
+            case 0:
+                try body(Entry(hash: hash, seriesID: seriesID, record: nil, range: offset..<offset + headerSize))
+                offset += headerSize
+            case 1:
+                guard blob.count - offset >= recordEntrySize else { return false }
+                let record = KeyRecordCodec.decode(blob, at: offset + headerSize, seriesIndex: 0)
+                try body(Entry(hash: hash, seriesID: seriesID, record: record, range: offset..<offset + recordEntrySize))
+                offset += recordEntrySize
+            default:
+                return false
+            }
+        }
+        return true
+    }
+}

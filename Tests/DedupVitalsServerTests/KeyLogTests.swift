@@ -1,0 +1,181 @@
+import DedupVitalsCore
+@testable import DedupVitalsStorage
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+/// The key log on disk: what a restart rebuilds, compaction, removals, and the move from v3's `key_records`.
+@Suite struct KeyLogTests {
+    static let t0: Int64 = 1_800_000_000_000
+    static let settings = KeyForensics.Settings(dedupWindowMs: 86_400_000, staleAfterMs: 300_000, maxKeys: 1_000_000)
+    static let outcomes: [Outcome] = [.miss, .hit, .inFlight, .completed, .mismatch, .miss]
+
+    /// Every key of `expected` has the same record in `actual`, and no other key is tracked.
+    static func expectSameKeys(_ actual: KeyForensics, _ expected: KeyForensics, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(actual.keyCount == expected.keyCount, sourceLocation: sourceLocation)
+        for (hash, record) in expected.records {
+            #expect(actual.isCurrent(hash, record), sourceLocation: sourceLocation)
+        }
+        #expect(actual.inFlightKeys == expected.inFlightKeys, sourceLocation: sourceLocation)
+    }
+
+    @Test func compactionBoundsTheLogAndARestartRebuildsEveryKey() async throws {
+        let dir = try TemporaryDirectory()
+        let harness = try KeyLogHarness(path: dir.file("db.sqlite"))
+        // 60 groups of 500 events over 500 keys: 30,000 entries appended for 500 live keys.
+        for group in 0..<60 { try await harness.send(500, keys: 500, from: group * 500) }
+        let entries = harness.store.keyLogEntries
+        #expect(entries >= 500)
+        #expect(entries <= 2 * 500 + KeyLog.minimumEntries + 1_000, "the log was not compacted: \(entries) entries")
+        let before = harness.forensics
+        #expect(before.keyCount == 500)
+        await harness.close()
+
+        let reopened = try KeyLogHarness(path: dir.file("db.sqlite"))
+        Self.expectSameKeys(reopened.forensics, before)
+        #expect(reopened.store.keyLogEntries == entries)
+        await reopened.close()
+    }
+
+    @Test func evictionsAreLoggedSoARestartKeepsTheNewestKeys() async throws {
+        let dir = try TemporaryDirectory()
+        var settings = Self.settings
+        settings.maxKeys = 100
+        let harness = try KeyLogHarness(path: dir.file("db.sqlite"), settings: settings)
+        for group in 0..<3 { try await harness.send(100, keys: 300, from: group * 100) }
+        let before = harness.forensics
+        #expect(before.keyCount == 100)
+        await harness.close()
+
+        let reopened = try KeyLogHarness(path: dir.file("db.sqlite"), settings: settings)
+        Self.expectSameKeys(reopened.forensics, before)
+        await reopened.close()
+    }
+
+    @Test func removalsForAnExpiredSeriesAreReplayed() async throws {
+        let dir = try TemporaryDirectory()
+        let harness = try KeyLogHarness(path: dir.file("db.sqlite"))
+        try await harness.send(10, keys: 10, operation: "refund")
+        try await harness.send(10, keys: 10, operation: "capture")
+        let refundKeys = harness.box.forensics.withLock { $0.keys(of: [SeriesKey(service: "payments", operation: "refund")]) }
+        #expect(refundKeys.count == 10)
+        // Only the log entries: the series rows stay, so the replay alone must drop the keys.
+        try harness.store.prune(
+            nowMs: Self.t0, retentionMs: 86_400_000, idempotencyTTLMs: 86_400_000, bucketWidthMs: BucketClock.defaultWidthMs,
+            removedKeys: refundKeys)
+        await harness.close()
+
+        let reopened = try KeyLogHarness(path: dir.file("db.sqlite"))
+        let restored = reopened.forensics
+        #expect(restored.keyCount == 10)
+        #expect(restored.keys(of: [SeriesKey(service: "payments", operation: "capture")]).count == 10)
+        await reopened.close()
+    }
+
+    @Test func recordsOlderThanTheKeepTimeAreForgottenAtStart() async throws {
+        let dir = try TemporaryDirectory()
+        let harness = try KeyLogHarness(path: dir.file("db.sqlite"))
+        try await harness.send(10, keys: 10)
+        await harness.close()
+        let store = try DedupStore(path: dir.file("db.sqlite"))
+        let justInside = try store.load(
+            bucketWidthMs: BucketClock.defaultWidthMs, forensics: Self.settings, maxClientsPerSeries: 10,
+            nowMs: Self.t0 + Self.settings.keepMs)
+        #expect(justInside.forensics.keyCount == 10)
+        let outside = try store.load(
+            bucketWidthMs: BucketClock.defaultWidthMs, forensics: Self.settings, maxClientsPerSeries: 10,
+            nowMs: Self.t0 + 9 + Self.settings.keepMs + 1)
+        #expect(outside.forensics.keyCount == 0)
+        store.close()
+    }
+
+    @Test func aVersion3DatabaseMovesItsKeyRecordsIntoTheLog() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("db.sqlite")
+        // The state a v3 service would have stored: a series and two key records in `key_records`.
+        let source = try KeyLogHarness(path: dir.file("source.sqlite"))
+        try await source.send(6, keys: 2)
+        let expected = source.forensics
+        await source.close()
+        let queue = try DatabaseQueue(path: path)
+        try StorageSchema.migrator.migrate(queue, upTo: "v3-key-forensics")
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO series(id, service, operation, last_seen_ms) VALUES (7, 'payments', 'refund', ?)", arguments: [Self.t0])
+            for (hash, record) in expected.records {
+                var bytes: [UInt8] = []
+                KeyRecordCodec.append(record, to: &bytes)
+                let hashBytes = withUnsafeBytes(of: hash.high.bigEndian) { Array($0) } + withUnsafeBytes(of: hash.low.bigEndian) { Array($0) }
+                try db.execute(
+                    sql: "INSERT INTO key_records(hash, series_id, last_seen_ms, record) VALUES (?, 7, ?, ?)",
+                    arguments: [Data(hashBytes), record.lastSeenMs, Data(bytes)])
+            }
+        }
+        try queue.close()
+
+        let migrated = try KeyLogHarness(path: path)
+        Self.expectSameKeys(migrated.forensics, expected)
+        #expect(migrated.store.keyLogEntries == 2)
+        let tables = try await DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(!tables.contains("key_records"))
+        await migrated.close()
+    }
+}
+
+/// A store, the writer's key forensics and a group committer wired like the service's.
+final class KeyLogHarness: Sendable {
+    let store: DedupStore
+    let box: ForensicsBox
+    let committer: GroupCommitter
+    let hasher = KeyHasher(secret: Array(repeating: 7, count: 32))
+
+    init(path: String, settings: KeyForensics.Settings = KeyLogTests.settings) throws {
+        let store = try DedupStore(path: path)
+        let loaded = try store.load(
+            bucketWidthMs: BucketClock.defaultWidthMs, forensics: settings, maxClientsPerSeries: 10, nowMs: KeyLogTests.t0)
+        let box = ForensicsBox(loaded.forensics)
+        self.store = store
+        self.box = box
+        committer = GroupCommitter(
+            store: store, clock: { KeyLogTests.t0 },
+            hooks: .init(
+                prepare: { delta in
+                    let events = delta.forensicEvents
+                    let changes = box.forensics.withLock { $0.process(events, bucketWidthMs: BucketClock.defaultWidthMs) }
+                    delta.addDetections(changes.detections)
+                    return changes
+                },
+                committed: { _ in },
+                failed: { changes in if let changes { box.forensics.withLock { $0.rollback(changes) } } },
+                maintain: {
+                    let live = box.forensics.withLock { $0.keyCount }
+                    _ = try? store.compactKeyLog(liveKeys: live) { entries in
+                        box.forensics.withLock { f in entries.map { f.isCurrent($0.hash, $0.record) } }
+                    }
+                }))
+    }
+
+    /// Commits `count` keyed events over `keys` distinct keys, starting at event number `first`.
+    func send(_ count: Int, keys: Int, from first: Int = 0, operation: String = "refund") async throws {
+        let events = (first..<first + count).map { n in
+            Event(
+                service: "payments", operation: operation, outcome: KeyLogTests.outcomes[n % KeyLogTests.outcomes.count],
+                key: "key-\(n % keys)", payload: "payload-\(n % keys)", timeMs: KeyLogTests.t0 + Int64(n))
+        }
+        let delta = BatchDelta(events: events, receivedAtMs: KeyLogTests.t0, bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher)
+        try await committer.commit(.init(delta: delta))
+    }
+
+    func close() async {
+        await committer.close()
+        store.close()
+    }
+
+    /// A copy of the writer's key forensics.
+    var forensics: KeyForensics { box.forensics.withLock { $0 } }
+}
+
+final class ForensicsBox: Sendable {
+    let forensics: Mutex<KeyForensics>
+    init(_ forensics: KeyForensics) { self.forensics = Mutex(forensics) }
+}
