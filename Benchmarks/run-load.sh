@@ -6,6 +6,8 @@
 #   Benchmarks/run-load.sh                 # all scenarios, 10 s each
 #   DURATION=5 Benchmarks/run-load.sh      # shorter
 #   SKIP_BUILD=1 Benchmarks/run-load.sh    # reuse the release builds
+#   SCENARIOS="500 16" LOAD_ARGS="--keys 0" SKIP_METRICS=1 Benchmarks/run-load.sh   # chosen "batch conns" rows,
+#                                          # extra generator options, no /metrics row
 #
 # Builds and measurements hold $LOCK (default /tmp/swift-build.lock) so that no other Swift build competes for the CPU.
 set -euo pipefail
@@ -65,11 +67,14 @@ fi
 
 echo "| scenario | conns | req/s | events/s | p50 ms | p99 ms | p99.9 ms | healthz req/s | ratio | RSS MiB | failures |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for scenario in "1 32" "1 64" "20 32" "500 4" "500 16"; do
+IFS=, read -r -a scenarios <<<"${SCENARIOS:-1 32,1 64,20 32,500 4,500 16}"
+for scenario in "${scenarios[@]}"; do
   read -r batch connections <<<"$scenario"
   start_service
-  load --batch "$batch" --connections "$connections" --series 1000
+  # shellcheck disable=SC2086 # LOAD_ARGS is a list of options
+  load --batch "$batch" --connections "$connections" --series 1000 ${LOAD_ARGS:-}
 done
+[[ -n "${SKIP_METRICS:-}" ]] && exit 0
 
 # 10,000 series, one event each (20 POSTs of 500 distinct series), then GET /metrics on one connection.
 start_service

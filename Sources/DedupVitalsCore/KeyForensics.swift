@@ -31,27 +31,51 @@ public struct KeyForensics: Sendable {
         public var keepMs: Int64 { dedupWindowMs * 2 }
     }
 
+    /// What one processed group does to one key.
+    public struct KeyChange: Sendable {
+        public var key: KeyHash
+        /// The key's series.
+        public var series: SeriesKey
+        /// The record before the group; nil when the key was new.
+        public var previous: KeyRecord?
+        /// The record after the group; nil when the key was removed (evicted at the key cap).
+        public var current: KeyRecord?
+    }
+
     /// What one processed group changes.
     public struct Changes: Sendable {
         /// Detections per (series, bucket), in the detection fields of ``OutcomeCounts``.
         public var detections: [BatchDelta.Cell: OutcomeCounts] = [:]
         /// New cumulative retry-delay histograms of the series that changed.
         public var histograms: [SeriesKey: RetryDelayHistogram] = [:]
-        /// Final state of every touched key; nil means delete it.
-        public var records: [KeyHash: KeyRecord?] = [:]
-        /// The series of each key in ``records`` that is kept.
-        public var recordSeries: [KeyHash: SeriesKey] = [:]
+        /// Every touched key once, in the order first touched, with its state before and after the group (what to
+        /// persist, and what ``KeyForensics/rollback(_:)`` puts back).
+        public private(set) var keys: [KeyChange] = []
+        private var positions: [KeyHash: Int] = [:]
         /// Keys evicted because of the key cap.
         public var evicted = 0
-        /// The state before the change, for ``KeyForensics/rollback(_:)``.
-        public var journal = Journal()
-    }
+        /// Histograms before the group, for rollback.
+        var previousHistograms: [UInt32: RetryDelayHistogram] = [:]
 
-    /// Undo information for one processed group.
-    public struct Journal: Sendable {
-        var records: [KeyHash: KeyRecord?] = [:]
-        var histograms: [UInt32: RetryDelayHistogram] = [:]
-        var evictions: Int64 = 0
+        init(expectedKeys: Int = 0) {
+            keys.reserveCapacity(expectedKeys)
+            positions.reserveCapacity(expectedKeys)
+        }
+
+        /// The key's final state in this group: nil when untouched, `.some(nil)` when removed.
+        public func current(of key: KeyHash) -> KeyRecord?? {
+            positions[key].map { keys[$0].current }
+        }
+
+        /// The position of `key` in ``keys``, adding it with its `previous` state at first touch.
+        mutating func touch(_ key: KeyHash, series: SeriesKey, previous: KeyRecord?) -> Int {
+            if let position = positions[key] { return position }
+            keys.append(KeyChange(key: key, series: series, previous: previous, current: previous))
+            positions[key] = keys.count - 1
+            return keys.count - 1
+        }
+
+        mutating func setCurrent(_ record: KeyRecord?, at position: Int) { keys[position].current = record }
     }
 
     /// The keys one payload fingerprint was seen under. Most payloads have one key, held inline: `others` only
@@ -98,14 +122,14 @@ public struct KeyForensics: Sendable {
 
     /// Runs the detectors over `events` in order.
     public mutating func process(_ events: [ForensicEvent], bucketWidthMs: Int64) -> Changes {
-        var changes = Changes()
+        var changes = Changes(expectedKeys: events.count)
         for event in events {
             let seriesIndex = index(of: event.series)
             let cell = BatchDelta.Cell(series: event.series, bucketStartMs: BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs))
             var delaySeconds = event.outcome.isDuplicate ? event.ageMs.map { Double($0) / 1000 } : nil
             if let key = event.key {
-                journal(key, into: &changes)
                 let existing = records[key]
+                let position = changes.touch(key, series: event.series, previous: existing)
                 let isNew = existing == nil
                 var record = existing ?? KeyRecord(seriesIndex: seriesIndex, createdMs: event.timeMs)
                 let wasOpen = !isNew && record.open
@@ -148,16 +172,15 @@ public struct KeyForensics: Sendable {
                 }
                 if wasOpen != record.open { openCounts[seriesIndex, default: 0] += record.open ? 1 : -1 }
                 records[key] = record
-                changes.records[key] = record
-                changes.recordSeries[key] = seriesKeys[Int(record.seriesIndex)]
+                changes.setCurrent(record, at: position)
                 if isNew {
                     order.append((key, record.createdMs))
                     evictOverflow(into: &changes)
                 }
             }
             if let delaySeconds {
-                if changes.journal.histograms[seriesIndex] == nil {
-                    changes.journal.histograms[seriesIndex] = histograms[seriesIndex] ?? RetryDelayHistogram()
+                if changes.previousHistograms[seriesIndex] == nil {
+                    changes.previousHistograms[seriesIndex] = histograms[seriesIndex] ?? RetryDelayHistogram()
                 }
                 histograms[seriesIndex, default: RetryDelayHistogram()].observe(seconds: delaySeconds)
                 changes.histograms[event.series] = histograms[seriesIndex]
@@ -168,22 +191,15 @@ public struct KeyForensics: Sendable {
 
     /// Undoes a processed group whose transaction failed.
     public mutating func rollback(_ changes: Changes) {
-        for (key, previous) in changes.journal.records {
-            if let current = records[key], current.open { openCounts[current.seriesIndex, default: 0] -= 1 }
-            records[key] = previous
-            if let previous, previous.open { openCounts[previous.seriesIndex, default: 0] += 1 }
-            if let previous, let evicted = changes.records[key], evicted == nil {
-                order.append((key, previous.createdMs))  // it was evicted in this group
-            }
+        for change in changes.keys {
+            if let current = records[change.key], current.open { openCounts[current.seriesIndex, default: 0] -= 1 }
+            records[change.key] = change.previous
+            guard let previous = change.previous else { continue }
+            if previous.open { openCounts[previous.seriesIndex, default: 0] += 1 }
+            if change.current == nil { order.append((change.key, previous.createdMs)) }  // it was evicted in this group
         }
-        for (series, previous) in changes.journal.histograms { histograms[series] = previous }
-        evictions -= changes.journal.evictions
-    }
-
-    private mutating func journal(_ key: KeyHash, into changes: inout Changes) {
-        if changes.journal.records.index(forKey: key) == nil {
-            changes.journal.records[key] = .some(records[key])
-        }
+        for (series, previous) in changes.previousHistograms { histograms[series] = previous }
+        evictions -= Int64(changes.evicted)
     }
 
     /// Registers a miss of `payload` under `key`; true when this makes the payload a suspected narrow key.
@@ -206,11 +222,10 @@ public struct KeyForensics: Sendable {
     private mutating func evictOverflow(into changes: inout Changes) {
         while records.count > settings.maxKeys, let oldest = order.popFirst() {
             guard let record = records[oldest.key], record.createdMs == oldest.createdMs else { continue }
-            journal(oldest.key, into: &changes)
+            let position = changes.touch(oldest.key, series: seriesKeys[Int(record.seriesIndex)], previous: record)
             remove(oldest.key, record)
-            changes.records[oldest.key] = .some(nil)
+            changes.setCurrent(nil, at: position)
             changes.evicted += 1
-            changes.journal.evictions += 1
             evictions += 1
         }
     }

@@ -18,6 +18,17 @@ public struct KeyHash: Sendable, Hashable {
         self.init(high: high, low: low)
     }
 
+    public static func == (lhs: KeyHash, rhs: KeyHash) -> Bool { lhs.low == rhs.low && lhs.high == rhs.high }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(low) }
+
+    /// Dictionaries of keys are on the writer's hot path (several lookups per keyed event). A key hash is already
+    /// uniformly distributed and cannot be chosen by a client without the secret, so it needs no SipHash round:
+    /// mixing its low word with the seed is enough.
+    public func _rawHashValue(seed: Int) -> Int {
+        Int(truncatingIfNeeded: (low ^ UInt64(truncatingIfNeeded: seed)) &* 0x9E37_79B9_7F4A_7C15)
+    }
+
     /// The first 16 bytes of a digest in memory (at least 16 bytes).
     public init(digestBytes bytes: UnsafeRawBufferPointer) {
         self.init(

@@ -45,14 +45,14 @@ struct KeyLog: Sendable {
     /// The entries for a group's key-forensics changes, and how many there are.
     static func encode(_ changes: KeyForensics.Changes, seriesIDs: [SeriesKey: Int64]) -> (bytes: [UInt8], count: Int) {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(changes.records.count * recordEntrySize)
+        bytes.reserveCapacity(changes.keys.count * recordEntrySize)
         var count = 0
-        for (hash, record) in changes.records {
-            if let record {
-                guard let series = changes.recordSeries[hash], let seriesID = seriesIDs[series] else { continue }
-                append(hash: hash, seriesID: seriesID, record: record, to: &bytes)
+        for change in changes.keys {
+            if let record = change.current {
+                guard let seriesID = seriesIDs[change.series] else { continue }
+                append(hash: change.key, seriesID: seriesID, record: record, to: &bytes)
             } else {
-                append(hash: hash, seriesID: 0, record: nil, to: &bytes)
+                append(hash: change.key, seriesID: 0, record: nil, to: &bytes)
             }
             count += 1
         }

@@ -95,7 +95,7 @@ import Testing
         #expect(forensics.record(for: Self.key(2)) == nil)
         #expect(forensics.record(for: Self.key(5)) != nil)
         #expect(forensics.inFlightKeys[Self.series] == 3)
-        #expect(changes.records[Self.key(1)] == .some(nil))
+        #expect(changes.current(of: Self.key(1)) == .some(nil))
     }
 
     @Test func rollbackRestoresTheStateBeforeTheGroup() {
