@@ -21,16 +21,22 @@ public struct ClientAttribution: Sendable {
         self.maxClientsPerSeries = maxClientsPerSeries
     }
 
-    /// Maps clients past the cap to ``otherClient`` (call on the writer before persisting).
-    public func resolveCells(_ cells: [BatchDelta.ClientCell: OutcomeCounts]) -> [BatchDelta.ClientCell: OutcomeCounts] {
+    /// Maps clients past the cap to ``otherClient`` (call before persisting, in commit order). `pending`: the clients
+    /// admitted for a group that is not applied yet, which count against the cap too. Returns the cells and the
+    /// clients admitted by this call.
+    public func resolveCells(
+        _ cells: [BatchDelta.ClientCell: OutcomeCounts], pending: [SeriesKey: Set<String>] = [:]
+    ) -> (cells: [BatchDelta.ClientCell: OutcomeCounts], admitted: [SeriesKey: Set<String>]) {
         var result: [BatchDelta.ClientCell: OutcomeCounts] = [:]
         var admitted: [SeriesKey: Set<String>] = [:]
         for (cell, counts) in cells.sorted(by: { $0.key.client < $1.key.client }) {
             var resolved = cell
             let known = clients[cell.series]
-            if known?[cell.client] == nil {
+            let alsoKnown = pending[cell.series]
+            if known?[cell.client] == nil, alsoKnown?.contains(cell.client) != true {
                 let newOnes = admitted[cell.series, default: []]
-                if (known?.count ?? 0) + newOnes.count >= maxClientsPerSeries, !newOnes.contains(cell.client) {
+                let stillPending = alsoKnown?.count(where: { known?[$0] == nil }) ?? 0
+                if (known?.count ?? 0) + stillPending + newOnes.count >= maxClientsPerSeries, !newOnes.contains(cell.client) {
                     resolved.client = Self.otherClient
                 } else {
                     admitted[cell.series, default: []].insert(cell.client)
@@ -38,7 +44,7 @@ public struct ClientAttribution: Sendable {
             }
             result[resolved, default: .zero] += counts
         }
-        return result
+        return (result, admitted)
     }
 
     public mutating func apply(_ cells: [BatchDelta.ClientCell: OutcomeCounts], receivedAtMs: Int64) {

@@ -161,8 +161,13 @@ public final class DedupStore: Sendable {
             doubleExecutions: row[index + 5], lateRetries: row[index + 6], narrowKeys: row[index + 7])
     }
 
-    private static func countArguments(_ counts: OutcomeCounts) -> [Int64] {
-        [counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch, counts.doubleExecutions, counts.lateRetries, counts.narrowKeys]
+    /// Binds the eight counts of ``countColumns`` from parameter `first` on.
+    private static func bindCounts(_ counts: OutcomeCounts, to statement: BoundStatement, from first: Int32) {
+        let values = [
+            counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch, counts.doubleExecutions,
+            counts.lateRetries, counts.narrowKeys,
+        ]
+        for (offset, value) in values.enumerated() { statement.bind(value, at: first + Int32(offset)) }
     }
 
     static func encodeCounts(_ counts: [Int64]) -> Data {
@@ -183,13 +188,14 @@ public final class DedupStore: Sendable {
     /// Writes one group of batches in one transaction: aggregates, key records, histograms, client buckets and
     /// idempotency records. Called by ``GroupCommitter`` only.
     func write(
-        _ delta: BatchDelta, forensics: KeyForensics.Changes?, idempotencyRecords: [IdempotencyRecord], createdAtMs: Int64
+        _ delta: BatchDelta, forensics: [KeyForensics.Changes], compaction: KeyLogCompaction? = nil,
+        idempotencyRecords: [IdempotencyRecord], createdAtMs: Int64
     ) throws(StorageError) {
         var appendedEntries = 0
         do {
             try pool.write { db in
                 var seriesIDs: [SeriesKey: Int64] = [:]
-                let upsertSeries = try db.cachedStatement(sql: """
+                let upsertSeries = try BoundStatement(db, sql: """
                     INSERT INTO series(service, operation, last_seen_ms, \(Self.countColumns))
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(service, operation) DO UPDATE SET
@@ -201,11 +207,13 @@ public final class DedupStore: Sendable {
                     RETURNING id
                     """)
                 for (series, totals) in delta.totalsBySeries {
-                    var arguments: [any DatabaseValueConvertible] = [series.service, series.operation, delta.receivedAtMs]
-                    arguments += Self.countArguments(totals)
-                    seriesIDs[series] = try Int64.fetchOne(upsertSeries, arguments: StatementArguments(arguments))
+                    upsertSeries.bind(series.service, at: 1)
+                    upsertSeries.bind(series.operation, at: 2)
+                    upsertSeries.bind(delta.receivedAtMs, at: 3)
+                    Self.bindCounts(totals, to: upsertSeries, from: 4)
+                    seriesIDs[series] = try upsertSeries.run()
                 }
-                let upsertBucket = try db.cachedStatement(sql: """
+                let upsertBucket = try BoundStatement(db, sql: """
                     INSERT INTO buckets(series_id, start_ms, \(Self.countColumns))
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(series_id, start_ms) DO UPDATE SET
@@ -215,12 +223,14 @@ public final class DedupStore: Sendable {
                         late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
                     """)
                 for (cell, counts) in delta.cells {
-                    var arguments: [any DatabaseValueConvertible] = [seriesIDs[cell.series], cell.bucketStartMs]
-                    arguments += Self.countArguments(counts)
-                    try upsertBucket.execute(arguments: StatementArguments(arguments))
+                    guard let seriesID = seriesIDs[cell.series] else { continue }
+                    upsertBucket.bind(seriesID, at: 1)
+                    upsertBucket.bind(cell.bucketStartMs, at: 2)
+                    Self.bindCounts(counts, to: upsertBucket, from: 3)
+                    try upsertBucket.run()
                 }
                 if !delta.clientCells.isEmpty {
-                    let upsertClient = try db.cachedStatement(sql: """
+                    let upsertClient = try BoundStatement(db, sql: """
                         INSERT INTO client_buckets(series_id, client, start_ms, miss, hit, in_flight, completed, mismatch)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT(series_id, client, start_ms) DO UPDATE SET
@@ -228,13 +238,26 @@ public final class DedupStore: Sendable {
                             completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch
                         """)
                     for (cell, counts) in delta.clientCells {
-                        try upsertClient.execute(arguments: [
-                            seriesIDs[cell.series], cell.client, cell.bucketStartMs,
-                            counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch,
-                        ])
+                        guard let seriesID = seriesIDs[cell.series] else { continue }
+                        upsertClient.bind(seriesID, at: 1)
+                        upsertClient.bind(cell.client, at: 2)
+                        upsertClient.bind(cell.bucketStartMs, at: 3)
+                        for (offset, count) in [counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch].enumerated() {
+                            upsertClient.bind(count, at: 4 + Int32(offset))
+                        }
+                        try upsertClient.run()
                     }
                 }
-                if let forensics {
+                // Entries moved by compaction go first: the group's own entries for the same keys must follow them.
+                if let compaction {
+                    try db.execute(sql: "DELETE FROM key_log WHERE id <= ?", arguments: [compaction.throughID])
+                    if compaction.kept > 0 {
+                        let append = try BoundStatement(db, sql: "INSERT INTO key_log(records) VALUES (?)")
+                        append.bind(compaction.moved, at: 1)
+                        try append.run()
+                    }
+                }
+                if !forensics.isEmpty {
                     appendedEntries = try Self.writeForensics(forensics, seriesIDs: seriesIDs, db: db)
                 }
                 if !idempotencyRecords.isEmpty {
@@ -253,25 +276,32 @@ public final class DedupStore: Sendable {
         } catch {
             throw .unavailable(reason: Self.describe(error))
         }
-        if appendedEntries > 0 {
-            keyLog.withLock {
-                $0.entries += appendedEntries
-                $0.appended += appendedEntries
+        if appendedEntries > 0 || compaction != nil {
+            keyLog.withLock { log in
+                log.entries += appendedEntries
+                log.appended += appendedEntries
+                if let compaction {
+                    log.entries += compaction.kept - compaction.read
+                    log.committedThrough = compaction.throughID
+                }
             }
         }
     }
 
-    /// Appends the group's key changes to the key log and upserts the changed retry-delay histograms; returns the
-    /// number of log entries written.
-    private static func writeForensics(_ changes: KeyForensics.Changes, seriesIDs: [SeriesKey: Int64], db: Database) throws -> Int {
+    /// Appends the group's key changes to the key log (one row) and upserts the changed retry-delay histograms;
+    /// returns the number of log entries written.
+    private static func writeForensics(_ changes: [KeyForensics.Changes], seriesIDs: [SeriesKey: Int64], db: Database) throws -> Int {
         let (bytes, count) = KeyLog.encode(changes, seriesIDs: seriesIDs)
         if count > 0 {
-            let append = try db.cachedStatement(sql: "INSERT INTO key_log(records) VALUES (?)")
-            try append.execute(arguments: [Data(bytes)])
+            let append = try BoundStatement(db, sql: "INSERT INTO key_log(records) VALUES (?)")
+            append.bind(bytes, at: 1)
+            try append.run()
         }
-        if !changes.histograms.isEmpty {
+        var histograms: [SeriesKey: RetryDelayHistogram] = [:]
+        for batch in changes { histograms.merge(batch.histograms) { _, newer in newer } }
+        if !histograms.isEmpty {
             let upsertDelays = try db.cachedStatement(sql: "INSERT OR REPLACE INTO retry_delays(series_id, sum, buckets) VALUES (?, ?, ?)")
-            for (series, histogram) in changes.histograms {
+            for (series, histogram) in histograms {
                 guard let seriesID = seriesIDs[series] else { continue }
                 try upsertDelays.execute(arguments: [seriesID, histogram.sum, encodeCounts(histogram.counts)])
             }
@@ -300,67 +330,65 @@ public final class DedupStore: Sendable {
         return entries
     }
 
-    /// One pass of key-log compaction, when the log holds more than about twice the tracked keys: reads the oldest
-    /// rows (at least twice what was appended since the last pass), moves the entries `isCurrent` confirms to a new
-    /// row at the end, and deletes the rows read, in one transaction. Called on the writer, between groups.
+    /// Plans one pass of key-log compaction when the log holds more than about twice the tracked keys: reads the
+    /// oldest rows not yet planned (at least twice what was appended since the last plan) and keeps the entries
+    /// `isCurrent` confirms. The pass takes effect with the group it is written with; if that group fails,
+    /// ``abandonKeyLogCompactionPlans()`` makes the rows plannable again. Called by the group committer's preparer,
+    /// with the in-memory state of every group before the one being written.
     /// - Parameters:
     ///   - liveKeys: how many keys are tracked in memory.
     ///   - isCurrent: for each stored record, whether it is still the key's record in memory.
-    /// - Returns: the number of entries dropped.
-    @discardableResult
-    public func compactKeyLog(
+    public func planKeyLogCompaction(
         liveKeys: Int, isCurrent: ([(hash: KeyHash, record: KeyRecord)]) -> [Bool]
-    ) throws(StorageError) -> Int {
-        let (due, budget) = keyLog.withLock { log in
-            (log.needsCompaction(liveKeys: liveKeys), max(2 * log.appended, KeyLog.minimumPass))
+    ) throws(StorageError) -> KeyLogCompaction? {
+        let (due, budget, after) = keyLog.withLock { log in
+            (log.needsCompaction(liveKeys: liveKeys), max(2 * log.appended, KeyLog.minimumPass), log.plannedThrough)
         }
-        guard due else {
-            keyLog.withLock { $0.appended = 0 }
-            return 0
-        }
-        var read = 0
-        var kept = 0
+        guard due else { return nil }
+        let blobs: [(id: Int64, blob: Data)]
         do {
-            try pool.write { db in
+            blobs = try pool.read { db in
                 var blobs: [(id: Int64, blob: Data)] = []
-                let rows = try Row.fetchCursor(db, sql: "SELECT id, records FROM key_log ORDER BY id")
                 var counted = 0
+                let rows = try Row.fetchCursor(db, sql: "SELECT id, records FROM key_log WHERE id > ? ORDER BY id", arguments: [after])
                 while counted < budget, let row = try rows.next() {
                     let blob: Data = row[1]
                     blobs.append((row[0], blob))
                     counted += blob.count / KeyLog.recordEntrySize + 1
                 }
-                guard let lastID = blobs.last?.id else { return }
-                var moved: [UInt8] = []
-                for (_, blob) in blobs {
-                    var candidates: [(hash: KeyHash, record: KeyRecord)] = []
-                    var ranges: [Range<Int>] = []
-                    blob.withUnsafeBytes { bytes in
-                        KeyLog.forEachEntry(in: bytes) { entry in
-                            read += 1
-                            guard let record = entry.record else { return }
-                            candidates.append((entry.hash, record))
-                            ranges.append(entry.range)
-                        }
-                    }
-                    for (range, current) in zip(ranges, isCurrent(candidates)) where current {
-                        moved.append(contentsOf: blob[range])
-                        kept += 1
-                    }
-                }
-                try db.execute(sql: "DELETE FROM key_log WHERE id <= ?", arguments: [lastID])
-                if kept > 0 {
-                    try db.execute(sql: "INSERT INTO key_log(records) VALUES (?)", arguments: [Data(moved)])
-                }
+                return blobs
             }
         } catch {
             throw .unavailable(reason: Self.describe(error))
         }
+        guard let throughID = blobs.last?.id else { return nil }
+        var plan = KeyLogCompaction(throughID: throughID)
+        for (_, blob) in blobs {
+            var candidates: [(hash: KeyHash, record: KeyRecord)] = []
+            var ranges: [Range<Int>] = []
+            blob.withUnsafeBytes { bytes in
+                KeyLog.forEachEntry(in: bytes) { entry in
+                    plan.read += 1
+                    guard let record = entry.record else { return }
+                    candidates.append((entry.hash, record))
+                    ranges.append(entry.range)
+                }
+            }
+            for (range, current) in zip(ranges, isCurrent(candidates)) where current {
+                plan.moved.append(contentsOf: blob[range])
+                plan.kept += 1
+            }
+        }
         keyLog.withLock { log in
-            log.entries += kept - read
+            log.plannedThrough = throughID
             log.appended = 0
         }
-        return read - kept
+        return plan
+    }
+
+    /// Forgets the passes planned but not committed (their group failed), so that their rows are planned again.
+    public func abandonKeyLogCompactionPlans() {
+        keyLog.withLock { $0.plannedThrough = $0.committedThrough }
     }
 
     /// Entries in the key log, current or superseded (for tests and metrics).

@@ -4,10 +4,16 @@ import Synchronization
 
 /// Shares SQLite commits between concurrent ingest requests.
 ///
-/// Each request submits its batch and suspends. One writer drains everything pending into a single transaction,
-/// applies the committed delta to the in-memory state, and then resumes every request of the group: a 202 is only
-/// ever sent for events that are on disk. While a transaction runs, new batches queue up for the next one, so the
-/// commit rate adapts to the load (one fsync-free WAL commit serves thousands of requests).
+/// Each request prepares its own batch on its own thread, in commit order under one lock: the admission gate, the
+/// key-forensics detectors (``Hooks/prepare``), and a merge into the *next group*. Then it suspends. One writer
+/// takes the whole next group, commits it in one transaction, applies it to the in-memory state and resumes every
+/// request of the group: a 202 is only ever sent for events that are on disk. While the writer commits a group,
+/// requests keep preparing the next one, so the CPU work of preparing overlaps the SQLite work, and the group grows
+/// with the load (one fsync-free WAL commit serves thousands of requests).
+///
+/// The next group is prepared on top of the in-memory changes of the group being written. When that group's
+/// transaction fails, the next group is failed with it: both are rolled back, newest first (``Hooks/failed``), and
+/// all their requests get the error.
 public final class GroupCommitter: Sendable {
     /// One request's contribution.
     public struct Batch: Sendable {
@@ -19,136 +25,177 @@ public final class GroupCommitter: Sendable {
         }
     }
 
-    private struct Pending {
-        var batch: Batch
-        var continuation: CheckedContinuation<Void, any Error>
+    /// Prepared batches, merged, waiting for one transaction.
+    private struct Group {
+        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var merged = BatchDelta()
+        /// Key-forensics changes of each batch, in preparation order.
+        var forensics: [KeyForensics.Changes] = []
+        var records: [IdempotencyRecord] = []
+        var compaction: KeyLogCompaction?
     }
 
     private struct State {
-        var pending: [Pending] = []
-        var draining = false
+        var next = Group()
+        var writing = false
         var closed = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let store: DedupStore
     private let state = Mutex(State())
-    private let queue = DispatchQueue(label: "dedup-vitals.group-commit", qos: .userInitiated)
+    private let writer = DispatchQueue(label: "dedup-vitals.group-commit", qos: .userInitiated)
     private let clock: @Sendable () -> Int64
     private let hooks: Hooks
 
-    /// What the service does around each group's transaction, on the writer.
+    /// What the service does around each group's transaction.
     public struct Hooks: Sendable {
-        /// Before the transaction: may add to the merged delta (key-forensics detections, client caps) and returns the
-        /// key-forensics changes to persist with it.
+        /// For each batch, in commit order: may add to its delta (key-forensics detections, client caps) and
+        /// returns the key-forensics changes to persist with it.
         public var prepare: @Sendable (inout BatchDelta) -> KeyForensics.Changes?
-        /// After the commit, before the requests resume: apply the group to the in-memory state.
+        /// On the writer, after the commit, before the requests resume: apply the group to the in-memory state.
         public var committed: @Sendable (BatchDelta) -> Void
-        /// After a failed transaction: undo what `prepare` changed in memory.
-        public var failed: @Sendable (KeyForensics.Changes?) -> Void
-        /// The admission gate (e.g. the series limit), first of all, with the group's deltas in commit order: a batch
-        /// given an error is refused with it and not written; nil admits it.
-        public var admit: @Sendable ([BatchDelta]) -> [(any Error)?]
-        /// After a committed group's requests have resumed: background upkeep that must run on the writer (key-log
-        /// compaction).
-        public var maintain: @Sendable () -> Void
+        /// After a failed transaction, for each group concerned, newest first: undo what `prepare` changed in memory
+        /// (the changes are given newest first too).
+        public var failed: @Sendable (BatchDelta, [KeyForensics.Changes]) -> Void
+        /// The admission gate (e.g. the series limit), for each batch in commit order before `prepare`: an error
+        /// refuses the batch with it, and it is not written; nil admits it.
+        public var admit: @Sendable (BatchDelta) -> (any Error)?
+        /// For key-log compaction: how many keys are tracked, and which stored records are still their key's record
+        /// in memory. Nil: the log is never compacted.
+        public var keyLiveness: KeyLiveness?
 
         public init(
             prepare: @escaping @Sendable (inout BatchDelta) -> KeyForensics.Changes? = { _ in nil },
             committed: @escaping @Sendable (BatchDelta) -> Void,
-            failed: @escaping @Sendable (KeyForensics.Changes?) -> Void = { _ in },
-            admit: @escaping @Sendable ([BatchDelta]) -> [(any Error)?] = { _ in [] },
-            maintain: @escaping @Sendable () -> Void = {}
+            failed: @escaping @Sendable (BatchDelta, [KeyForensics.Changes]) -> Void = { _, _ in },
+            admit: @escaping @Sendable (BatchDelta) -> (any Error)? = { _ in nil },
+            keyLiveness: KeyLiveness? = nil
         ) {
             self.prepare = prepare
             self.committed = committed
             self.failed = failed
             self.admit = admit
-            self.maintain = maintain
+            self.keyLiveness = keyLiveness
+        }
+    }
+
+    /// What key-log compaction asks of the in-memory key forensics.
+    public struct KeyLiveness: Sendable {
+        public var trackedKeys: @Sendable () -> Int
+        public var isCurrent: @Sendable ([(hash: KeyHash, record: KeyRecord)]) -> [Bool]
+        public init(
+            trackedKeys: @escaping @Sendable () -> Int,
+            isCurrent: @escaping @Sendable ([(hash: KeyHash, record: KeyRecord)]) -> [Bool]
+        ) {
+            self.trackedKeys = trackedKeys
+            self.isCurrent = isCurrent
         }
     }
 
     /// - Parameters:
     ///   - clock: milliseconds since the epoch (stamps idempotency records).
-    ///   - hooks: what runs on the writer around each transaction.
+    ///   - hooks: what runs around each transaction.
     public init(store: DedupStore, clock: @escaping @Sendable () -> Int64, hooks: Hooks) {
         self.store = store
         self.clock = clock
         self.hooks = hooks
     }
 
-    /// Commits `batch` together with whatever else is pending; returns once it is durable.
-    /// Throws ``StorageError/unavailable(reason:)`` when the transaction failed (nothing of the batch was stored).
+    /// Prepares `batch` into the next group and returns once that group is durable.
+    /// Throws the admission gate's error, or ``StorageError/unavailable(reason:)`` when the transaction failed
+    /// (nothing of the batch was stored).
     public func commit(_ batch: Batch) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let startDrain = state.withLock { state -> Bool in
-                guard !state.closed else { return false }
-                state.pending.append(Pending(batch: batch, continuation: continuation))
-                if state.draining { return false }
-                state.draining = true
-                return true
+            let outcome = state.withLock { state -> Result<Bool, any Error> in
+                guard !state.closed else { return .failure(StorageError.unavailable(reason: "the service is shutting down")) }
+                if let refusal = hooks.admit(batch.delta) { return .failure(refusal) }
+                var delta = batch.delta
+                if let changes = hooks.prepare(&delta) { state.next.forensics.append(changes) }
+                state.next.merged.merge(delta)
+                if let record = batch.idempotencyRecord { state.next.records.append(record) }
+                state.next.waiters.append(continuation)
+                if state.writing { return .success(false) }
+                state.writing = true
+                return .success(true)
             }
-            if startDrain {
-                queue.async { self.drain() }
-            } else if state.withLock({ $0.closed }) {
-                continuation.resume(throwing: StorageError.unavailable(reason: "the service is shutting down"))
+            switch outcome {
+            case .failure(let error): continuation.resume(throwing: error)
+            case .success(true): writer.async { self.writeNext() }
+            case .success(false): break
             }
         }
     }
 
-    /// Runs `body` on the writer, between groups (for maintenance such as pruning).
+    /// Runs `body` between groups, with no batch being prepared meanwhile (for maintenance such as pruning).
     public func onWriter<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
+            writer.async {
+                let result = self.state.withLock { _ in Result { try body() } }
+                continuation.resume(with: result)
+            }
         }
     }
 
     /// Refuses new batches and waits until every accepted one is committed or failed.
     public func close() async {
-        state.withLock { $0.closed = true }
-        await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state -> Bool in
+                state.closed = true
+                if state.writing { state.closeWaiters.append(continuation) }
+                return !state.writing
+            }
+            if idle { continuation.resume() }
+        }
     }
 
-    // MARK: Admission
+    // MARK: Writer
 
-    /// The batches of `group` that pass the admission gate; the others are answered with their error.
-    private func admitted(_ group: [Pending]) -> [Pending] {
-        guard !group.isEmpty else { return group }
-        let verdicts = hooks.admit(group.map(\.batch.delta))
-        guard !verdicts.isEmpty else { return group }
-        var passed: [Pending] = []
-        for (item, verdict) in zip(group, verdicts) {
-            if let verdict { item.continuation.resume(throwing: verdict) } else { passed.append(item) }
+    /// Writes the next group, then schedules itself again until nothing is left (each group is its own block on the
+    /// writer queue, so that ``onWriter(_:)`` work runs between groups).
+    private func writeNext() {
+        let taken = state.withLock { state -> Group? in
+            guard !state.next.waiters.isEmpty else {
+                state.writing = false
+                return nil
+            }
+            var group = state.next
+            state.next = Group()
+            // Planned against exactly the memory of the groups written so far and this one: nothing else is
+            // prepared while the lock is held.
+            if let liveness = hooks.keyLiveness {
+                group.compaction = try? store.planKeyLogCompaction(liveKeys: liveness.trackedKeys(), isCurrent: liveness.isCurrent)
+            }
+            return group
         }
-        return passed
-    }
-
-    private func drain() {
-        while true {
-            let taken = state.withLock { state -> [Pending] in
-                let taken = state.pending
-                state.pending.removeAll(keepingCapacity: true)
-                if taken.isEmpty { state.draining = false }
-                return taken
+        guard let group = taken else {
+            let waiters = state.withLock { state in
+                defer { state.closeWaiters.removeAll() }
+                return state.writing ? [] : state.closeWaiters
             }
-            let group = admitted(taken)
-            if taken.isEmpty { return }
-            if group.isEmpty { continue }
-            var merged = BatchDelta()
-            var records: [IdempotencyRecord] = []
-            for item in group {
-                merged.merge(item.batch.delta)
-                if let record = item.batch.idempotencyRecord { records.append(record) }
-            }
-            let forensics = hooks.prepare(&merged)
-            do {
-                try store.write(merged, forensics: forensics, idempotencyRecords: records, createdAtMs: clock())
-                hooks.committed(merged)
-                for item in group { item.continuation.resume() }
-                hooks.maintain()
-            } catch {
-                hooks.failed(forensics)
-                for item in group { item.continuation.resume(throwing: error) }
-            }
+            for waiter in waiters { waiter.resume() }
+            return
         }
+        do {
+            try store.write(
+                group.merged, forensics: group.forensics, compaction: group.compaction,
+                idempotencyRecords: group.records, createdAtMs: clock())
+            hooks.committed(group.merged)
+            for waiter in group.waiters { waiter.resume() }
+        } catch {
+            // The next group was prepared on top of this one: it fails too. Rolled back under the lock, newest first,
+            // so that nothing is prepared on a half-undone state.
+            let next = state.withLock { state -> Group in
+                let next = state.next
+                state.next = Group()
+                for failed in [next, group] where !failed.waiters.isEmpty {
+                    hooks.failed(failed.merged, failed.forensics.reversed())
+                }
+                store.abandonKeyLogCompactionPlans()
+                return next
+            }
+            for waiter in next.waiters + group.waiters { waiter.resume(throwing: error) }
+        }
+        writer.async { self.writeNext() }
     }
 }

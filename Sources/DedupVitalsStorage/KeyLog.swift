@@ -8,8 +8,10 @@ import GRDB
 /// record, or a removal (eviction at the key cap, an expired series). Appending is one sequential insert per group,
 /// where rewriting a row per key cost a random B-tree write each (about 10 µs per keyed event on the single writer).
 /// At start the log is replayed in order, the last entry of a key winning. Superseded entries are dropped by
-/// ``DedupStore/compactKeyLog(liveKeys:isCurrent:)``, which moves the current entries of the oldest rows to the end
-/// and deletes those rows; it keeps the log under about twice the tracked keys.
+/// compaction passes (``DedupStore/planKeyLogCompaction(liveKeys:isCurrent:)``): a pass reads the oldest rows,
+/// keeps the entries that are still their key's record in memory, and is committed with a group: the kept entries
+/// are appended again and the rows read are deleted. Passes keep the log under about twice the tracked keys.
+/// Row ids never repeat (`AUTOINCREMENT`), so a pass resumes after the last row planned.
 ///
 /// Entry layout: a tag byte (1 = record, 0 = removal), the 16-byte key hash (big-endian), the series id (Int64,
 /// little-endian), and for records the 78 bytes of ``KeyRecordCodec``.
@@ -23,8 +25,11 @@ struct KeyLog: Sendable {
 
     /// Entries in the log, current or superseded.
     var entries = 0
-    /// Entries appended since the last compaction pass.
+    /// Entries appended since the last compaction pass was planned.
     var appended = 0
+    /// The last row covered by a planned pass (committed or not) and by a committed pass.
+    var plannedThrough: Int64 = 0
+    var committedThrough: Int64 = 0
 
     /// Whether the log holds so many superseded entries that a compaction pass is due.
     func needsCompaction(liveKeys: Int) -> Bool {
@@ -42,12 +47,12 @@ struct KeyLog: Sendable {
         if let record { KeyRecordCodec.append(record, to: &bytes) }
     }
 
-    /// The entries for a group's key-forensics changes, and how many there are.
-    static func encode(_ changes: KeyForensics.Changes, seriesIDs: [SeriesKey: Int64]) -> (bytes: [UInt8], count: Int) {
+    /// The entries for a group's key-forensics changes (each batch's, in order), and how many there are.
+    static func encode(_ changes: [KeyForensics.Changes], seriesIDs: [SeriesKey: Int64]) -> (bytes: [UInt8], count: Int) {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(changes.keys.count * recordEntrySize)
+        bytes.reserveCapacity(changes.reduce(0) { $0 + $1.keys.count } * recordEntrySize)
         var count = 0
-        for change in changes.keys {
+        for change in changes.lazy.flatMap(\.keys) {
             if let record = change.current {
                 guard let seriesID = seriesIDs[change.series] else { continue }
                 append(hash: change.key, seriesID: seriesID, record: record, to: &bytes)

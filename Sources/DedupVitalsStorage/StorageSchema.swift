@@ -114,7 +114,7 @@ enum StorageSchema {
                 """)
         }
         migrator.registerMigration("v4-key-log") { db in
-            try db.execute(sql: "CREATE TABLE key_log (id INTEGER PRIMARY KEY, records BLOB NOT NULL)")
+            try db.execute(sql: "CREATE TABLE key_log (id INTEGER PRIMARY KEY AUTOINCREMENT, records BLOB NOT NULL)")
             try moveKeyRecordsToLog(db)
             try db.execute(sql: "DROP TABLE key_records")
         }

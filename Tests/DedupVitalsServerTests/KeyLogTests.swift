@@ -38,6 +38,48 @@ import Testing
         await reopened.close()
     }
 
+    /// Makes every transaction that writes series `poison` fail.
+    static func poison(_ path: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER poison BEFORE INSERT ON series WHEN NEW.operation = 'poison'
+                BEGIN SELECT RAISE(ABORT, 'poisoned'); END
+                """)
+        }
+        try queue.close()
+    }
+
+    @Test func failedGroupsRollBackEvenWithAGroupPreparedOnTop() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("db.sqlite")
+        await (try KeyLogHarness(path: path)).close()
+        try Self.poison(path)
+        let harness = try KeyLogHarness(path: path)
+        // Waves of 10 concurrent batches over 40 shared keys; in every third wave one batch fails its group (and any
+        // group prepared on top of it).
+        var outcomes: [Bool] = []
+        for wave in 0..<30 {
+            outcomes += await withTaskGroup(of: Bool.self) { group in
+                for n in wave * 10..<wave * 10 + 10 {
+                    group.addTask { (try? await harness.send(7, keys: 40, from: n * 7, poisoned: wave % 3 == 0 && n % 10 == 3)) != nil }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+        }
+        #expect(outcomes.contains(true))
+        #expect(outcomes.contains(false))
+        let inMemory = harness.forensics
+        // Exactly the events of the acknowledged batches are counted.
+        let counted = inMemory.records.values.reduce(0) { $0 + Int($1.miss + $1.hit + $1.inFlight + $1.completed + $1.mismatch) }
+        #expect(counted == 7 * outcomes.count(where: { $0 }))
+        await harness.close()
+        // What memory holds is exactly what a restart rebuilds from what was committed.
+        let reopened = try KeyLogHarness(path: path)
+        Self.expectSameKeys(reopened.forensics, inMemory)
+        await reopened.close()
+    }
+
     @Test func evictionsAreLoggedSoARestartKeepsTheNewestKeys() async throws {
         let dir = try TemporaryDirectory()
         var settings = Self.settings
@@ -146,22 +188,21 @@ final class KeyLogHarness: Sendable {
                     return changes
                 },
                 committed: { _ in },
-                failed: { changes in if let changes { box.forensics.withLock { $0.rollback(changes) } } },
-                maintain: {
-                    let live = box.forensics.withLock { $0.keyCount }
-                    _ = try? store.compactKeyLog(liveKeys: live) { entries in
-                        box.forensics.withLock { f in entries.map { f.isCurrent($0.hash, $0.record) } }
-                    }
-                }))
+                failed: { _, changes in box.forensics.withLock { f in for batch in changes { f.rollback(batch) } } },
+                keyLiveness: .init(
+                    trackedKeys: { box.forensics.withLock { $0.keyCount } },
+                    isCurrent: { entries in box.forensics.withLock { f in entries.map { f.isCurrent($0.hash, $0.record) } } })))
     }
 
-    /// Commits `count` keyed events over `keys` distinct keys, starting at event number `first`.
-    func send(_ count: Int, keys: Int, from first: Int = 0, operation: String = "refund") async throws {
-        let events = (first..<first + count).map { n in
+    /// Commits `count` keyed events over `keys` distinct keys, starting at event number `first`; with `poisoned`, one
+    /// more event of operation `poison` (see ``KeyLogTests/poison(_:)``).
+    func send(_ count: Int, keys: Int, from first: Int = 0, operation: String = "refund", poisoned: Bool = false) async throws {
+        var events = (first..<first + count).map { n in
             Event(
                 service: "payments", operation: operation, outcome: KeyLogTests.outcomes[n % KeyLogTests.outcomes.count],
                 key: "key-\(n % keys)", payload: "payload-\(n % keys)", timeMs: KeyLogTests.t0 + Int64(n))
         }
+        if poisoned { events.append(Event(service: "payments", operation: "poison", outcome: .miss, timeMs: KeyLogTests.t0)) }
         let delta = BatchDelta(events: events, receivedAtMs: KeyLogTests.t0, bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher)
         try await committer.commit(.init(delta: delta))
     }

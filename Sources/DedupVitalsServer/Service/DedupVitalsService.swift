@@ -54,15 +54,18 @@ public final class DedupVitalsService: Sendable {
         self.committer = GroupCommitter(
             store: store, clock: clock,
             hooks: .init(
-                prepare: { state.prepare(&$0) }, committed: { state.committed($0) }, failed: { state.failed($0) },
+                prepare: { state.prepare(&$0) },
+                committed: {
+                    state.committed($0)
+                    seriesLimiter.settle($0)
+                },
+                failed: {
+                    state.failed($0, $1)
+                    seriesLimiter.settle($0)
+                },
                 admit: { seriesLimiter.admit($0) },
-                maintain: { [logger] in
-                    do {
-                        try store.compactKeyLog(liveKeys: state.withForensics { $0.keyCount }) { state.currentKeyRecords($0) }
-                    } catch {
-                        logger.warning("key log compaction failed; will retry", metadata: ["error": "\(error)"])
-                    }
-                }))
+                keyLiveness: .init(
+                    trackedKeys: { state.withForensics { $0.keyCount } }, isCurrent: { state.currentKeyRecords($0) })))
         self.alertingOptions = options
         let alerting = AlertingState(receivers: config.receivers.map(\.name), externalURL: "http://\(config.listen)")
         self.alerting = alerting

@@ -8,6 +8,8 @@ public final class LiveState: Sendable {
     private let windows: Mutex<RollingWindows>
     private let forensics: Mutex<KeyForensics>
     private let clients: Mutex<ClientAttribution>
+    /// Clients admitted by batches prepared but not yet committed or failed (see ``prepare(_:)``).
+    private let pendingClients = Mutex<[SeriesKey: Set<String>]>([:])
     private let staleCache = Mutex<(atMs: Int64, counts: [SeriesKey: Int])?>(nil)
     public let counters = IngestCounters()
     /// How far back the in-memory buckets reach: the longest window anything reads (the database keeps `retention`).
@@ -22,11 +24,20 @@ public final class LiveState: Sendable {
 
     // MARK: Writer hooks
 
-    /// Runs the key-forensics detectors over a group and caps its clients (on the writer, before the transaction).
+    /// Runs the key-forensics detectors over a batch and caps its clients (in commit order, on the request's thread,
+    /// under the group committer's lock; the groups before may not be applied yet).
     func prepare(_ delta: inout BatchDelta) -> KeyForensics.Changes? {
         if !delta.clientCells.isEmpty {
+            // Clients admitted by batches not yet applied count against the cap too.
             let cells = delta.clientCells
-            delta.clientCells = clients.withLock { $0.resolveCells(cells) }
+            let pending = pendingClients.withLock { $0 }
+            let (resolved, admitted) = clients.withLock { $0.resolveCells(cells, pending: pending) }
+            delta.clientCells = resolved
+            if !admitted.isEmpty {
+                pendingClients.withLock { pending in
+                    for (series, names) in admitted { pending[series, default: []].formUnion(names) }
+                }
+            }
         }
         guard !delta.forensicEvents.isEmpty else { return nil }
         let events = delta.forensicEvents
@@ -42,13 +53,26 @@ public final class LiveState: Sendable {
         if !delta.forensicEvents.isEmpty { staleCache.withLock { $0 = nil } }
         if !delta.clientCells.isEmpty {
             clients.withLock { $0.apply(delta.clientCells, receivedAtMs: delta.receivedAtMs) }
+            settleClients(of: delta)
         }
     }
 
-    /// Undoes the key-forensics changes of a group whose transaction failed.
-    func failed(_ changes: KeyForensics.Changes?) {
-        guard let changes else { return }
-        forensics.withLock { $0.rollback(changes) }
+    /// Undoes the key-forensics changes of a group whose transaction failed (given newest first).
+    func failed(_ delta: BatchDelta, _ changes: [KeyForensics.Changes]) {
+        forensics.withLock { forensics in
+            for batch in changes { forensics.rollback(batch) }
+        }
+        settleClients(of: delta)
+    }
+
+    private func settleClients(of delta: BatchDelta) {
+        pendingClients.withLock { pending in
+            guard !pending.isEmpty else { return }
+            for cell in delta.clientCells.keys {
+                pending[cell.series]?.remove(cell.client)
+                if pending[cell.series]?.isEmpty == true { pending[cell.series] = nil }
+            }
+        }
     }
 
     /// For key-log compaction: which stored records are still the current record of their key.

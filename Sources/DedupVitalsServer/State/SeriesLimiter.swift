@@ -1,37 +1,47 @@
 import DedupVitalsCore
 import Foundation
+import Synchronization
 
 /// Enforces `limits.max_series`: a batch that would create series beyond the limit is refused whole; batches of
 /// existing series always pass.
 ///
-/// It is the admission gate of ``GroupCommitter``: it runs on the single writer, for each group just before its
-/// transaction, with the batches in commit order. The live windows change only on that writer (after a commit) or
-/// shrink (pruning), so counting them there plus the series admitted earlier in the same group cannot overshoot.
-struct SeriesLimiter: Sendable {
+/// It is the admission gate of ``GroupCommitter``: it runs for each batch in commit order, under the committer's
+/// lock. The live windows grow only when a group is applied after its commit, so the new series of batches admitted
+/// but not yet committed are kept aside and count as existing too (until ``settle(_:)``). Counting those and the
+/// windows cannot overshoot.
+final class SeriesLimiter: Sendable {
     let maxSeries: Int
     let state: LiveState
+    /// New series of admitted batches not yet committed or failed.
+    private let pending = Mutex<Set<SeriesKey>>([])
 
-    /// For each delta in commit order: nil when admitted, or the error that refuses it.
-    func admit(_ deltas: [BatchDelta]) -> [(any Error)?] {
-        state.withWindows { windows in
-            var count = windows.seriesCount
-            var admitted = Set<SeriesKey>()
-            var verdicts: [(any Error)?] = []
-            for delta in deltas {
-                var new: [SeriesKey] = []
-                for series in delta.series where windows.series[series] == nil && !admitted.contains(series) {
-                    new.append(series)
-                }
-                if !new.isEmpty, count + new.count > maxSeries {
+    init(maxSeries: Int, state: LiveState) {
+        self.maxSeries = maxSeries
+        self.state = state
+    }
+
+    /// Nil when the batch is admitted, or the error that refuses it.
+    func admit(_ delta: BatchDelta) -> (any Error)? {
+        pending.withLock { pending in
+            state.withWindows { windows -> (any Error)? in
+                let new = delta.series.filter { windows.series[$0] == nil && !pending.contains($0) }
+                guard !new.isEmpty else { return nil }
+                let count = windows.seriesCount + pending.count(where: { windows.series[$0] == nil })
+                if count + new.count > maxSeries {
                     state.counters.limits.recordSeriesLimitRejection()
-                    verdicts.append(SeriesLimitExceeded(maxSeries: maxSeries))
-                } else {
-                    count += new.count
-                    admitted.formUnion(new)
-                    verdicts.append(nil)
+                    return SeriesLimitExceeded(maxSeries: maxSeries)
                 }
+                pending.formUnion(new)
+                return nil
             }
-            return verdicts
+        }
+    }
+
+    /// A group was committed (its series are in the windows now) or failed.
+    func settle(_ delta: BatchDelta) {
+        pending.withLock { pending in
+            guard !pending.isEmpty else { return }
+            pending.subtract(delta.series)
         }
     }
 }
