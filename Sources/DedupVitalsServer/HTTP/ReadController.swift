@@ -40,9 +40,8 @@ struct ReadController: Sendable {
         }
         forensics.staleInFlightKeys = state.staleInFlightKeys(nowMs: nowMs)
         let renderer = MetricsRenderer(windows: config.windows, version: DedupVitalsVersion.current)
-        let bytes = renderer.render(series: snapshot, forensics: forensics, counters: state.counters, format: format, alerting: alerting)
-        return Response(
-            status: .ok, headers: [.contentType: format.contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        let body = renderer.render(series: snapshot, forensics: forensics, counters: state.counters, format: format, alerting: alerting)
+        return Response(status: .ok, headers: [.contentType: format.contentType], body: .init(byteBuffer: body))
     }
 
     func summary() throws -> Response {

@@ -1,4 +1,5 @@
 import DedupVitalsCore
+import NIOCore
 
 /// Renders the `GET /metrics` exposition from a snapshot of rolling windows, without a running service.
 ///
@@ -11,7 +12,7 @@ public enum MetricsExposition {
     public static func render(
         series: [RollingWindows.SeriesWindows], windows: [PromDuration], counters: IngestCounters,
         format: ExpositionFormat, version: String = DedupVitalsVersion.current
-    ) -> [UInt8] {
+    ) -> ByteBuffer {
         MetricsRenderer(windows: windows, version: version).render(series: series, counters: counters, format: format)
     }
 }

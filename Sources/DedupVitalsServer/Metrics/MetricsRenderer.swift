@@ -1,4 +1,5 @@
 import DedupVitalsCore
+import NIOCore
 
 /// Renders `GET /metrics` (contract §5) from a consistent snapshot of the live state.
 struct MetricsRenderer {
@@ -17,7 +18,7 @@ struct MetricsRenderer {
     func render(
         series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
         format: ExpositionFormat, alerting: AlertingState? = nil
-    ) -> [UInt8] {
+    ) -> ByteBuffer {
         // About 2.9 KB per series with the forensics families (4 windows, 19 histogram buckets); reserving it avoids
         // regrowing (and copying) a 30 MB buffer at 10,000 series. Untouched capacity costs no resident memory.
         var writer = MetricsWriter(format: format, capacity: 4096 + series.count * 3200)
