@@ -23,6 +23,10 @@ public struct RollingWindows: Sendable {
 
     public let bucketWidthMs: Int64
     public private(set) var series: [SeriesKey: SeriesState] = [:]
+    /// The keys of `series` in order, kept up to date so that a snapshot (every scrape) need not sort 10,000 keys;
+    /// unsorted only between restoring at start and the first apply.
+    private var orderedKeys: [SeriesKey] = []
+    private var orderedKeysSorted = true
 
     public init(bucketWidthMs: Int64 = BucketClock.defaultWidthMs) {
         self.bucketWidthMs = bucketWidthMs
@@ -32,12 +36,21 @@ public struct RollingWindows: Sendable {
 
     /// Applies a committed delta.
     public mutating func apply(_ delta: BatchDelta) {
+        var added = false
         for (cell, counts) in delta.cells {
-            var state = series.removeValue(forKey: cell.series) ?? SeriesState()
+            var state = series.removeValue(forKey: cell.series) ?? {
+                orderedKeys.append(cell.series)
+                added = true
+                return SeriesState()
+            }()
             state.totals += counts
             state.buckets.add(counts, at: cell.bucketStartMs)
             state.lastSeenMs = max(state.lastSeenMs, delta.receivedAtMs)
             series[cell.series] = state
+        }
+        if added || !orderedKeysSorted {
+            orderedKeys.sort()  // a sorted run and a short tail: close to linear
+            orderedKeysSorted = true
         }
     }
 
@@ -47,7 +60,10 @@ public struct RollingWindows: Sendable {
         state.totals = totals
         state.lastSeenMs = lastSeenMs
         for bucket in buckets { state.buckets.add(bucket.counts, at: bucket.startMs) }
-        series[key] = state
+        if series.updateValue(state, forKey: key) == nil {
+            orderedKeys.append(key)
+            orderedKeysSorted = false
+        }
     }
 
     /// The series last seen before `cutoffMs` (the ones ``prune(nowMs:retentionMs:bucketHorizonMs:)`` drops).
@@ -70,6 +86,10 @@ public struct RollingWindows: Sendable {
                 series[key]!.buckets.removeBuckets(before: BucketClock.start(of: bucketCutoff, widthMs: bucketWidthMs))
             }
         }
+        if !dropped.isEmpty {
+            let gone = Set(dropped)
+            orderedKeys.removeAll { gone.contains($0) }
+        }
         return dropped
     }
 
@@ -87,8 +107,10 @@ public struct RollingWindows: Sendable {
 
     /// Every series with its totals and window counts, sorted by (service, operation).
     public func snapshot(windows: [PromDuration], nowMs: Int64) -> [SeriesWindows] {
-        series.sorted { $0.key < $1.key }.map { key, state in
-            SeriesWindows(series: key, totals: state.totals, windows: counts(state, windows: windows, nowMs: nowMs), lastSeenMs: state.lastSeenMs)
+        let keys = orderedKeysSorted ? orderedKeys : orderedKeys.sorted()
+        return keys.map { key in
+            let state = series[key]!
+            return SeriesWindows(series: key, totals: state.totals, windows: counts(state, windows: windows, nowMs: nowMs), lastSeenMs: state.lastSeenMs)
         }
     }
 

@@ -9,27 +9,51 @@ struct MetricsWriter {
     }
 
     let format: ExpositionFormat
-    private(set) var output: ByteBuffer
+    private var output: ByteBuffer
+    /// Samples are assembled in a small scratch buffer and moved into `output` 64 KB at a time: each access to the
+    /// `ByteBuffer` costs a capacity, uniqueness and exclusivity check, too much once per sample.
+    private let scratch = Scratch()
+    private var scratchUsed = 0
+
+    private final class Scratch {
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
+        deinit { bytes.deallocate() }
+    }
 
     init(format: ExpositionFormat, capacity: Int = 64 * 1024) {
         self.format = format
         output = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
+    /// Everything written so far.
+    mutating func finished() -> ByteBuffer {
+        flush()
+        return output
+    }
+
+    private mutating func flush() {
+        guard scratchUsed > 0 else { return }
+        output.writeBytes(UnsafeRawBufferPointer(rebasing: scratch.bytes[0..<scratchUsed]))
+        scratchUsed = 0
+    }
+
     /// Starts a family. `name` is the sample name (counters end in `_total`).
     mutating func family(_ name: String, _ type: FamilyType, _ help: String) {
+        flush()
         var familyName = name
         if format == .openMetrics, type == .counter, name.hasSuffix("_total") { familyName = String(name.dropLast(6)) }
         append("# HELP \(familyName) \(Self.escapeHelp(help))\n# TYPE \(familyName) \(type.rawValue)\n")
     }
 
     mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: Int64) {
+        flush()
         sampleStart(name, labels)
         append(String(value))
         output.writeInteger(UInt8(0x0A))
     }
 
     mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: Double) {
+        flush()
         sampleStart(name, labels)
         append(Self.format(value))
         output.writeInteger(UInt8(0x0A))
@@ -39,7 +63,7 @@ struct MetricsWriter {
     /// the per-series families write thousands of samples, and escaping per sample dominated `/metrics`.
     struct LabelSet {
         /// `label="escaped value",…` without braces.
-        fileprivate private(set) var bytes: [UInt8] = []
+        private(set) var bytes: [UInt8] = []
 
         init(_ labels: KeyValuePairs<String, String>) {
             for (label, value) in labels {
@@ -52,21 +76,49 @@ struct MetricsWriter {
         }
     }
 
-    /// A sample named `name` (UTF-8) with the labels of `shared` then `own`, pre-escaped. The hot path of
-    /// `/metrics` (39 samples per series): one capacity check, then plain copies.
-    mutating func sample(_ name: [UInt8], _ shared: LabelSet, _ own: LabelSet, _ value: Int64) {
-        writeSample(name, shared, own, Self.maximumDecimalLength) { Self.writeDecimal(value, to: $0) }
+    /// A sample named `name` (UTF-8) with the labels of `shared` then `own`, pre-escaped (`label="value",…`). The
+    /// hot path of `/metrics` (39 samples per series): the bytes are borrowed, so nothing is retained per sample,
+    /// and the buffer's capacity is checked once.
+    mutating func sample(_ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer, _ value: Int64) {
+        let length = name.count + shared.count + own.count + Self.maximumDecimalLength + 5
+        if scratchUsed + length > scratch.bytes.count { flush() }
+        guard length <= scratch.bytes.count else {
+            writeSample(name, shared, own, Self.maximumDecimalLength) { Self.writeDecimal(value, to: $0) }
+            return
+        }
+        let target = scratch.bytes.baseAddress! + scratchUsed
+        var offset = 0
+        @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
+            if let base = bytes.baseAddress { (target + offset).copyMemory(from: base, byteCount: bytes.count) }
+            offset += bytes.count
+        }
+        @inline(__always) func put(_ byte: UInt8) {
+            target.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
+            offset += 1
+        }
+        put(name)
+        put(UInt8(ascii: "{"))
+        put(shared)
+        if !shared.isEmpty, !own.isEmpty { put(UInt8(ascii: ",")) }
+        put(own)
+        put(UInt8(ascii: "}"))
+        put(UInt8(ascii: " "))
+        offset += Self.writeDecimal(value, to: UnsafeMutableRawBufferPointer(start: target + offset, count: Self.maximumDecimalLength))
+        put(0x0A)
+        scratchUsed += offset
     }
 
-    mutating func sample(_ name: [UInt8], _ shared: LabelSet, _ own: LabelSet, _ value: Double) {
+    mutating func sample(_ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer, _ value: Double) {
         if value == value.rounded(), abs(value) < 1e15 {
             sample(name, shared, own, Int64(value))
             return
         }
-        let text = Array(Self.format(value).utf8)
-        writeSample(name, shared, own, text.count) { target in
-            text.withUnsafeBytes { target.copyMemory(from: $0) }
-            return text.count
+        var text = Self.format(value)
+        text.withUTF8 { text in
+            writeSample(name, shared, own, text.count) { target in
+                target.copyMemory(from: UnsafeRawBufferPointer(text))
+                return text.count
+            }
         }
     }
 
@@ -75,31 +127,45 @@ struct MetricsWriter {
     /// `name{shared,own} ` then the value (`writeValue` returns the bytes it wrote, at most `valueLength`) and a
     /// newline.
     private mutating func writeSample(
-        _ name: [UInt8], _ shared: LabelSet, _ own: LabelSet, _ valueLength: Int,
+        _ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer, _ valueLength: Int,
         _ writeValue: (UnsafeMutableRawBufferPointer) -> Int
     ) {
-        let length = name.count + shared.bytes.count + own.bytes.count + valueLength + 5
-        output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
-            var offset = 0
-            func put(_ bytes: [UInt8]) {
-                bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: target[offset...]).copyMemory(from: $0) }
-                offset += bytes.count
+        let length = name.count + shared.count + own.count + valueLength + 5
+        if scratchUsed + length > scratch.bytes.count { flush() }
+        guard length <= scratch.bytes.count else {
+            // Longer than the scratch buffer (label values are not limited): straight into the output.
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+                Self.writeSample(name, shared, own, into: target, writeValue)
             }
-            func put(_ byte: UInt8) {
-                target[offset] = byte
-                offset += 1
-            }
-            put(name)
-            put(UInt8(ascii: "{"))
-            put(shared.bytes)
-            if !shared.bytes.isEmpty, !own.bytes.isEmpty { put(UInt8(ascii: ",")) }
-            put(own.bytes)
-            put(UInt8(ascii: "}"))
-            put(UInt8(ascii: " "))
-            offset += writeValue(UnsafeMutableRawBufferPointer(rebasing: target[offset...]))
-            put(0x0A)
-            return offset
+            return
         }
+        scratchUsed += Self.writeSample(name, shared, own, into: UnsafeMutableRawBufferPointer(rebasing: scratch.bytes[scratchUsed...]), writeValue)
+    }
+
+    /// Writes one sample line at the start of `target` (large enough); returns its length.
+    private static func writeSample(
+        _ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer,
+        into target: UnsafeMutableRawBufferPointer, _ writeValue: (UnsafeMutableRawBufferPointer) -> Int
+    ) -> Int {
+        var offset = 0
+        func put(_ bytes: UnsafeRawBufferPointer) {
+            UnsafeMutableRawBufferPointer(rebasing: target[offset..<offset + bytes.count]).copyMemory(from: bytes)
+            offset += bytes.count
+        }
+        func put(_ byte: UInt8) {
+            target[offset] = byte
+            offset += 1
+        }
+        put(name)
+        put(UInt8(ascii: "{"))
+        put(shared)
+        if !shared.isEmpty, !own.isEmpty { put(UInt8(ascii: ",")) }
+        put(own)
+        put(UInt8(ascii: "}"))
+        put(UInt8(ascii: " "))
+        offset += writeValue(UnsafeMutableRawBufferPointer(rebasing: target[offset...]))
+        put(0x0A)
+        return offset
     }
 
     /// Writes `value` in decimal at the start of `target`; returns the length.
@@ -127,6 +193,7 @@ struct MetricsWriter {
 
     /// Ends the exposition (`# EOF` in OpenMetrics).
     mutating func finish() {
+        flush()
         if format == .openMetrics { append("# EOF\n") }
     }
 
