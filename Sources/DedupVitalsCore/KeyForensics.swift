@@ -91,9 +91,8 @@ public struct KeyForensics: Sendable {
     }
 
     public let settings: Settings
-    public private(set) var records: [KeyHash: KeyRecord] = [:]
-    /// Creation order for oldest-first eviction and expiry (entries of removed keys are skipped lazily).
-    private var order: Deque<(key: KeyHash, createdMs: Int64)> = []
+    /// The tracked keys, in creation order (the eviction order).
+    public private(set) var table = KeyTable()
     private var seriesKeys: [SeriesKey] = []
     private var seriesIndex: [SeriesKey: UInt32] = [:]
     private var openCounts: [UInt32: Int] = [:]
@@ -107,7 +106,14 @@ public struct KeyForensics: Sendable {
         self.settings = settings
     }
 
-    public var keyCount: Int { records.count }
+    public var keyCount: Int { table.count }
+
+    /// Every tracked key's record (builds a dictionary: for tests and tools).
+    public var records: [KeyHash: KeyRecord] {
+        var records: [KeyHash: KeyRecord] = [:]
+        table.forEach { records[$0] = $1 }
+        return records
+    }
 
     /// The index of a series, interning it when new.
     public mutating func index(of series: SeriesKey) -> UInt32 {
@@ -128,7 +134,7 @@ public struct KeyForensics: Sendable {
             let cell = BatchDelta.Cell(series: event.series, bucketStartMs: BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs))
             var delaySeconds = event.outcome.isDuplicate ? event.ageMs.map { Double($0) / 1000 } : nil
             if let key = event.key {
-                let existing = records[key]
+                let existing = table[key]
                 let position = changes.touch(key, series: event.series, previous: existing)
                 let isNew = existing == nil
                 var record = existing ?? KeyRecord(seriesIndex: seriesIndex, createdMs: event.timeMs)
@@ -171,12 +177,9 @@ public struct KeyForensics: Sendable {
                     }
                 }
                 if wasOpen != record.open { openCounts[seriesIndex, default: 0] += record.open ? 1 : -1 }
-                records[key] = record
+                table.updateValue(record, forKey: key)
                 changes.setCurrent(record, at: position)
-                if isNew {
-                    order.append((key, record.createdMs))
-                    evictOverflow(into: &changes)
-                }
+                if isNew { evictOverflow(into: &changes) }
             }
             if let delaySeconds {
                 if changes.previousHistograms[seriesIndex] == nil {
@@ -192,11 +195,13 @@ public struct KeyForensics: Sendable {
     /// Undoes a processed group whose transaction failed.
     public mutating func rollback(_ changes: Changes) {
         for change in changes.keys {
-            if let current = records[change.key], current.open { openCounts[current.seriesIndex, default: 0] -= 1 }
-            records[change.key] = change.previous
-            guard let previous = change.previous else { continue }
+            if let current = table[change.key], current.open { openCounts[current.seriesIndex, default: 0] -= 1 }
+            guard let previous = change.previous else {
+                table.removeValue(forKey: change.key)
+                continue
+            }
+            table.updateValue(previous, forKey: change.key)  // an evicted key comes back as the newest
             if previous.open { openCounts[previous.seriesIndex, default: 0] += 1 }
-            if change.current == nil { order.append((change.key, previous.createdMs)) }  // it was evicted in this group
         }
         for (series, previous) in changes.previousHistograms { histograms[series] = previous }
         evictions -= Int64(changes.evicted)
@@ -220,10 +225,10 @@ public struct KeyForensics: Sendable {
     }
 
     private mutating func evictOverflow(into changes: inout Changes) {
-        while records.count > settings.maxKeys, let oldest = order.popFirst() {
-            guard let record = records[oldest.key], record.createdMs == oldest.createdMs else { continue }
-            let position = changes.touch(oldest.key, series: seriesKeys[Int(record.seriesIndex)], previous: record)
-            remove(oldest.key, record)
+        while table.count > settings.maxKeys, let oldest = table.oldest {
+            let (key, record) = oldest
+            let position = changes.touch(key, series: seriesKeys[Int(record.seriesIndex)], previous: record)
+            remove(key, record)
             changes.setCurrent(nil, at: position)
             changes.evicted += 1
             evictions += 1
@@ -232,7 +237,7 @@ public struct KeyForensics: Sendable {
 
     private mutating func remove(_ key: KeyHash, _ record: KeyRecord) {
         if record.open { openCounts[record.seriesIndex, default: 0] -= 1 }
-        records[key] = nil
+        table.removeValue(forKey: key)
     }
 
     // MARK: Maintenance
@@ -241,18 +246,8 @@ public struct KeyForensics: Sendable {
     public mutating func expire(nowMs: Int64) -> [KeyHash] {
         let cutoff = nowMs - settings.keepMs
         var expired: [KeyHash] = []
-        var budget = order.count
-        while budget > 0, let front = order.first {
-            budget -= 1
-            order.removeFirst()
-            guard let record = records[front.key], record.createdMs == front.createdMs else { continue }
-            if record.lastSeenMs < cutoff {
-                remove(front.key, record)
-                expired.append(front.key)
-            } else {
-                order.append(front)  // still in use: give it another round
-            }
-        }
+        table.forEach { key, record in if record.lastSeenMs < cutoff { expired.append(key) } }
+        for key in expired { if let record = table[key] { remove(key, record) } }
         while let oldest = sightingOrder.first, let sighting = sightings[oldest], nowMs - sighting.firstMs > settings.narrowKeySpanMs {
             sightingOrder.removeFirst()
             sightings[oldest] = nil
@@ -264,7 +259,9 @@ public struct KeyForensics: Sendable {
     public mutating func removeSeries(_ series: Set<SeriesKey>) {
         let indexes = Set(series.compactMap { seriesIndex[$0] })
         guard !indexes.isEmpty else { return }
-        for (key, record) in records where indexes.contains(record.seriesIndex) { remove(key, record) }
+        for key in table.keys(where: { indexes.contains($0.seriesIndex) }) {
+            if let record = table[key] { remove(key, record) }
+        }
         for index in indexes {
             histograms[index] = nil
             openCounts[index] = nil
@@ -275,37 +272,33 @@ public struct KeyForensics: Sendable {
     public mutating func restore(_ key: KeyHash, series: SeriesKey, record: KeyRecord) {
         var record = record
         record.seriesIndex = index(of: series)
-        let previous = records.updateValue(record, forKey: key)
+        let previous = table.updateValue(record, forKey: key)
         if let previous, previous.open { openCounts[previous.seriesIndex, default: 0] -= 1 }
-        if previous?.createdMs != record.createdMs { order.append((key, record.createdMs)) }
         if record.open { openCounts[record.seriesIndex, default: 0] += 1 }
     }
 
     /// Forgets a key at start (its removal was stored after its record).
     public mutating func forget(_ key: KeyHash) {
-        guard let record = records[key] else { return }
+        guard let record = table[key] else { return }
         remove(key, record)
     }
 
     /// After restoring: forgets the keys whose keep time has passed and, oldest first, those over the key cap.
     public mutating func trimRestored(nowMs: Int64) {
         _ = expire(nowMs: nowMs)
-        while records.count > settings.maxKeys, let oldest = order.popFirst() {
-            guard let record = records[oldest.key], record.createdMs == oldest.createdMs else { continue }
-            remove(oldest.key, record)
-        }
+        while table.count > settings.maxKeys, let oldest = table.oldest { remove(oldest.key, oldest.record) }
     }
 
     /// The tracked keys of the given series.
     public func keys(of series: Set<SeriesKey>) -> [KeyHash] {
         let indexes = Set(series.compactMap { seriesIndex[$0] })
         guard !indexes.isEmpty else { return [] }
-        return records.compactMap { indexes.contains($0.value.seriesIndex) ? $0.key : nil }
+        return table.keys { indexes.contains($0.seriesIndex) }
     }
 
     /// Whether `record`, as stored, is the current record of `key` (the series index is not stored).
     public func isCurrent(_ key: KeyHash, _ record: KeyRecord) -> Bool {
-        guard let current = records[key] else { return false }
+        guard let current = table[key] else { return false }
         var stored = record
         stored.seriesIndex = current.seriesIndex
         return stored == current
@@ -329,8 +322,8 @@ public struct KeyForensics: Sendable {
     public func staleInFlightKeys(nowMs: Int64) -> [SeriesKey: Int] {
         let cutoff = nowMs - settings.staleAfterMs
         var counts: [UInt32: Int] = [:]
-        for record in records.values where record.open && record.lastMissMs < cutoff {
-            counts[record.seriesIndex, default: 0] += 1
+        table.forEach { _, record in
+            if record.open && record.lastMissMs < cutoff { counts[record.seriesIndex, default: 0] += 1 }
         }
         return Dictionary(uniqueKeysWithValues: counts.map { (seriesKeys[Int($0.key)], $0.value) })
     }
@@ -340,5 +333,5 @@ public struct KeyForensics: Sendable {
         Dictionary(uniqueKeysWithValues: histograms.map { (seriesKeys[Int($0.key)], $0.value) })
     }
 
-    public func record(for key: KeyHash) -> KeyRecord? { records[key] }
+    public func record(for key: KeyHash) -> KeyRecord? { table[key] }
 }

@@ -1,8 +1,8 @@
 /// What is known of one idempotency key (by keyed hash only): its first and last attempts, whether it holds a lock
 /// without an outcome, and how often each outcome was seen.
 public struct KeyRecord: Sendable, Equatable {
-    /// Interned series (see ``KeyForensics/index(of:)``).
-    public var seriesIndex: UInt32
+    // Declared widest first: 84 bytes, no padding (a million of them are kept).
+
     /// When the record was created (drives oldest-first eviction).
     public var createdMs: Int64
     /// The first `miss` of the key's current life; 0 when no miss was seen.
@@ -12,17 +12,19 @@ public struct KeyRecord: Sendable, Equatable {
     /// The latest `completed`; 0 when none.
     public var completedMs: Int64 = 0
     public var lastSeenMs: Int64
+    /// The first payload fingerprint seen (hashed).
+    public var payload: KeyHash?
     /// A `miss` without a `completed` after it: the lock is held.
     public var open = false
+    /// How many times a payload other than the first was seen (saturating).
+    public var payloadVariants: UInt8 = 0
+    /// Interned series (see ``KeyForensics/index(of:)``).
+    public var seriesIndex: UInt32
     public var miss: UInt32 = 0
     public var hit: UInt32 = 0
     public var inFlight: UInt32 = 0
     public var completed: UInt32 = 0
     public var mismatch: UInt32 = 0
-    /// The first payload fingerprint seen (hashed).
-    public var payload: KeyHash?
-    /// How many times a payload other than the first was seen (saturating).
-    public var payloadVariants: UInt8 = 0
 
     public init(seriesIndex: UInt32, createdMs: Int64) {
         self.seriesIndex = seriesIndex
