@@ -36,7 +36,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        MemoryTuning.apply()
         var settings = ServiceConfig()
         if let config {
             do {

@@ -2,12 +2,16 @@ import DedupVitalsCore
 import NIOCore
 
 /// Renders `GET /metrics` (contract §5) from a consistent snapshot of the live state.
+///
+/// The exposition is produced as a ``MetricsStream`` of ~256 KB chunks that the response writes as they come: at
+/// 10,000 series it is ~30 MB, and one buffer of that size would be page-faulted in on every scrape (and stay in
+/// the service's memory), where a chunk is reused memory and the socket sends one while the next is rendered.
 struct MetricsRenderer {
     let windows: [PromDuration]
     let version: String
 
     /// Key-forensics figures for the exposition.
-    struct Forensics {
+    struct Forensics: Sendable {
         var inFlightKeys: [SeriesKey: Int] = [:]
         var staleInFlightKeys: [SeriesKey: Int] = [:]
         var retryDelays: [SeriesKey: RetryDelayHistogram] = [:]
@@ -15,151 +19,171 @@ struct MetricsRenderer {
         var evictions: Int64 = 0
     }
 
+    /// The whole exposition in one buffer (tests, benchmarks, tools).
     func render(
         series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
         format: ExpositionFormat, alerting: AlertingState? = nil
     ) -> ByteBuffer {
-        // About 2.9 KB per series with the forensics families (4 windows, 19 histogram buckets); reserving it avoids
-        // regrowing (and copying) a 30 MB buffer at 10,000 series. Untouched capacity costs no resident memory.
-        var writer = MetricsWriter(format: format, capacity: 4096 + series.count * 3200)
-        let windowLabels = windows.map(ServiceConfig.windowLabel)
+        var stream = self.stream(series: series, forensics: forensics, counters: counters, format: format, alerting: alerting)
+        var output = ByteBufferAllocator().buffer(capacity: 4096 + series.count * 3200)
+        while var chunk = stream.next() { output.writeBuffer(&chunk) }
+        return output
+    }
 
-        // The per-series families write thousands of samples. Every label set and sample name is escaped once into
-        // one byte arena, and samples borrow slices of it (no allocation, retain or escaping per sample).
-        var arena = LabelArena()
-        let seriesLabels = series.map { arena.add(labels: ["service": $0.series.service, "operation": $0.series.operation]) }
-        let outcomeLabels = Outcome.allCases.map { arena.add(labels: ["outcome": $0.name]) }
-        let windowLabelSets = windowLabels.map { arena.add(labels: ["window": $0]) }
-        let boundLabels = (RetryDelayHistogram.bounds.map(MetricsWriter.format) + ["+Inf"]).map { arena.add(labels: ["le": $0]) }
-        let noLabels = arena.add(labels: [:])
-        let names = [
-            "dedup_events_total", "dedup_duplicate_ratio", "dedup_attempts", "dedup_in_flight_keys",
-            "dedup_stale_in_flight_keys", "dedup_double_executions_total", "dedup_late_retries_total",
-            "dedup_suspected_narrow_keys_total", "dedup_retry_delay_seconds_bucket", "dedup_retry_delay_seconds_sum",
-            "dedup_retry_delay_seconds_count",
-        ]
-        let name = Dictionary(uniqueKeysWithValues: names.map { ($0, arena.add(name: $0)) })
-        let histograms = series.map { forensics.retryDelays[$0.series] }
-
-        arena.withSlices { slice in
-            let labelsOf = seriesLabels.map(slice)
-            let outcomes = Outcome.allCases.map { $0 }
-            let outcomeSlices = outcomeLabels.map(slice)
-            let windowSlices = windowLabelSets.map(slice)
-            let boundSlices = boundLabels.map(slice)
-            let none = slice(noLabels)
-
-            writer.family("dedup_events_total", .counter, "Events received, by series and outcome.")
-            let eventsTotal = slice(name["dedup_events_total"]!)
-            for index in series.indices {
-                let totals = series[index].totals
-                for outcomeIndex in outcomes.indices {
-                    writer.sample(eventsTotal, labelsOf[index], outcomeSlices[outcomeIndex], totals[outcomes[outcomeIndex]])
-                }
-            }
-
-            writer.family("dedup_duplicate_ratio", .gauge, "Duplicate attempts (hit + in_flight) divided by attempts inside the window; 0 without attempts.")
-            let ratioName = slice(name["dedup_duplicate_ratio"]!)
-            for index in series.indices {
-                series[index].windows.withUnsafeBufferPointer { counts in
-                    for windowIndex in windowSlices.indices {
-                        writer.sample(ratioName, labelsOf[index], windowSlices[windowIndex], counts[windowIndex].duplicateRatio)
-                    }
-                }
-            }
-            writer.family("dedup_attempts", .gauge, "Attempts (miss + hit + in_flight + mismatch) inside the window.")
-            let attemptsName = slice(name["dedup_attempts"]!)
-            for index in series.indices {
-                series[index].windows.withUnsafeBufferPointer { counts in
-                    for windowIndex in windowSlices.indices {
-                        writer.sample(attemptsName, labelsOf[index], windowSlices[windowIndex], counts[windowIndex].attempts)
-                    }
-                }
-            }
-
-            /// One sample per series from `values` (parallel to `series`).
-            func perSeries(_ family: String, _ values: [Int64]) {
-                let familyName = slice(name[family]!)
-                for index in series.indices {
-                    writer.sample(familyName, labelsOf[index], none, values[index])
-                }
-            }
-            writer.family("dedup_in_flight_keys", .gauge, "Keys with a miss and no completed yet (a held lock).")
-            perSeries("dedup_in_flight_keys", forensics.inFlightKeys.isEmpty ? Array(repeating: 0, count: series.count) : series.map { Int64(forensics.inFlightKeys[$0.series] ?? 0) })
-            writer.family("dedup_stale_in_flight_keys", .gauge, "In-flight keys whose miss is older than stale_in_flight_after.")
-            perSeries("dedup_stale_in_flight_keys", forensics.staleInFlightKeys.isEmpty ? Array(repeating: 0, count: series.count) : series.map { Int64(forensics.staleInFlightKeys[$0.series] ?? 0) })
-            writer.family("dedup_double_executions_total", .counter, "Keys that got a second miss inside the dedup window: the action ran twice.")
-            perSeries("dedup_double_executions_total", series.map(\.totals.doubleExecutions))
-            writer.family("dedup_late_retries_total", .counter, "Misses for a key first attempted longer ago than the dedup window.")
-            perSeries("dedup_late_retries_total", series.map(\.totals.lateRetries))
-            writer.family("dedup_suspected_narrow_keys_total", .counter, "Payload fingerprints seen under several different keys in a short span.")
-            perSeries("dedup_suspected_narrow_keys_total", series.map(\.totals.narrowKeys))
-
-            writer.family("dedup_retry_delay_seconds", .histogram, "Time from a key's first attempt to a duplicate attempt (age_ms, or since the first miss).")
-            let (bucketName, sumName, countName) = (
-                slice(name["dedup_retry_delay_seconds_bucket"]!), slice(name["dedup_retry_delay_seconds_sum"]!),
-                slice(name["dedup_retry_delay_seconds_count"]!)
-            )
-            let empty = RetryDelayHistogram()
-            for index in series.indices {
-                let labels = labelsOf[index]
-                let histogram = histograms[index] ?? empty
-                histogram.counts.withUnsafeBufferPointer { counts in
-                    var cumulative: Int64 = 0
-                    for bucket in boundSlices.indices {
-                        cumulative += counts[bucket]
-                        writer.sample(bucketName, labels, boundSlices[bucket], cumulative)
-                    }
-                }
-                writer.sample(sumName, labels, none, histogram.sum)
-                writer.sample(countName, labels, none, histogram.count)
-            }
-        }
-        writer.family("dedup_tracked_keys", .gauge, "Idempotency keys tracked for forensics (by keyed hash).")
-        writer.sample("dedup_tracked_keys", [:], Int64(forensics.trackedKeys))
-        writer.family("dedup_key_evictions_total", .counter, "Tracked keys evicted because max_tracked_keys was reached.")
-        writer.sample("dedup_key_evictions_total", [:], forensics.evictions)
-
-        writer.family("dedup_ingest_requests_total", .counter, "Answered ingest requests, by HTTP status code.")
+    /// The exposition in chunks. The counters and alert families (a few lines) are read now; the per-series
+    /// families are rendered from `series` as the chunks are taken.
+    func stream(
+        series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
+        format: ExpositionFormat, alerting: AlertingState? = nil
+    ) -> MetricsStream {
+        var tail = MetricsWriter(format: format, capacity: 4096)
+        tail.family("dedup_tracked_keys", .gauge, "Idempotency keys tracked for forensics (by keyed hash).")
+        tail.sample("dedup_tracked_keys", [:], Int64(forensics.trackedKeys))
+        tail.family("dedup_key_evictions_total", .counter, "Tracked keys evicted because max_tracked_keys was reached.")
+        tail.sample("dedup_key_evictions_total", [:], forensics.evictions)
+        tail.family("dedup_ingest_requests_total", .counter, "Answered ingest requests, by HTTP status code.")
         for (code, count) in counters.requestsByCode.sorted(by: { $0.key < $1.key }) {
-            writer.sample("dedup_ingest_requests_total", ["code": String(code)], count)
+            tail.sample("dedup_ingest_requests_total", ["code": String(code)], count)
         }
-
-        writer.family("dedup_ingest_events_total", .counter, "Ingested events by result: accepted (committed), rejected, replayed (Idempotency-Key retries).")
+        tail.family("dedup_ingest_events_total", .counter, "Ingested events by result: accepted (committed), rejected, replayed (Idempotency-Key retries).")
         for result in IngestCounters.EventResult.allCases {
-            writer.sample("dedup_ingest_events_total", ["result": result.rawValue], counters.events(result))
+            tail.sample("dedup_ingest_events_total", ["result": result.rawValue], counters.events(result))
         }
+        counters.limits.write(to: &tail)
+        if let alerting { AlertMetricsSection(alerting: alerting).write(into: &tail) }
+        tail.family("dedup_build_info", .gauge, "Build information; always 1.")
+        tail.sample("dedup_build_info", ["version": version], Int64(1))
+        tail.finish()
+        let arena = LabelArena()
+        return MetricsStream(
+            families: Self.seriesFamilies(series: series, forensics: forensics, windows: windows, arena: arena),
+            seriesCount: series.count, format: format, labels: arena, tail: tail.finished())
+    }
 
-        counters.limits.write(to: &writer)
-        if let alerting { AlertMetricsSection(alerting: alerting).write(into: &writer) }
+    /// The per-series families, in exposition order.
+    private static func seriesFamilies(
+        series: [RollingWindows.SeriesWindows], forensics: Forensics, windows: [PromDuration], arena: LabelArena
+    ) -> [MetricsStream.Family] {
+        // Every label set and sample name is escaped once into the arena; samples borrow slices of it (no
+        // allocation, retain or escaping per sample).
+        let labelsOf = series.map { arena.add(labels: ["service": $0.series.service, "operation": $0.series.operation]) }
+        let outcomes = Outcome.allCases.map { $0 }
+        let outcomeLabels = outcomes.map { arena.add(labels: ["outcome": $0.name]) }
+        let windowLabels = windows.map { arena.add(labels: ["window": ServiceConfig.windowLabel($0)]) }
+        let boundLabels = (RetryDelayHistogram.bounds.map(MetricsWriter.format) + ["+Inf"]).map { arena.add(labels: ["le": $0]) }
+        let none = arena.add(labels: [:])
 
-        writer.family("dedup_build_info", .gauge, "Build information; always 1.")
-        writer.sample("dedup_build_info", ["version": version], Int64(1))
+        typealias Family = MetricsStream.Family
+        var families: [Family] = []
+        let eventsTotal = arena.add(name: "dedup_events_total")
+        families.append(Family("dedup_events_total", .counter, "Events received, by series and outcome.") { writer, index in
+            let totals = series[index].totals
+            for outcomeIndex in outcomes.indices {
+                writer.sample(eventsTotal, labelsOf[index], outcomeLabels[outcomeIndex], totals[outcomes[outcomeIndex]])
+            }
+        })
 
-        writer.finish()
-        return writer.finished()
+        let ratioName = arena.add(name: "dedup_duplicate_ratio")
+        families.append(Family(
+            "dedup_duplicate_ratio", .gauge,
+            "Duplicate attempts (hit + in_flight) divided by attempts inside the window; 0 without attempts."
+        ) { writer, index in
+            series[index].windows.withUnsafeBufferPointer { counts in
+                for windowIndex in windowLabels.indices {
+                    writer.sample(ratioName, labelsOf[index], windowLabels[windowIndex], counts[windowIndex].duplicateRatio)
+                }
+            }
+        })
+        let attemptsName = arena.add(name: "dedup_attempts")
+        families.append(Family("dedup_attempts", .gauge, "Attempts (miss + hit + in_flight + mismatch) inside the window.") { writer, index in
+            series[index].windows.withUnsafeBufferPointer { counts in
+                for windowIndex in windowLabels.indices {
+                    writer.sample(attemptsName, labelsOf[index], windowLabels[windowIndex], counts[windowIndex].attempts)
+                }
+            }
+        })
+
+        /// A family of one sample per series, from `values` (parallel to `series`).
+        func perSeries(_ name: String, _ type: MetricsWriter.FamilyType, _ help: String, _ values: [Int64]) {
+            let sampleName = arena.add(name: name)
+            families.append(Family(name, type, help) { writer, index in
+                writer.sample(sampleName, labelsOf[index], none, values[index])
+            })
+        }
+        func perSeries(_ counts: [SeriesKey: Int]) -> [Int64] {
+            counts.isEmpty ? Array(repeating: 0, count: series.count) : series.map { Int64(counts[$0.series] ?? 0) }
+        }
+        perSeries("dedup_in_flight_keys", .gauge, "Keys with a miss and no completed yet (a held lock).", perSeries(forensics.inFlightKeys))
+        perSeries(
+            "dedup_stale_in_flight_keys", .gauge, "In-flight keys whose miss is older than stale_in_flight_after.",
+            perSeries(forensics.staleInFlightKeys))
+        perSeries(
+            "dedup_double_executions_total", .counter, "Keys that got a second miss inside the dedup window: the action ran twice.",
+            series.map(\.totals.doubleExecutions))
+        perSeries(
+            "dedup_late_retries_total", .counter, "Misses for a key first attempted longer ago than the dedup window.",
+            series.map(\.totals.lateRetries))
+        perSeries(
+            "dedup_suspected_narrow_keys_total", .counter, "Payload fingerprints seen under several different keys in a short span.",
+            series.map(\.totals.narrowKeys))
+
+        let (bucketName, sumName, countName) = (
+            arena.add(name: "dedup_retry_delay_seconds_bucket"), arena.add(name: "dedup_retry_delay_seconds_sum"),
+            arena.add(name: "dedup_retry_delay_seconds_count")
+        )
+        let histograms = series.map { forensics.retryDelays[$0.series] }
+        let empty = RetryDelayHistogram()
+        families.append(Family(
+            "dedup_retry_delay_seconds", .histogram,
+            "Time from a key's first attempt to a duplicate attempt (age_ms, or since the first miss)."
+        ) { writer, index in
+            let labels = labelsOf[index]
+            let histogram = histograms[index] ?? empty
+            histogram.counts.withUnsafeBufferPointer { counts in
+                var cumulative: Int64 = 0
+                for bucket in boundLabels.indices {
+                    cumulative += counts[bucket]
+                    writer.sample(bucketName, labels, boundLabels[bucket], cumulative)
+                }
+            }
+            writer.sample(sumName, labels, none, histogram.sum)
+            writer.sample(countName, labels, none, histogram.count)
+        })
+        return families
     }
 }
 
-/// The label sets and sample names of one render, escaped once into one byte array; the writer borrows slices.
-private struct LabelArena {
-    private var bytes: [UInt8] = []
+/// Bytes inside a ``LabelArena``, valid while the arena lives (the ``MetricsStream`` holds it).
+struct BorrowedBytes: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+}
+
+/// The label sets and sample names of one exposition, escaped once into memory that lives as long as the arena;
+/// samples borrow slices of it.
+final class LabelArena: @unchecked Sendable {
+    // Written while the families are set up, then only read (by one stream at a time).
+    private var blocks: [UnsafeMutableRawBufferPointer] = []
+    private var used = 0
 
     /// `label="escaped value",…` (no braces).
-    mutating func add(labels: KeyValuePairs<String, String>) -> Range<Int> {
-        append(MetricsWriter.LabelSet(labels).bytes)
+    func add(labels: KeyValuePairs<String, String>) -> BorrowedBytes {
+        add(bytes: MetricsWriter.LabelSet(labels).bytes)
     }
 
-    mutating func add(name: String) -> Range<Int> { append(Array(name.utf8)) }
+    func add(name: String) -> BorrowedBytes { add(bytes: Array(name.utf8)) }
 
-    private mutating func append(_ added: [UInt8]) -> Range<Int> {
-        let start = bytes.count
-        bytes.append(contentsOf: added)
-        return start..<bytes.count
+    private func add(bytes: [UInt8]) -> BorrowedBytes {
+        if blocks.isEmpty || used + bytes.count > blocks[blocks.count - 1].count {
+            blocks.append(.allocate(byteCount: max(64 * 1024, bytes.count), alignment: 8))
+            used = 0
+        }
+        let target = UnsafeMutableRawBufferPointer(rebasing: blocks[blocks.count - 1][used..<used + bytes.count])
+        bytes.withUnsafeBytes { target.copyMemory(from: $0) }
+        used += bytes.count
+        return BorrowedBytes(bytes: UnsafeRawBufferPointer(target))
     }
 
-    /// Runs `body` with a function from a range to its bytes, valid inside `body` only.
-    func withSlices<T>(_ body: ((Range<Int>) -> UnsafeRawBufferPointer) throws -> T) rethrows -> T {
-        try bytes.withUnsafeBytes { base in try body { UnsafeRawBufferPointer(rebasing: base[$0]) } }
+    deinit {
+        for block in blocks { block.deallocate() }
     }
 }

@@ -25,6 +25,18 @@ struct MetricsWriter {
         output = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
+    /// Bytes written so far.
+    var writtenBytes: Int { output.readableBytes + scratchUsed }
+
+    /// Samples with labels from a ``LabelArena``.
+    mutating func sample(_ name: BorrowedBytes, _ shared: BorrowedBytes, _ own: BorrowedBytes, _ value: Int64) {
+        sample(name.bytes, shared.bytes, own.bytes, value)
+    }
+
+    mutating func sample(_ name: BorrowedBytes, _ shared: BorrowedBytes, _ own: BorrowedBytes, _ value: Double) {
+        sample(name.bytes, shared.bytes, own.bytes, value)
+    }
+
     /// Everything written so far.
     mutating func finished() -> ByteBuffer {
         flush()
