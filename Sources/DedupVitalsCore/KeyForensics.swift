@@ -167,9 +167,9 @@ public struct KeyForensics: Sendable {
                 record.count(event.outcome)
                 record.lastSeenMs = max(record.lastSeenMs, t)
                 if let payload = event.payload {
-                    if record.payload == nil {
-                        record.payload = payload
-                    } else if record.payload != payload, record.payloadVariants < .max {
+                    if record.payloadFingerprint == 0 {
+                        record.payloadFingerprint = payload.high
+                    } else if record.payloadFingerprint != payload.high, record.payloadVariants < .max {
                         record.payloadVariants += 1
                     }
                     if event.outcome == .miss, sight(payload, key: key, at: t) {

@@ -19,8 +19,8 @@ enum KeyRecordCodec {
         put(record.mismatch)
         put(UInt8(record.open ? 1 : 0))
         put(record.payloadVariants)
-        put(record.payload?.high ?? 0)
-        put(record.payload?.low ?? 0)
+        put(record.payloadFingerprint)
+        put(UInt64(0))  // the low half of a payload hash, stored by version 3; no longer kept
     }
 
     /// Decodes the record starting at `offset` of `bytes` (which must hold ``size`` bytes from there).
@@ -43,9 +43,8 @@ enum KeyRecordCodec {
         record.mismatch = get(UInt32.self)
         record.open = get(UInt8.self) == 1
         record.payloadVariants = get(UInt8.self)
-        let high = get(UInt64.self)
-        let low = get(UInt64.self)
-        record.payload = high == 0 && low == 0 ? nil : KeyHash(high: high, low: low)
+        record.payloadFingerprint = get(UInt64.self)
+        _ = get(UInt64.self)
         return record
     }
 }

@@ -49,7 +49,7 @@ import Testing
         #expect(table.isEmpty && order.isEmpty)
     }
 
-    @Test func aRecordTakesAbout100Bytes() {
-        #expect(MemoryLayout<KeyRecord>.stride <= 88)
+    @Test func aKeyTakesAbout100Bytes() {
+        #expect(MemoryLayout<KeyRecord>.stride <= 80)
     }
 }

@@ -63,7 +63,7 @@ struct KeyLookupController: Sendable {
             completed: record.completedMs > 0 ? RFC3339.format(milliseconds: record.completedMs) : nil,
             lastSeen: RFC3339.format(milliseconds: record.lastSeenMs),
             counts: ["miss": record.miss, "hit": record.hit, "in_flight": record.inFlight, "completed": record.completed, "mismatch": record.mismatch],
-            executions: record.miss, payloadVariants: Int(record.payloadVariants) + (record.payload == nil ? 0 : 1),
+            executions: record.miss, payloadVariants: Int(record.payloadVariants) + (record.payloadFingerprint == 0 ? 0 : 1),
             dedupWindowSeconds: config.dedupWindow.seconds)
         return try ReadController.encode(timeline)
     }
