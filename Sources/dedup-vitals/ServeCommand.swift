@@ -36,6 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MemoryTuning.apply()
         var settings = ServiceConfig()
         if let config {
             do {
