@@ -1,11 +1,10 @@
 import DedupVitalsCore
 import Hummingbird
 import NIOCore
-import NIOPosix
-import Synchronization
 
 /// Reads an ingest body under the limits: at most `max_body_bytes` (413), within `body_read_timeout` (408, so a slow
-/// client cannot hold a request slot and its memory), and only while the in-flight byte bound allows (503).
+/// client cannot hold a request slot and its memory; see ``BodyDeadlineHandler``), and only while the in-flight byte
+/// bound allows (503).
 struct BodyReader: Sendable {
     let limits: ServiceConfig.Limits
     let counters: LimitCounters
@@ -15,28 +14,13 @@ struct BodyReader: Sendable {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Self.tooLarge(limit)
         }
-        // The deadline is a timer on an event loop, cancelled as soon as the body is in. (A sleeping child task
-        // per request kept its timer queued until the deadline even once cancelled: ~700 bytes per request for
-        // `body_read_timeout`, 300 MB at 15,000 requests/s.)
-        let reading = Task { [counters] in try await Self.collect(request.body, limit: limit, ticket: ticket, counters: counters) }
-        let expired = Mutex(false)
-        let deadline = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
-            in: .milliseconds(limits.bodyReadTimeout.milliseconds)
-        ) {
-            expired.withLock { $0 = true }
-            reading.cancel()
-        }
-        defer { deadline.cancel() }
-        let result = await withTaskCancellationHandler {
-            await reading.result
-        } onCancel: {
-            reading.cancel()
-        }
-        if expired.withLock({ $0 }) {
+        // The deadline is enforced in the channel pipeline (``BodyDeadlineHandler``): a late body stream fails.
+        do {
+            return try await Self.collect(request.body, limit: limit, ticket: ticket, counters: counters)
+        } catch is BodyDeadlineHandler.BodyReadTimeout {
             throw APIError(
                 .requestTimeout, code: "body_timeout", message: "the request body did not arrive within \(limits.bodyReadTimeout)")
         }
-        return try result.get()
     }
 
     private static func collect(

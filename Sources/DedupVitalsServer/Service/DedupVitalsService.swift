@@ -104,9 +104,11 @@ public final class DedupVitalsService: Sendable {
     /// `onListening` receives the bound `HOST:PORT` (useful with port 0).
     public func makeApplication(onListening: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
         let storage = StorageService(store: store, committer: committer, state: state, config: config, clock: clock, logger: logger)
+        let bodyTimeoutMs = config.limits.bodyReadTimeout.milliseconds
         return Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(75))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [BodyDeadlineHandler(timeout: .milliseconds(bodyTimeoutMs))], idleTimeout: .seconds(75))),
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: nil),
             services: [storage] + alertingServices(),
             onServerRunning: { [config, alerting] channel in
