@@ -24,7 +24,12 @@ final class SeriesLimiter: Sendable {
     func admit(_ delta: BatchDelta) -> (any Error)? {
         pending.withLock { pending in
             state.withWindows { windows -> (any Error)? in
-                let new = delta.series.filter { windows.series[$0] == nil && !pending.contains($0) }
+                // Usually every series exists already: no set is built then.
+                var new: [SeriesKey] = []
+                for cell in delta.cells.keys
+                where windows.series[cell.series] == nil && !pending.contains(cell.series) && !new.contains(cell.series) {
+                    new.append(cell.series)
+                }
                 guard !new.isEmpty else { return nil }
                 let count = windows.seriesCount + pending.count(where: { windows.series[$0] == nil })
                 if count + new.count > maxSeries {
@@ -41,7 +46,7 @@ final class SeriesLimiter: Sendable {
     func settle(_ delta: BatchDelta) {
         pending.withLock { pending in
             guard !pending.isEmpty else { return }
-            pending.subtract(delta.series)
+            for cell in delta.cells.keys { pending.remove(cell.series) }
         }
     }
 }
