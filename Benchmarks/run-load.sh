@@ -67,7 +67,7 @@ fi
 
 echo "| scenario | conns | req/s | events/s | p50 ms | p99 ms | p99.9 ms | healthz req/s | ratio | RSS MiB | failures |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-IFS=, read -r -a scenarios <<<"${SCENARIOS:-1 32,1 64,20 32,500 4,500 16}"
+IFS=, read -r -a scenarios <<<"${SCENARIOS:-1 32,1 128,20 32,500 4,500 16}"
 for scenario in "${scenarios[@]}"; do
   read -r batch connections <<<"$scenario"
   start_service
