@@ -8,8 +8,9 @@ import DequeModule
 /// - retry delay: `age_ms` of duplicates, or the time since the key's first miss;
 /// - suspected narrow keys: one payload fingerprint under `narrowKeyThreshold` different keys within `narrowKeySpan`.
 ///
-/// Pure state, mutated only by the writer in commit order. ``process(_:bucketWidthMs:)`` returns what to persist and a
-/// journal; when the transaction fails, ``rollback(_:)`` puts the touched records back.
+/// Pure state, mutated in commit order (each batch as it joins the next commit group). ``process(_:bucketWidthMs:)``
+/// returns what to persist, with each touched key's state before and after; when the transaction fails,
+/// ``rollback(_:)`` puts the touched records back.
 public struct KeyForensics: Sendable {
     public struct Settings: Sendable, Equatable {
         public var dedupWindowMs: Int64
