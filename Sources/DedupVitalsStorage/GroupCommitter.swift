@@ -47,6 +47,8 @@ public final class GroupCommitter: Sendable {
     private let writer = DispatchQueue(label: "dedup-vitals.group-commit", qos: .userInitiated)
     private let clock: @Sendable () -> Int64
     private let hooks: Hooks
+    /// `onWriter` work waiting for the writer: the writer yields to it between groups.
+    private let maintenanceWaiting = Atomic<Int>(0)
 
     /// What the service does around each group's transaction.
     public struct Hooks: Sendable {
@@ -130,7 +132,9 @@ public final class GroupCommitter: Sendable {
     /// Runs `body` between groups, with no batch being prepared meanwhile (for maintenance such as pruning).
     public func onWriter<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
+            maintenanceWaiting.add(1, ordering: .relaxed)
             writer.async {
+                self.maintenanceWaiting.subtract(1, ordering: .relaxed)
                 let result = self.state.withLock { _ in Result { try body() } }
                 continuation.resume(with: result)
             }
@@ -151,9 +155,19 @@ public final class GroupCommitter: Sendable {
 
     // MARK: Writer
 
-    /// Writes the next group, then schedules itself again until nothing is left (each group is its own block on the
-    /// writer queue, so that ``onWriter(_:)`` work runs between groups).
+    /// Writes groups until nothing is left. Between groups it stays on its thread (no hop back through the queue)
+    /// unless ``onWriter(_:)`` work is waiting, which then runs first.
     private func writeNext() {
+        while writeOneGroup() {
+            if maintenanceWaiting.load(ordering: .relaxed) > 0 {
+                writer.async { self.writeNext() }
+                return
+            }
+        }
+    }
+
+    /// Writes the next group; false when there was none (the writer is then idle).
+    private func writeOneGroup() -> Bool {
         let taken = state.withLock { state -> Group? in
             guard !state.next.waiters.isEmpty else {
                 state.writing = false
@@ -174,7 +188,7 @@ public final class GroupCommitter: Sendable {
                 return state.writing ? [] : state.closeWaiters
             }
             for waiter in waiters { waiter.resume() }
-            return
+            return false
         }
         do {
             try store.write(
@@ -196,6 +210,6 @@ public final class GroupCommitter: Sendable {
             }
             for waiter in next.waiters + group.waiters { waiter.resume(throwing: error) }
         }
-        writer.async { self.writeNext() }
+        return true
     }
 }
