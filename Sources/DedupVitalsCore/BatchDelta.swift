@@ -24,8 +24,11 @@ public struct BatchDelta: Sendable, Equatable {
 
     public private(set) var cells: [Cell: OutcomeCounts] = [:]
     public var clientCells: [ClientCell: OutcomeCounts] = [:]
-    /// Events that carry a key, a client or an `age_ms`, in arrival order, for key forensics.
+    /// Events that carry a key, a client or an `age_ms`, in arrival order, for key forensics (until taken by
+    /// ``takeForensicEvents()``).
     public private(set) var forensicEvents: [ForensicEvent] = []
+    /// Whether any contributing batch had forensic events (still true once they were taken).
+    public private(set) var hasForensicEvents = false
     /// When the newest contributing batch was received (drives series expiry).
     public private(set) var receivedAtMs: Int64 = 0
     public private(set) var eventCount = 0
@@ -46,12 +49,19 @@ public struct BatchDelta: Sendable, Equatable {
                 clientCells[ClientCell(series: series, client: client, bucketStartMs: bucket), default: .zero][event.outcome] += 1
             }
             if let hasher, event.key != nil || event.ageMs != nil {
+                hasForensicEvents = true
                 forensicEvents.append(ForensicEvent(
                     series: series, outcome: event.outcome, key: event.key.map { hasher.hashKey($0, series: series) },
                     payload: event.key == nil ? nil : event.payload.map { hasher.hashPayload($0, series: series) },
                     timeMs: event.timeMs, ageMs: event.ageMs))
             }
         }
+    }
+
+    /// Moves the forensic events out (key forensics consumed them; a commit group need not carry them).
+    public mutating func takeForensicEvents() -> [ForensicEvent] {
+        defer { forensicEvents = [] }
+        return forensicEvents
     }
 
     /// Adds detections found by key forensics.
@@ -64,6 +74,7 @@ public struct BatchDelta: Sendable, Equatable {
         for (cell, counts) in other.cells { cells[cell, default: .zero] += counts }
         for (cell, counts) in other.clientCells { clientCells[cell, default: .zero] += counts }
         forensicEvents.append(contentsOf: other.forensicEvents)
+        hasForensicEvents = hasForensicEvents || other.hasForensicEvents
         receivedAtMs = max(receivedAtMs, other.receivedAtMs)
         eventCount += other.eventCount
     }

@@ -40,7 +40,7 @@ public final class LiveState: Sendable {
             }
         }
         guard !delta.forensicEvents.isEmpty else { return nil }
-        let events = delta.forensicEvents
+        let events = delta.takeForensicEvents()
         let bucketWidth = windows.withLock { $0.bucketWidthMs }
         let changes = forensics.withLock { $0.process(events, bucketWidthMs: bucketWidth) }
         delta.addDetections(changes.detections)
@@ -50,7 +50,7 @@ public final class LiveState: Sendable {
     /// Applies a committed group.
     func committed(_ delta: BatchDelta) {
         windows.withLock { $0.apply(delta) }
-        if !delta.forensicEvents.isEmpty { staleCache.withLock { $0 = nil } }
+        if delta.hasForensicEvents { staleCache.withLock { $0 = nil } }
         if !delta.clientCells.isEmpty {
             clients.withLock { $0.apply(delta.clientCells, receivedAtMs: delta.receivedAtMs) }
             settleClients(of: delta)
