@@ -131,11 +131,16 @@ public struct KeyForensics: Sendable {
     public mutating func process(_ events: [ForensicEvent], bucketWidthMs: Int64) -> Changes {
         var changes = Changes(expectedKeys: events.count)
         for event in events {
-            let seriesIndex = index(of: event.series)
-            let cell = BatchDelta.Cell(series: event.series, bucketStartMs: BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs))
+            // Only detections need the cell, and a known key already has its series index (no string hashing).
+            func cell() -> BatchDelta.Cell {
+                BatchDelta.Cell(series: event.series, bucketStartMs: BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs))
+            }
+            var knownSeriesIndex: UInt32?
             var delaySeconds = event.outcome.isDuplicate ? event.ageMs.map { Double($0) / 1000 } : nil
             if let key = event.key {
                 let existing = table[key]
+                let seriesIndex = existing?.seriesIndex ?? index(of: event.series)
+                knownSeriesIndex = seriesIndex
                 let position = changes.touch(key, series: event.series, previous: existing)
                 let isNew = existing == nil
                 var record = existing ?? KeyRecord(seriesIndex: seriesIndex, createdMs: event.timeMs)
@@ -145,9 +150,9 @@ public struct KeyForensics: Sendable {
                 case .miss:
                     if record.firstMissMs > 0 {
                         if t - record.firstMissMs <= settings.dedupWindowMs {
-                            changes.detections[cell, default: .zero].doubleExecutions += 1
+                            changes.detections[cell(), default: .zero].doubleExecutions += 1
                         } else {
-                            changes.detections[cell, default: .zero].lateRetries += 1
+                            changes.detections[cell(), default: .zero].lateRetries += 1
                             record.firstMissMs = t
                         }
                     } else {
@@ -174,7 +179,7 @@ public struct KeyForensics: Sendable {
                         record.payloadVariants += 1
                     }
                     if event.outcome == .miss, sight(payload, key: key, at: t) {
-                        changes.detections[cell, default: .zero].narrowKeys += 1
+                        changes.detections[cell(), default: .zero].narrowKeys += 1
                     }
                 }
                 if wasOpen != record.open { openCounts[seriesIndex, default: 0] += record.open ? 1 : -1 }
@@ -183,6 +188,7 @@ public struct KeyForensics: Sendable {
                 if isNew { evictOverflow(into: &changes) }
             }
             if let delaySeconds {
+                let seriesIndex = knownSeriesIndex ?? index(of: event.series)
                 if changes.previousHistograms[seriesIndex] == nil {
                     changes.previousHistograms[seriesIndex] = histograms[seriesIndex] ?? RetryDelayHistogram()
                 }
