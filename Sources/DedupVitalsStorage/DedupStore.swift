@@ -354,7 +354,7 @@ public final class DedupStore: Sendable {
                 while counted < budget, let row = try rows.next() {
                     let blob: Data = row[1]
                     blobs.append((row[0], blob))
-                    counted += blob.count / KeyLog.recordEntrySize + 1
+                    counted += blob.count / KeyLog.typicalEntrySize + 1
                 }
                 return blobs
             }

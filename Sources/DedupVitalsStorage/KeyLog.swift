@@ -13,11 +13,15 @@ import GRDB
 /// are appended again and the rows read are deleted. Passes keep the log under about twice the tracked keys.
 /// Row ids never repeat (`AUTOINCREMENT`), so a pass resumes after the last row planned.
 ///
-/// Entry layout: a tag byte (1 = record, 0 = removal), the 16-byte key hash (big-endian), the series id (Int64,
-/// little-endian), and for records the 78 bytes of ``KeyRecordCodec``.
+/// Entry layout: a tag byte, the 16-byte key hash (big-endian), then
+/// - tag 0, a removal: the series id (Int64, little-endian);
+/// - tag 2, a record: the series id as a varint and the record in ``CompactKeyRecordCodec``'s form (~40 bytes in all);
+/// - tag 1, a record as version 4's migration wrote it: the series id (Int64) and the 78 bytes of ``KeyRecordCodec``.
 struct KeyLog: Sendable {
     static let headerSize = 25
     static let recordEntrySize = headerSize + KeyRecordCodec.size
+    /// A typical compact record entry, for sizing buffers and compaction passes.
+    static let typicalEntrySize = 40
     /// A log this small is never compacted.
     static let minimumEntries = 16_384
     /// The least a compaction pass looks at.
@@ -40,17 +44,21 @@ struct KeyLog: Sendable {
 
     /// Appends one entry: `record` for the key, or its removal when nil.
     static func append(hash: KeyHash, seriesID: Int64, record: KeyRecord?, to bytes: inout [UInt8]) {
-        bytes.append(record == nil ? 0 : 1)
+        bytes.append(record == nil ? 0 : 2)
         withUnsafeBytes(of: hash.high.bigEndian) { bytes.append(contentsOf: $0) }
         withUnsafeBytes(of: hash.low.bigEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: seriesID.littleEndian) { bytes.append(contentsOf: $0) }
-        if let record { KeyRecordCodec.append(record, to: &bytes) }
+        if let record {
+            CompactKeyRecordCodec.appendVarint(UInt64(bitPattern: seriesID), to: &bytes)
+            CompactKeyRecordCodec.append(record, to: &bytes)
+        } else {
+            withUnsafeBytes(of: seriesID.littleEndian) { bytes.append(contentsOf: $0) }
+        }
     }
 
     /// The entries for a group's key-forensics changes (each batch's, in order), and how many there are.
     static func encode(_ changes: [KeyForensics.Changes], seriesIDs: [SeriesKey: Int64]) -> (bytes: [UInt8], count: Int) {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(changes.reduce(0) { $0 + $1.keys.count } * recordEntrySize)
+        bytes.reserveCapacity(changes.reduce(0) { $0 + $1.keys.count } * typicalEntrySize)
         var count = 0
         for change in changes.lazy.flatMap(\.keys) {
             if let record = change.current {
@@ -80,21 +88,27 @@ struct KeyLog: Sendable {
     static func forEachEntry(in blob: UnsafeRawBufferPointer, _ body: (Entry) throws -> Void) rethrows -> Bool {
         var offset = 0
         while offset < blob.count {
-            guard blob.count - offset >= headerSize else { return false }
+            guard blob.count - offset >= 17 else { return false }
+            let start = offset
             let tag = blob[offset]
             let high = UInt64(bigEndian: blob.loadUnaligned(fromByteOffset: offset + 1, as: UInt64.self))
             let low = UInt64(bigEndian: blob.loadUnaligned(fromByteOffset: offset + 9, as: UInt64.self))
-            let seriesID = Int64(littleEndian: blob.loadUnaligned(fromByteOffset: offset + 17, as: Int64.self))
             let hash = KeyHash(high: high, low: low)
+            offset += 17
             switch tag {
-            case 0:
-                try body(Entry(hash: hash, seriesID: seriesID, record: nil, range: offset..<offset + headerSize))
-                offset += headerSize
-            case 1:
-                guard blob.count - offset >= recordEntrySize else { return false }
-                let record = KeyRecordCodec.decode(blob, at: offset + headerSize, seriesIndex: 0)
-                try body(Entry(hash: hash, seriesID: seriesID, record: record, range: offset..<offset + recordEntrySize))
-                offset += recordEntrySize
+            case 0, 1:
+                // A removal, or a record in the fixed 78-byte form (written by the v4 migration).
+                guard blob.count - start >= (tag == 0 ? headerSize : recordEntrySize) else { return false }
+                let seriesID = Int64(littleEndian: blob.loadUnaligned(fromByteOffset: offset, as: Int64.self))
+                let record = tag == 0 ? nil : KeyRecordCodec.decode(blob, at: start + headerSize, seriesIndex: 0)
+                offset = start + (tag == 0 ? headerSize : recordEntrySize)
+                try body(Entry(hash: hash, seriesID: seriesID, record: record, range: start..<offset))
+            case 2:
+                // A record in the compact form.
+                guard let seriesID = CompactKeyRecordCodec.varint(blob, &offset),
+                      let record = CompactKeyRecordCodec.decode(blob, at: &offset)
+                else { return false }
+                try body(Entry(hash: hash, seriesID: Int64(bitPattern: seriesID), record: record, range: start..<offset))
             default:
                 return false
             }

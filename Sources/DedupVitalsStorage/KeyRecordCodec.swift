@@ -48,3 +48,83 @@ enum KeyRecordCodec {
         return record
     }
 }
+
+/// The compact storage form of a ``KeyRecord`` (key-log entries of tag 2): `createdMs` as a zigzag varint, the other
+/// times as varints relative to it (0 stays 0), counts as varints, a flag byte (open, has payload), the variant
+/// count, and the payload fingerprint only when there is one. Typically 20–30 bytes instead of 78.
+enum CompactKeyRecordCodec {
+    static func append(_ record: KeyRecord, to bytes: inout [UInt8]) {
+        appendVarint(zigzag(record.createdMs), to: &bytes)
+        func time(_ value: Int64) { appendVarint(value == 0 ? 0 : zigzag(value &- record.createdMs) &+ 1, to: &bytes) }
+        time(record.firstMissMs)
+        time(record.lastMissMs)
+        time(record.completedMs)
+        time(record.lastSeenMs)
+        appendVarint(UInt64(record.miss), to: &bytes)
+        appendVarint(UInt64(record.hit), to: &bytes)
+        appendVarint(UInt64(record.inFlight), to: &bytes)
+        appendVarint(UInt64(record.completed), to: &bytes)
+        appendVarint(UInt64(record.mismatch), to: &bytes)
+        bytes.append((record.open ? 1 : 0) | (record.payloadFingerprint != 0 ? 2 : 0))
+        bytes.append(record.payloadVariants)
+        if record.payloadFingerprint != 0 {
+            withUnsafeBytes(of: record.payloadFingerprint.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+    }
+
+    /// Decodes a record starting at `offset`; advances `offset` past it. Nil when the bytes end early or are malformed.
+    static func decode(_ bytes: UnsafeRawBufferPointer, at offset: inout Int) -> KeyRecord? {
+        guard let created = varint(bytes, &offset) else { return nil }
+        let createdMs = unzigzag(created)
+        func time() -> Int64? {
+            guard let value = varint(bytes, &offset) else { return nil }
+            return value == 0 ? 0 : createdMs &+ unzigzag(value &- 1)
+        }
+        func count() -> UInt32? {
+            guard let value = varint(bytes, &offset), value <= UInt64(UInt32.max) else { return nil }
+            return UInt32(value)
+        }
+        guard let firstMiss = time(), let lastMiss = time(), let completedAt = time(), let lastSeen = time(),
+              let miss = count(), let hit = count(), let inFlight = count(), let completed = count(), let mismatch = count(),
+              bytes.count - offset >= 2
+        else { return nil }
+        let flags = bytes[offset]
+        var record = KeyRecord(seriesIndex: 0, createdMs: createdMs)
+        record.payloadVariants = bytes[offset + 1]
+        offset += 2
+        if flags & 2 != 0 {
+            guard bytes.count - offset >= 8 else { return nil }
+            record.payloadFingerprint = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            offset += 8
+        }
+        record.open = flags & 1 != 0
+        (record.firstMissMs, record.lastMissMs, record.completedMs, record.lastSeenMs) = (firstMiss, lastMiss, completedAt, lastSeen)
+        (record.miss, record.hit, record.inFlight, record.completed, record.mismatch) = (miss, hit, inFlight, completed, mismatch)
+        return record
+    }
+
+    static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    static func varint(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < bytes.count, shift < 64 {
+            let byte = bytes[offset]
+            offset += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+        return nil
+    }
+
+    private static func zigzag(_ value: Int64) -> UInt64 { UInt64(bitPattern: (value << 1) ^ (value >> 63)) }
+    private static func unzigzag(_ value: UInt64) -> Int64 { Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
+}

@@ -132,6 +132,41 @@ import Testing
         store.close()
     }
 
+    @Test func compactEntriesRoundTripAnyRecord() {
+        var generator = SystemRandomNumberGenerator()
+        func time() -> Int64 {
+            switch Int.random(in: 0..<4, using: &generator) {
+            case 0: 0
+            case 1: Self.t0 + Int64.random(in: -86_400_000...86_400_000, using: &generator)
+            case 2: Int64.random(in: Int64.min / 2...Int64.max / 2, using: &generator)
+            default: Self.t0
+            }
+        }
+        for _ in 0..<20_000 {
+            var record = KeyRecord(seriesIndex: 0, createdMs: Bool.random(using: &generator) ? Self.t0 : time())
+            (record.firstMissMs, record.lastMissMs, record.completedMs, record.lastSeenMs) = (time(), time(), time(), time())
+            (record.miss, record.hit, record.inFlight) = (.random(in: 0...3, using: &generator), .max, .random(in: 0...UInt32.max, using: &generator))
+            (record.completed, record.mismatch) = (0, .random(in: 0...200, using: &generator))
+            record.open = .random(using: &generator)
+            record.payloadVariants = .random(in: 0...UInt8.max, using: &generator)
+            record.payloadFingerprint = Bool.random(using: &generator) ? 0 : .random(in: 1...UInt64.max, using: &generator)
+            let hash = KeyHash(high: .random(in: 0...UInt64.max, using: &generator), low: .random(in: 0...UInt64.max, using: &generator))
+            let seriesID = Int64.random(in: 1...Int64.max, using: &generator)
+            var bytes: [UInt8] = []
+            KeyLog.append(hash: hash, seriesID: seriesID, record: record, to: &bytes)
+            KeyLog.append(hash: hash, seriesID: seriesID, record: nil, to: &bytes)
+            var entries: [KeyLog.Entry] = []
+            let complete = bytes.withUnsafeBytes { KeyLog.forEachEntry(in: $0) { entries.append($0) } }
+            #expect(complete)
+            #expect(entries.count == 2)
+            #expect(entries.first?.record == record && entries.first?.hash == hash && entries.first?.seriesID == seriesID)
+            #expect(entries.last?.record == nil && entries.last?.range.upperBound == bytes.count)
+            // A cut entry is reported, never misread.
+            let cut = Array(bytes[..<Int.random(in: 1..<(entries.first?.range.upperBound ?? 1), using: &generator)])
+            #expect(!cut.withUnsafeBytes { KeyLog.forEachEntry(in: $0) { _ in } })
+        }
+    }
+
     @Test func aVersion3DatabaseMovesItsKeyRecordsIntoTheLog() async throws {
         let dir = try TemporaryDirectory()
         let path = dir.file("db.sqlite")
