@@ -56,24 +56,14 @@ public struct KeyTable: Sendable {
     /// Forgets a key; returns its record.
     @discardableResult
     public mutating func removeValue(forKey key: KeyHash) -> KeyRecord? {
-        guard !index.isEmpty else { return nil }
-        let mask = index.count - 1
-        var bucket = Self.bucket(of: key, mask: mask)
-        while true {
-            let entry = index[bucket]
-            if entry == Self.empty { return nil }
-            if entry != Self.deleted, slots[Int(entry - 1)].key == key {
-                let position = Int(entry - 1)
-                let record = slots[position].record
-                index[bucket] = Self.deleted
-                slots[position].record.seriesIndex = Self.hole
-                count -= 1
-                while head < slots.count, !slots[head].isUsed { head += 1 }
-                if slots.count - count > max(1024, count) { compact() }
-                return record
-            }
-            bucket = (bucket + 1) & mask
-        }
+        guard let (bucket, position) = find(key) else { return nil }
+        let record = slots[position].record
+        index[bucket] = Self.deleted
+        slots[position].record.seriesIndex = Self.hole
+        count -= 1
+        while head < slots.count, !slots[head].isUsed { head += 1 }
+        if slots.count - count > max(1024, count) { compact() }
+        return record
     }
 
     /// The oldest tracked key (created first).
@@ -100,14 +90,17 @@ public struct KeyTable: Sendable {
         Int(truncatingIfNeeded: key.low) & mask
     }
 
-    private func position(of key: KeyHash) -> Int? {
+    private func position(of key: KeyHash) -> Int? { find(key)?.position }
+
+    /// The index bucket and slot position of a tracked key (linear probing from its bucket).
+    private func find(_ key: KeyHash) -> (bucket: Int, position: Int)? {
         guard !index.isEmpty else { return nil }
         let mask = index.count - 1
         var bucket = Self.bucket(of: key, mask: mask)
         while true {
             let entry = index[bucket]
             if entry == Self.empty { return nil }
-            if entry != Self.deleted, slots[Int(entry - 1)].key == key { return Int(entry - 1) }
+            if entry != Self.deleted, slots[Int(entry - 1)].key == key { return (bucket, Int(entry - 1)) }
             bucket = (bucket + 1) & mask
         }
     }

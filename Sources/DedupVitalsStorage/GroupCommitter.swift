@@ -168,10 +168,16 @@ public final class GroupCommitter: Sendable {
 
     /// Writes the next group; false when there was none (the writer is then idle).
     private func writeOneGroup() -> Bool {
-        let taken = state.withLock { state -> Group? in
+        enum Next {
+            case write(Group)
+            /// Nothing to write: the writer goes idle, and whoever waits in ``close()`` may go on.
+            case idle(closeWaiters: [CheckedContinuation<Void, Never>])
+        }
+        let next = state.withLock { state -> Next in
             guard !state.next.waiters.isEmpty else {
                 state.writing = false
-                return nil
+                defer { state.closeWaiters.removeAll() }
+                return .idle(closeWaiters: state.closeWaiters)
             }
             var group = state.next
             state.next = Group()
@@ -180,15 +186,15 @@ public final class GroupCommitter: Sendable {
             if let liveness = hooks.keyLiveness {
                 group.compaction = try? store.planKeyLogCompaction(liveKeys: liveness.trackedKeys(), isCurrent: liveness.isCurrent)
             }
-            return group
+            return .write(group)
         }
-        guard let group = taken else {
-            let waiters = state.withLock { state in
-                defer { state.closeWaiters.removeAll() }
-                return state.writing ? [] : state.closeWaiters
-            }
-            for waiter in waiters { waiter.resume() }
+        let group: Group
+        switch next {
+        case .idle(let closeWaiters):
+            for waiter in closeWaiters { waiter.resume() }
             return false
+        case .write(let taken):
+            group = taken
         }
         do {
             try store.write(
@@ -199,16 +205,16 @@ public final class GroupCommitter: Sendable {
         } catch {
             // The next group was prepared on top of this one: it fails too. Rolled back under the lock, newest first,
             // so that nothing is prepared on a half-undone state.
-            let next = state.withLock { state -> Group in
-                let next = state.next
+            let onTop = state.withLock { state -> Group in
+                let onTop = state.next
                 state.next = Group()
-                for failed in [next, group] where !failed.waiters.isEmpty {
+                for failed in [onTop, group] where !failed.waiters.isEmpty {
                     hooks.failed(failed.merged, failed.forensics.reversed())
                 }
                 store.abandonKeyLogCompactionPlans()
-                return next
+                return onTop
             }
-            for waiter in next.waiters + group.waiters { waiter.resume(throwing: error) }
+            for waiter in onTop.waiters + group.waiters { waiter.resume(throwing: error) }
         }
         return true
     }

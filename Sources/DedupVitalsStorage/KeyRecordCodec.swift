@@ -1,27 +1,10 @@
 import DedupVitalsCore
 
-/// The fixed 78-byte storage form of a ``KeyRecord`` (little-endian), written into key-log entries.
+/// The fixed 78-byte storage form of a ``KeyRecord`` (little-endian) of version 3's `key_records` table. The v4
+/// migration copies such records into key-log entries of tag 1, which are read with it; new entries use
+/// ``CompactKeyRecordCodec``.
 enum KeyRecordCodec {
     static let size = 78
-
-    /// Appends the storage form of `record` to `bytes`.
-    static func append(_ record: KeyRecord, to bytes: inout [UInt8]) {
-        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
-        put(record.createdMs)
-        put(record.firstMissMs)
-        put(record.lastMissMs)
-        put(record.completedMs)
-        put(record.lastSeenMs)
-        put(record.miss)
-        put(record.hit)
-        put(record.inFlight)
-        put(record.completed)
-        put(record.mismatch)
-        put(UInt8(record.open ? 1 : 0))
-        put(record.payloadVariants)
-        put(record.payloadFingerprint)
-        put(UInt64(0))  // the low half of a payload hash, stored by version 3; no longer kept
-    }
 
     /// Decodes the record starting at `offset` of `bytes` (which must hold ``size`` bytes from there).
     static func decode(_ bytes: UnsafeRawBufferPointer, at start: Int, seriesIndex: UInt32) -> KeyRecord {

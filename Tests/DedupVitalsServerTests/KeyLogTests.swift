@@ -255,3 +255,24 @@ final class ForensicsBox: Sendable {
     let forensics: Mutex<KeyForensics>
     init(_ forensics: KeyForensics) { self.forensics = Mutex(forensics) }
 }
+
+extension KeyRecordCodec {
+    /// Version 3's 78-byte form of a record (what its `key_records` rows held), to build a v3 database.
+    static func append(_ record: KeyRecord, to bytes: inout [UInt8]) {
+        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        put(record.createdMs)
+        put(record.firstMissMs)
+        put(record.lastMissMs)
+        put(record.completedMs)
+        put(record.lastSeenMs)
+        put(record.miss)
+        put(record.hit)
+        put(record.inFlight)
+        put(record.completed)
+        put(record.mismatch)
+        put(UInt8(record.open ? 1 : 0))
+        put(record.payloadVariants)
+        put(record.payloadFingerprint)
+        put(UInt64(0))  // the low half of a payload hash, stored by version 3; no longer kept
+    }
+}

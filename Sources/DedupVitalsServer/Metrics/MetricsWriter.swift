@@ -92,32 +92,7 @@ struct MetricsWriter {
     /// hot path of `/metrics` (39 samples per series): the bytes are borrowed, so nothing is retained per sample,
     /// and the buffer's capacity is checked once.
     mutating func sample(_ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer, _ value: Int64) {
-        let length = name.count + shared.count + own.count + Self.maximumDecimalLength + 5
-        if scratchUsed + length > scratch.bytes.count { flush() }
-        guard length <= scratch.bytes.count else {
-            writeSample(name, shared, own, Self.maximumDecimalLength) { Self.writeDecimal(value, to: $0) }
-            return
-        }
-        let target = scratch.bytes.baseAddress! + scratchUsed
-        var offset = 0
-        @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
-            if let base = bytes.baseAddress { (target + offset).copyMemory(from: base, byteCount: bytes.count) }
-            offset += bytes.count
-        }
-        @inline(__always) func put(_ byte: UInt8) {
-            target.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
-            offset += 1
-        }
-        put(name)
-        put(UInt8(ascii: "{"))
-        put(shared)
-        if !shared.isEmpty, !own.isEmpty { put(UInt8(ascii: ",")) }
-        put(own)
-        put(UInt8(ascii: "}"))
-        put(UInt8(ascii: " "))
-        offset += Self.writeDecimal(value, to: UnsafeMutableRawBufferPointer(start: target + offset, count: Self.maximumDecimalLength))
-        put(0x0A)
-        scratchUsed += offset
+        writeSample(name, shared, own, Self.maximumDecimalLength) { Self.writeDecimal(value, to: $0) }
     }
 
     mutating func sample(_ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer, _ value: Double) {
@@ -154,18 +129,21 @@ struct MetricsWriter {
         scratchUsed += Self.writeSample(name, shared, own, into: UnsafeMutableRawBufferPointer(rebasing: scratch.bytes[scratchUsed...]), writeValue)
     }
 
-    /// Writes one sample line at the start of `target` (large enough); returns its length.
+    /// Writes one sample line at the start of `target` (large enough); returns its length. Plain pointer copies: this
+    /// runs for every sample of `/metrics`.
+    @inline(__always)
     private static func writeSample(
         _ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer,
         into target: UnsafeMutableRawBufferPointer, _ writeValue: (UnsafeMutableRawBufferPointer) -> Int
     ) -> Int {
+        let start = target.baseAddress!
         var offset = 0
-        func put(_ bytes: UnsafeRawBufferPointer) {
-            UnsafeMutableRawBufferPointer(rebasing: target[offset..<offset + bytes.count]).copyMemory(from: bytes)
+        @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
+            if let base = bytes.baseAddress { (start + offset).copyMemory(from: base, byteCount: bytes.count) }
             offset += bytes.count
         }
-        func put(_ byte: UInt8) {
-            target[offset] = byte
+        @inline(__always) func put(_ byte: UInt8) {
+            start.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
             offset += 1
         }
         put(name)
@@ -175,7 +153,7 @@ struct MetricsWriter {
         put(own)
         put(UInt8(ascii: "}"))
         put(UInt8(ascii: " "))
-        offset += writeValue(UnsafeMutableRawBufferPointer(rebasing: target[offset...]))
+        offset += writeValue(UnsafeMutableRawBufferPointer(start: start + offset, count: target.count - offset))
         put(0x0A)
         return offset
     }
