@@ -26,10 +26,13 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
+        // HMAC-SHA-256 with prepared states over BoringSSL's SHA-256 (swift-crypto's), for hashing keys per event.
+        .target(name: "CHMACSHA256"),
         // Pure domain: events, validation, windows, ratios, configuration model, rules. No I/O.
         .target(
             name: "DedupVitalsCore",
             dependencies: [
+                "CHMACSHA256",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
@@ -87,6 +90,8 @@ let package = Package(
             name: "DedupVitalsCoreTests",
             dependencies: [
                 "DedupVitalsCore",
+                "CHMACSHA256",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

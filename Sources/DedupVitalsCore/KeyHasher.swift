@@ -1,16 +1,16 @@
-import Crypto
+import CHMACSHA256
 
 /// HMAC-SHA-256 with the per-database secret, truncated to 128 bits. Keys are hashed together with their series, so
 /// the same key under two operations is two keys.
 ///
-/// On the ingest path (two hashes per keyed event): the HMAC state after the secret is prepared once and copied per
-/// call, and the message is assembled in one stack buffer and hashed in one update, so a hash costs the two
-/// context copies swift-crypto makes and nothing else.
+/// On the ingest path (one or two hashes per keyed event): the SHA-256 states after the padded secret are prepared
+/// once, the message is assembled in one stack buffer, and a hash is two struct copies and two SHA-256 compressions
+/// with no allocation (``CHMACSHA256``; about 0.1 µs, where swift-crypto's `HMAC<SHA256>` took about 0.75 µs).
 public struct KeyHasher: Sendable {
-    private let prototype: HMAC<SHA256>
+    private let key: PreparedKey
 
     public init(secret: [UInt8]) {
-        prototype = HMAC<SHA256>(key: SymmetricKey(data: secret))
+        key = PreparedKey(secret: secret)
     }
 
     /// The hash of an idempotency key of a series.
@@ -28,11 +28,12 @@ public struct KeyHasher: Sendable {
             operation.withUTF8 { operation in
                 value.withUTF8 { value in
                     let count = 3 + service.count + operation.count + value.count
-                    return withUnsafeTemporaryAllocation(byteCount: count, alignment: 8) { buffer in
+                    // The message, then room for the digest.
+                    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count + 32) { buffer in
                         buffer[0] = domain
                         var offset = 1
                         func put(_ part: UnsafeBufferPointer<UInt8>) {
-                            UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + part.count]).copyMemory(from: UnsafeRawBufferPointer(part))
+                            if let start = part.baseAddress { (buffer.baseAddress! + offset).update(from: start, count: part.count) }
                             offset += part.count
                         }
                         put(service)
@@ -42,12 +43,27 @@ public struct KeyHasher: Sendable {
                         buffer[offset] = 0
                         offset += 1
                         put(value)
-                        var hmac = prototype
-                        hmac.update(data: UnsafeRawBufferPointer(buffer))
-                        return hmac.finalize().withUnsafeBytes { KeyHash(digestBytes: $0) }
+                        let digest = buffer.baseAddress! + count
+                        dv_hmac_sha256(key.state, buffer.baseAddress, count, digest)
+                        return KeyHash(digestBytes: UnsafeRawBufferPointer(start: digest, count: 16))
                     }
                 }
             }
+        }
+    }
+
+    /// The prepared HMAC states, allocated once and only read afterwards.
+    private final class PreparedKey: @unchecked Sendable {
+        let state: UnsafeMutablePointer<dv_hmac_sha256_key>
+
+        init(secret: [UInt8]) {
+            state = .allocate(capacity: 1)
+            secret.withUnsafeBufferPointer { dv_hmac_sha256_init(state, $0.baseAddress, $0.count) }
+        }
+
+        deinit {
+            UnsafeMutableRawPointer(state).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<dv_hmac_sha256_key>.size)
+            state.deallocate()
         }
     }
 }
