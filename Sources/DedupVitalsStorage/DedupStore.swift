@@ -330,65 +330,94 @@ public final class DedupStore: Sendable {
         return entries
     }
 
-    /// Plans one pass of key-log compaction when the log holds more than about twice the tracked keys: reads the
-    /// oldest rows not yet planned (at least twice what was appended since the last plan) and keeps the entries
-    /// `isCurrent` confirms. The pass takes effect with the group it is written with; if that group fails,
-    /// ``abandonKeyLogCompactionPlans()`` makes the rows plannable again. Called by the group committer's preparer,
-    /// with the in-memory state of every group before the one being written.
-    /// - Parameters:
-    ///   - liveKeys: how many keys are tracked in memory.
-    ///   - isCurrent: for each stored record, whether it is still the key's record in memory.
-    public func planKeyLogCompaction(
-        liveKeys: Int, isCurrent: ([(hash: KeyHash, record: KeyRecord)]) -> [Bool]
-    ) throws(StorageError) -> KeyLogCompaction? {
-        let (due, budget, after) = keyLog.withLock { log in
-            (log.needsCompaction(liveKeys: liveKeys), max(2 * log.appended, KeyLog.minimumPass), log.plannedThrough)
+    /// Claims the next pass of key-log compaction when the log holds more than about twice the tracked keys and no
+    /// other pass is being planned: reads the oldest rows not yet planned (at least twice what was appended since the
+    /// last plan) and decodes their records. Reads committed rows only, and holds no lock of the group committer.
+    /// The claim must be finished with ``finishKeyLogCompaction(_:attached:)``.
+    /// - Parameter liveKeys: how many keys are tracked in memory.
+    public func claimKeyLogCompaction(liveKeys: Int) -> KeyLogCompaction.Claim? {
+        let claim = keyLog.withLock { log -> KeyLogCompaction.Claim? in
+            guard !log.planning, log.needsCompaction(liveKeys: liveKeys) else { return nil }
+            log.planning = true
+            return KeyLogCompaction.Claim(
+                after: log.plannedThrough, budget: min(max(2 * log.appended, KeyLog.minimumPass), KeyLog.maximumPass), epoch: log.epoch)
         }
-        guard due else { return nil }
-        let blobs: [(id: Int64, blob: Data)]
+        guard var claim else { return nil }
         do {
-            blobs = try pool.read { db in
-                var blobs: [(id: Int64, blob: Data)] = []
+            claim.rows = try pool.read { db in
+                var rows: [(id: Int64, blob: Data)] = []
                 var counted = 0
-                let rows = try Row.fetchCursor(db, sql: "SELECT id, records FROM key_log WHERE id > ? ORDER BY id", arguments: [after])
-                while counted < budget, let row = try rows.next() {
+                let cursor = try Row.fetchCursor(db, sql: "SELECT id, records FROM key_log WHERE id > ? ORDER BY id", arguments: [claim.after])
+                while counted < claim.budget, let row = try cursor.next() {
                     let blob: Data = row[1]
-                    blobs.append((row[0], blob))
+                    rows.append((row[0], blob))
                     counted += blob.count / KeyLog.typicalEntrySize + 1
                 }
-                return blobs
+                return rows
             }
         } catch {
-            throw .unavailable(reason: Self.describe(error))
+            keyLog.withLock { $0.planning = false }
+            return nil
         }
-        guard let throughID = blobs.last?.id else { return nil }
-        var plan = KeyLogCompaction(throughID: throughID)
-        for (_, blob) in blobs {
-            var candidates: [(hash: KeyHash, record: KeyRecord)] = []
-            var ranges: [Range<Int>] = []
+        guard !claim.rows.isEmpty else {
+            keyLog.withLock { $0.planning = false }
+            return nil
+        }
+        for (_, blob) in claim.rows {
             blob.withUnsafeBytes { bytes in
                 KeyLog.forEachEntry(in: bytes) { entry in
-                    plan.read += 1
+                    claim.read += 1
                     guard let record = entry.record else { return }
-                    candidates.append((entry.hash, record))
-                    ranges.append(entry.range)
+                    claim.candidates.append((entry.hash, record))
+                    claim.ranges.append(entry.range)
                 }
             }
-            for (range, current) in zip(ranges, isCurrent(candidates)) where current {
-                plan.moved.append(contentsOf: blob[range])
-                plan.kept += 1
-            }
+            claim.blobEnds.append(claim.candidates.count)
         }
-        keyLog.withLock { log in
-            log.plannedThrough = throughID
-            log.appended = 0
+        return claim
+    }
+
+    /// The pass of a claim: the claimed rows go, and the entries `current` confirms (one flag per candidate, from the
+    /// in-memory key forensics) move to the end of the log.
+    public func planKeyLogCompaction(_ claim: KeyLogCompaction.Claim, current: [Bool]) -> KeyLogCompaction {
+        var plan = KeyLogCompaction(throughID: claim.rows.last?.id ?? claim.after, read: claim.read)
+        var candidate = 0
+        for ((_, blob), end) in zip(claim.rows, claim.blobEnds) {
+            while candidate < end {
+                if current[candidate] {
+                    plan.moved.append(contentsOf: blob[claim.ranges[candidate]])
+                    plan.kept += 1
+                }
+                candidate += 1
+            }
         }
         return plan
     }
 
+    /// Whether a claim may still be planned: no failed group abandoned the plans since (the rows before it might hold
+    /// entries that a failed pass did not move). Called under the group committer's lock, as
+    /// ``abandonKeyLogCompactionPlans()`` is.
+    public func isValid(_ claim: KeyLogCompaction.Claim) -> Bool {
+        keyLog.withLock { $0.epoch == claim.epoch }
+    }
+
+    /// Ends a claim. When its pass was attached to a group, the next claim starts after its rows; otherwise they are
+    /// claimed again.
+    public func finishKeyLogCompaction(_ claim: KeyLogCompaction.Claim, attached: Bool) {
+        keyLog.withLock { log in
+            log.planning = false
+            guard attached, log.epoch == claim.epoch, let through = claim.rows.last?.id else { return }
+            log.plannedThrough = through
+            log.appended = 0
+        }
+    }
+
     /// Forgets the passes planned but not committed (their group failed), so that their rows are planned again.
     public func abandonKeyLogCompactionPlans() {
-        keyLog.withLock { $0.plannedThrough = $0.committedThrough }
+        keyLog.withLock { log in
+            log.plannedThrough = log.committedThrough
+            log.epoch += 1
+        }
     }
 
     /// Entries in the key log, current or superseded (for tests and metrics).

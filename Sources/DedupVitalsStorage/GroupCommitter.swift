@@ -126,7 +126,28 @@ public final class GroupCommitter: Sendable {
             case .success(true): writer.async { self.writeNext() }
             case .success(false): break
             }
+            if case .success = outcome { planKeyLogCompaction() }
         }
+    }
+
+    /// When the key log is due for compaction and no pass is being planned, plans one on this request's thread, off
+    /// the writer: the rows are read and decoded without any lock of the committer; which of their entries are
+    /// current is decided under the lock, and the pass is attached to the next group.
+    ///
+    /// A pass moves the entries that are current in memory ahead of the group's own entries, so it is valid only for
+    /// the group being prepared when currency is decided: every later change of a key goes into that group, after the
+    /// moved entries, or into a later one.
+    private func planKeyLogCompaction() {
+        // One pass per group: none is planned while the next group already carries one.
+        guard let liveness = hooks.keyLiveness, state.withLock({ $0.next.compaction == nil }),
+              let claim = store.claimKeyLogCompaction(liveKeys: liveness.trackedKeys())
+        else { return }
+        let attached = state.withLock { state -> Bool in
+            guard !state.closed, state.next.compaction == nil, store.isValid(claim) else { return false }
+            state.next.compaction = store.planKeyLogCompaction(claim, current: liveness.isCurrent(claim.candidates))
+            return true
+        }
+        store.finishKeyLogCompaction(claim, attached: attached)
     }
 
     /// Runs `body` between groups, with no batch being prepared meanwhile (for maintenance such as pruning).
@@ -179,13 +200,8 @@ public final class GroupCommitter: Sendable {
                 defer { state.closeWaiters.removeAll() }
                 return .idle(closeWaiters: state.closeWaiters)
             }
-            var group = state.next
+            let group = state.next
             state.next = Group()
-            // Planned against exactly the memory of the groups written so far and this one: nothing else is
-            // prepared while the lock is held.
-            if let liveness = hooks.keyLiveness {
-                group.compaction = try? store.planKeyLogCompaction(liveKeys: liveness.trackedKeys(), isCurrent: liveness.isCurrent)
-            }
             return .write(group)
         }
         let group: Group

@@ -8,9 +8,9 @@ import GRDB
 /// record, or a removal (eviction at the key cap, an expired series). Appending is one sequential insert per group,
 /// where rewriting a row per key cost a random B-tree write each (about 10 µs per keyed event on the single writer).
 /// At start the log is replayed in order, the last entry of a key winning. Superseded entries are dropped by
-/// compaction passes (``DedupStore/planKeyLogCompaction(liveKeys:isCurrent:)``): a pass reads the oldest rows,
-/// keeps the entries that are still their key's record in memory, and is committed with a group: the kept entries
-/// are appended again and the rows read are deleted. Passes keep the log under about twice the tracked keys.
+/// compaction passes (``DedupStore/claimKeyLogCompaction(liveKeys:)``, planned by a request thread, off the writer):
+/// a pass reads the oldest rows, keeps the entries that are still their key's record in memory, and is committed with
+/// a group: the kept entries are appended again and the rows read are deleted. Passes keep the log under about twice the tracked keys.
 /// Row ids never repeat (`AUTOINCREMENT`), so a pass resumes after the last row planned.
 ///
 /// Entry layout: a tag byte, the 16-byte key hash (big-endian), then
@@ -26,6 +26,8 @@ struct KeyLog: Sendable {
     static let minimumEntries = 16_384
     /// The least a compaction pass looks at.
     static let minimumPass = 4_096
+    /// The most a pass looks at, so that deciding which entries are current stays short under the committer's lock.
+    static let maximumPass = 16_384
 
     /// Entries in the log, current or superseded.
     var entries = 0
@@ -34,6 +36,10 @@ struct KeyLog: Sendable {
     /// The last row covered by a planned pass (committed or not) and by a committed pass.
     var plannedThrough: Int64 = 0
     var committedThrough: Int64 = 0
+    /// A pass is being planned (one at a time).
+    var planning = false
+    /// Bumped when a failed group abandons the plans: a claim from an older epoch is stale.
+    var epoch = 0
 
     /// Whether the log holds so many superseded entries that a compaction pass is due.
     func needsCompaction(liveKeys: Int) -> Bool {

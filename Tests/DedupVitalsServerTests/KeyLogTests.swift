@@ -56,23 +56,28 @@ import Testing
         await (try KeyLogHarness(path: path)).close()
         try Self.poison(path)
         let harness = try KeyLogHarness(path: path)
-        // Waves of 10 concurrent batches over 40 shared keys; in every third wave one batch fails its group (and any
+        // Enough entries over the same 40 keys that compaction is due all along: passes are planned while groups fail.
+        let prefill = (KeyLog.minimumEntries / 1_000 + 2) * 1_000
+        for chunk in stride(from: 0, to: prefill, by: 1_000) { try await harness.send(1_000, keys: 40, from: chunk) }
+        // Waves of 10 concurrent batches over the 40 keys; in every third wave one batch fails its group (and any
         // group prepared on top of it).
         var outcomes: [Bool] = []
         for wave in 0..<30 {
             outcomes += await withTaskGroup(of: Bool.self) { group in
                 for n in wave * 10..<wave * 10 + 10 {
-                    group.addTask { (try? await harness.send(7, keys: 40, from: n * 7, poisoned: wave % 3 == 0 && n % 10 == 3)) != nil }
+                    group.addTask { (try? await harness.send(7, keys: 40, from: prefill + n * 7, poisoned: wave % 3 == 0 && n % 10 == 3)) != nil }
                 }
                 return await group.reduce(into: [Bool]()) { $0.append($1) }
             }
         }
         #expect(outcomes.contains(true))
         #expect(outcomes.contains(false))
+        let entries = harness.store.keyLogEntries
+        #expect(entries <= 2 * 40 + KeyLog.minimumEntries + 1_000, "the log was not compacted: \(entries) entries")
         let inMemory = harness.forensics
         // Exactly the events of the acknowledged batches are counted.
         let counted = inMemory.records.values.reduce(0) { $0 + Int($1.miss + $1.hit + $1.inFlight + $1.completed + $1.mismatch) }
-        #expect(counted == 7 * outcomes.count(where: { $0 }))
+        #expect(counted == prefill + 7 * outcomes.count(where: { $0 }))
         await harness.close()
         // What memory holds is exactly what a restart rebuilds from what was committed.
         let reopened = try KeyLogHarness(path: path)
