@@ -138,7 +138,8 @@ public struct KeyForensics: Sendable {
             var knownSeriesIndex: UInt32?
             var delaySeconds = event.outcome.isDuplicate ? event.ageMs.map { Double($0) / 1000 } : nil
             if let key = event.key {
-                let existing = table[key]
+                let slot = table.position(of: key)
+                let existing = slot.map(table.record(at:))
                 let seriesIndex = existing?.seriesIndex ?? index(of: event.series)
                 knownSeriesIndex = seriesIndex
                 let position = changes.touch(key, series: event.series, previous: existing)
@@ -183,7 +184,7 @@ public struct KeyForensics: Sendable {
                     }
                 }
                 if wasOpen != record.open { openCounts[seriesIndex, default: 0] += record.open ? 1 : -1 }
-                table.updateValue(record, forKey: key)
+                if let slot { table.replaceRecord(at: slot, with: record) } else { table.insert(record, forNewKey: key) }
                 changes.setCurrent(record, at: position)
                 if isNew { evictOverflow(into: &changes) }
             }

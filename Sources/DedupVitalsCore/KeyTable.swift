@@ -41,16 +41,32 @@ public struct KeyTable: Sendable {
     /// Replaces the record of a tracked key, or adds the key as the newest. Returns the previous record.
     @discardableResult
     public mutating func updateValue(_ record: KeyRecord, forKey key: KeyHash) -> KeyRecord? {
-        precondition(record.seriesIndex != Self.hole, "series index \(Self.hole) is reserved")
         if let position = position(of: key) {
-            defer { slots[position].record = record }
+            defer { replaceRecord(at: position, with: record) }
             return slots[position].record
         }
+        insert(record, forNewKey: key)
+        return nil
+    }
+
+    /// Where a tracked key's record is, to read it and then replace it without a second lookup. A position stays valid
+    /// until a key is removed.
+    public func position(of key: KeyHash) -> Int? { find(key)?.position }
+
+    public func record(at position: Int) -> KeyRecord { slots[position].record }
+
+    public mutating func replaceRecord(at position: Int, with record: KeyRecord) {
+        precondition(record.seriesIndex != Self.hole, "series index \(Self.hole) is reserved")
+        slots[position].record = record
+    }
+
+    /// Adds a key that is not tracked (the caller has just looked it up) as the newest.
+    public mutating func insert(_ record: KeyRecord, forNewKey key: KeyHash) {
+        precondition(record.seriesIndex != Self.hole, "series index \(Self.hole) is reserved")
         if (indexUsed + 1) * 4 > index.count * 3 { rebuildIndex(minimumCapacity: count + 1) }
         slots.append(Slot(key: key, record: record))
         insertIntoIndex(key, position: slots.count - 1)
         count += 1
-        return nil
     }
 
     /// Forgets a key; returns its record.
@@ -89,8 +105,6 @@ public struct KeyTable: Sendable {
     private static func bucket(of key: KeyHash, mask: Int) -> Int {
         Int(truncatingIfNeeded: key.low) & mask
     }
-
-    private func position(of key: KeyHash) -> Int? { find(key)?.position }
 
     /// The index bucket and slot position of a tracked key (linear probing from its bucket).
     private func find(_ key: KeyHash) -> (bucket: Int, position: Int)? {

@@ -48,32 +48,44 @@ struct KeyLog: Sendable {
 
     // MARK: Encoding
 
+    /// The most bytes an entry takes (a record entry with a 10-byte series varint).
+    static let maximumEntrySize = 17 + 10 + CompactKeyRecordCodec.maximumSize
+
     /// Appends one entry: `record` for the key, or its removal when nil.
     static func append(hash: KeyHash, seriesID: Int64, record: KeyRecord?, to bytes: inout [UInt8]) {
-        bytes.append(record == nil ? 0 : 2)
-        withUnsafeBytes(of: hash.high.bigEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: hash.low.bigEndian) { bytes.append(contentsOf: $0) }
+        ByteWriter.append(to: &bytes, maximum: maximumEntrySize) { write(hash: hash, seriesID: seriesID, record: record, to: &$0) }
+    }
+
+    /// Writes one entry: `record` for the key, or its removal when nil.
+    static func write(hash: KeyHash, seriesID: Int64, record: KeyRecord?, to writer: inout ByteWriter) {
+        writer.byte(record == nil ? 0 : 2)
+        writer.raw(hash.high.bigEndian)
+        writer.raw(hash.low.bigEndian)
         if let record {
-            CompactKeyRecordCodec.appendVarint(UInt64(bitPattern: seriesID), to: &bytes)
-            CompactKeyRecordCodec.append(record, to: &bytes)
+            writer.varint(UInt64(bitPattern: seriesID))
+            CompactKeyRecordCodec.write(record, to: &writer)
         } else {
-            withUnsafeBytes(of: seriesID.littleEndian) { bytes.append(contentsOf: $0) }
+            writer.raw(seriesID.littleEndian)
         }
     }
 
     /// The entries for a group's key-forensics changes (each batch's, in order), and how many there are.
     static func encode(_ changes: [KeyForensics.Changes], seriesIDs: [SeriesKey: Int64]) -> (bytes: [UInt8], count: Int) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(changes.reduce(0) { $0 + $1.keys.count } * typicalEntrySize)
+        let upperBound = changes.reduce(0) { $0 + $1.keys.count } * maximumEntrySize
         var count = 0
-        for change in changes.lazy.flatMap(\.keys) {
-            if let record = change.current {
-                guard let seriesID = seriesIDs[change.series] else { continue }
-                append(hash: change.key, seriesID: seriesID, record: record, to: &bytes)
-            } else {
-                append(hash: change.key, seriesID: 0, record: nil, to: &bytes)
+        let bytes = [UInt8](unsafeUninitializedCapacity: upperBound) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            var writer = ByteWriter(base)
+            for change in changes.lazy.flatMap(\.keys) {
+                if let record = change.current {
+                    guard let seriesID = seriesIDs[change.series] else { continue }
+                    write(hash: change.key, seriesID: seriesID, record: record, to: &writer)
+                } else {
+                    write(hash: change.key, seriesID: 0, record: nil, to: &writer)
+                }
+                count += 1
             }
-            count += 1
+            initialized = writer.count
         }
         return (bytes, count)
     }

@@ -36,23 +36,24 @@ enum KeyRecordCodec {
 /// times as varints relative to it (0 stays 0), counts as varints, a flag byte (open, has payload), the variant
 /// count, and the payload fingerprint only when there is one. Typically 20–30 bytes instead of 78.
 enum CompactKeyRecordCodec {
-    static func append(_ record: KeyRecord, to bytes: inout [UInt8]) {
-        appendVarint(zigzag(record.createdMs), to: &bytes)
-        func time(_ value: Int64) { appendVarint(value == 0 ? 0 : zigzag(value &- record.createdMs) &+ 1, to: &bytes) }
+    /// The most bytes a record takes: a 10-byte varint for each time, 5 for each count, 2 flag bytes, the payload.
+    static let maximumSize = 5 * 10 + 5 * 5 + 2 + 8
+
+    static func write(_ record: KeyRecord, to writer: inout ByteWriter) {
+        writer.varint(zigzag(record.createdMs))
+        func time(_ value: Int64) { writer.varint(value == 0 ? 0 : zigzag(value &- record.createdMs) &+ 1) }
         time(record.firstMissMs)
         time(record.lastMissMs)
         time(record.completedMs)
         time(record.lastSeenMs)
-        appendVarint(UInt64(record.miss), to: &bytes)
-        appendVarint(UInt64(record.hit), to: &bytes)
-        appendVarint(UInt64(record.inFlight), to: &bytes)
-        appendVarint(UInt64(record.completed), to: &bytes)
-        appendVarint(UInt64(record.mismatch), to: &bytes)
-        bytes.append((record.open ? 1 : 0) | (record.payloadFingerprint != 0 ? 2 : 0))
-        bytes.append(record.payloadVariants)
-        if record.payloadFingerprint != 0 {
-            withUnsafeBytes(of: record.payloadFingerprint.littleEndian) { bytes.append(contentsOf: $0) }
-        }
+        writer.varint(UInt64(record.miss))
+        writer.varint(UInt64(record.hit))
+        writer.varint(UInt64(record.inFlight))
+        writer.varint(UInt64(record.completed))
+        writer.varint(UInt64(record.mismatch))
+        writer.byte((record.open ? 1 : 0) | (record.payloadFingerprint != 0 ? 2 : 0))
+        writer.byte(record.payloadVariants)
+        if record.payloadFingerprint != 0 { writer.raw(record.payloadFingerprint.littleEndian) }
     }
 
     /// Decodes a record starting at `offset`; advances `offset` past it. Nil when the bytes end early or are malformed.
@@ -84,15 +85,6 @@ enum CompactKeyRecordCodec {
         (record.firstMissMs, record.lastMissMs, record.completedMs, record.lastSeenMs) = (firstMiss, lastMiss, completedAt, lastSeen)
         (record.miss, record.hit, record.inFlight, record.completed, record.mismatch) = (miss, hit, inFlight, completed, mismatch)
         return record
-    }
-
-    static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
     }
 
     static func varint(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> UInt64? {
