@@ -52,8 +52,8 @@ public final class GroupCommitter: Sendable {
 
     /// What the service does around each group's transaction.
     public struct Hooks: Sendable {
-        /// For each batch, in commit order: may add to its delta (key-forensics detections, client caps) and
-        /// returns the key-forensics changes to persist with it.
+        /// For each batch, in commit order: may change its delta (client caps) and returns the key-forensics changes
+        /// to persist with it, whose detections the group counts.
         public var prepare: @Sendable (inout BatchDelta) -> KeyForensics.Changes?
         /// On the writer, after the commit, before the requests resume: apply the group to the in-memory state.
         public var committed: @Sendable (BatchDelta) -> Void
@@ -113,8 +113,13 @@ public final class GroupCommitter: Sendable {
                 guard !state.closed else { return .failure(StorageError.unavailable(reason: "the service is shutting down")) }
                 if let refusal = hooks.admit(batch.delta) { return .failure(refusal) }
                 var delta = batch.delta
-                if let changes = hooks.prepare(&delta) { state.next.forensics.append(changes) }
+                let changes = hooks.prepare(&delta)
                 state.next.merged.merge(delta)
+                if let changes {
+                    // Into the group's delta, which only the committer holds: the batch's may still share its storage.
+                    state.next.merged.addDetections(changes.detections)
+                    state.next.forensics.append(changes)
+                }
                 if let record = batch.idempotencyRecord { state.next.records.append(record) }
                 state.next.waiters.append(continuation)
                 if state.writing { return .success(false) }

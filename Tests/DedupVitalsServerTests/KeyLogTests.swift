@@ -223,9 +223,7 @@ final class KeyLogHarness: Sendable {
             hooks: .init(
                 prepare: { delta in
                     let events = delta.forensicEvents
-                    let changes = box.forensics.withLock { $0.process(events, bucketWidthMs: BucketClock.defaultWidthMs) }
-                    delta.addDetections(changes.detections)
-                    return changes
+                    return box.forensics.withLock { $0.process(events, bucketWidthMs: BucketClock.defaultWidthMs) }
                 },
                 committed: { _ in },
                 failed: { _, changes in box.forensics.withLock { f in for batch in changes { f.rollback(batch) } } },

@@ -42,9 +42,7 @@ public final class LiveState: Sendable {
         guard !delta.forensicEvents.isEmpty else { return nil }
         let events = delta.takeForensicEvents()
         let bucketWidth = windows.withLock { $0.bucketWidthMs }
-        let changes = forensics.withLock { $0.process(events, bucketWidthMs: bucketWidth) }
-        delta.addDetections(changes.detections)
-        return changes
+        return forensics.withLock { $0.process(events, bucketWidthMs: bucketWidth) }
     }
 
     /// Applies a committed group.
