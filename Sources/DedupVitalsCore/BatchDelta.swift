@@ -40,7 +40,8 @@ public struct BatchDelta: Sendable, Equatable {
     public init(events: [Event], receivedAtMs: Int64, bucketWidthMs: Int64, hasher: KeyHasher? = nil) {
         self.receivedAtMs = receivedAtMs
         self.eventCount = events.count
-        cells.reserveCapacity(min(events.count, 64))
+        // Up to a cell per event: growing a dictionary rehashes every series key in it.
+        cells.reserveCapacity(min(events.count, 1_024))
         for event in events {
             let series = event.series
             let bucket = BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs)
@@ -56,6 +57,12 @@ public struct BatchDelta: Sendable, Equatable {
                     timeMs: event.timeMs, ageMs: event.ageMs))
             }
         }
+    }
+
+    /// Makes room for `count` (series, bucket) cells, so that merging batches into a group does not grow the
+    /// dictionary step by step.
+    public mutating func reserveCapacity(cells count: Int) {
+        cells.reserveCapacity(count)
     }
 
     /// Moves the forensic events out (key forensics consumed them; a commit group need not carry them).

@@ -207,6 +207,8 @@ public final class GroupCommitter: Sendable {
             }
             let group = state.next
             state.next = Group()
+            // The next group will likely touch as many cells: merging into it then never grows its dictionary.
+            state.next.merged.reserveCapacity(cells: group.merged.cells.count)
             return .write(group)
         }
         let group: Group
