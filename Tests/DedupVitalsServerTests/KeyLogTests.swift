@@ -85,6 +85,56 @@ import Testing
         await reopened.close()
     }
 
+    /// A pass claimed while an earlier pass was waiting for its group must not be written once that group failed: the
+    /// earlier pass's rows are still there, with current entries nobody moved, and deleting up to the later pass's
+    /// last row would drop them.
+    @Test func aClaimFromBeforeAFailedPassIsDroppedAndTheRowsAreClaimedAgain() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("db.sqlite")
+        await (try KeyLogHarness(path: path)).close()
+        try Self.poison(path)
+        // No compaction by the committer: the passes below are driven by hand.
+        let harness = try KeyLogHarness(path: path, compacting: false)
+        // 1,000 keys written once (current in the oldest row), then 24 rows of 1,000 entries over 2,000 other keys.
+        try await harness.send(1_000, keys: 1_000, operation: "capture")
+        for chunk in 0..<24 { try await harness.send(1_000, keys: 2_000, from: chunk * 1_000) }
+        let live = harness.forensics.keyCount
+        #expect(live == 3_000)
+        let isCurrent = { (claim: KeyLogCompaction.Claim) in
+            harness.box.forensics.withLock { f in claim.candidates.map { f.isCurrent($0.hash, $0.record) } }
+        }
+        let store = harness.store
+        let first = try #require(store.claimKeyLogCompaction(liveKeys: live))
+        let firstPass = store.planKeyLogCompaction(first, current: isCurrent(first))
+        store.finishKeyLogCompaction(first, attached: true)
+        #expect(firstPass.kept > 0 && firstPass.kept < firstPass.read)
+        // Claimed while the first pass waits for its group: starts after the first pass's rows.
+        let second = try #require(store.claimKeyLogCompaction(liveKeys: live))
+        #expect(second.after == firstPass.throughID)
+        // The first pass's group fails.
+        let poisoned = BatchDelta(
+            events: [Event(service: "payments", operation: "poison", outcome: .miss, timeMs: Self.t0)], receivedAtMs: Self.t0,
+            bucketWidthMs: BucketClock.defaultWidthMs)
+        #expect(throws: StorageError.self) {
+            try store.write(poisoned, forensics: [], compaction: firstPass, idempotencyRecords: [], createdAtMs: Self.t0)
+        }
+        store.abandonKeyLogCompactionPlans()
+        #expect(!store.isValid(second))
+        store.finishKeyLogCompaction(second, attached: false)
+        // The next claim starts over from the oldest row, and its pass, written, loses nothing.
+        let third = try #require(store.claimKeyLogCompaction(liveKeys: live))
+        #expect(third.after == 0)
+        let thirdPass = store.planKeyLogCompaction(third, current: isCurrent(third))
+        store.finishKeyLogCompaction(third, attached: true)
+        try store.write(BatchDelta(), forensics: [], compaction: thirdPass, idempotencyRecords: [], createdAtMs: Self.t0)
+        #expect(store.keyLogEntries < 25_000)
+        let before = harness.forensics
+        await harness.close()
+        let reopened = try KeyLogHarness(path: path)
+        Self.expectSameKeys(reopened.forensics, before)
+        await reopened.close()
+    }
+
     @Test func evictionsAreLoggedSoARestartKeepsTheNewestKeys() async throws {
         let dir = try TemporaryDirectory()
         var settings = Self.settings
@@ -211,7 +261,8 @@ final class KeyLogHarness: Sendable {
     let committer: GroupCommitter
     let hasher = KeyHasher(secret: Array(repeating: 7, count: 32))
 
-    init(path: String, settings: KeyForensics.Settings = KeyLogTests.settings) throws {
+    /// - Parameter compacting: whether the committer plans key-log compaction passes.
+    init(path: String, settings: KeyForensics.Settings = KeyLogTests.settings, compacting: Bool = true) throws {
         let store = try DedupStore(path: path)
         let loaded = try store.load(
             bucketWidthMs: BucketClock.defaultWidthMs, forensics: settings, maxClientsPerSeries: 10, nowMs: KeyLogTests.t0)
@@ -227,7 +278,7 @@ final class KeyLogHarness: Sendable {
                 },
                 committed: { _ in },
                 failed: { _, changes in box.forensics.withLock { f in for batch in changes { f.rollback(batch) } } },
-                keyLiveness: .init(
+                keyLiveness: !compacting ? nil : .init(
                     trackedKeys: { box.forensics.withLock { $0.keyCount } },
                     isCurrent: { entries in box.forensics.withLock { f in entries.map { f.isCurrent($0.hash, $0.record) } } })))
     }
