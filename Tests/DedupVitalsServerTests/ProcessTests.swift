@@ -51,7 +51,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let path = dir.file("foreign.sqlite")
         let original = Data("this is not a database, just some bytes that happen to be here\n".utf8)
-        FileManager.default.createFile(atPath: path, contents: original)
+        try #require(FileManager.default.createFile(atPath: path, contents: original))
         let result = try ServiceProcess.run(["serve", "--listen", "127.0.0.1:0", "--db", path])
         #expect(result.status == 78)
         #expect(result.stderr.contains("not a dedup-vitals database"))

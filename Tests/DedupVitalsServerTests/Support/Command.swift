@@ -19,7 +19,7 @@ enum Command {
     static let canMakeImmutable: Bool = {
         guard let dir = try? TemporaryDirectory() else { return false }
         let file = dir.file("probe")
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        guard FileManager.default.createFile(atPath: file, contents: Data("x".utf8)) else { return false }
         defer { run(["chattr", "-i", file]) }
         return run(["chattr", "+i", file]) == 0 && FileHandle(forWritingAtPath: file) == nil
     }()

@@ -40,7 +40,9 @@ final class ServiceProcess: @unchecked Sendable {
     /// Starts `serve` on a free loopback port and waits until it listens.
     init(database: String, logPath: String, extraArguments: [String] = [], environment: [String: String] = [:]) async throws {
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: logPath])
+        }
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--db", database] + extraArguments
