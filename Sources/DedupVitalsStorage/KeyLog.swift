@@ -10,7 +10,8 @@ import GRDB
 /// At start the log is replayed in order, the last entry of a key winning. Superseded entries are dropped by
 /// compaction passes (``DedupStore/claimKeyLogCompaction(liveKeys:)``, planned by a request thread, off the writer):
 /// a pass reads the oldest rows, keeps the entries that are still their key's record in memory, and is committed with
-/// a group: the kept entries are appended again and the rows read are deleted. Passes keep the log under about twice the tracked keys.
+/// a group: the kept entries are appended again and the rows read are deleted. Passes keep the log under about twice
+/// the tracked keys.
 /// Row ids never repeat (`AUTOINCREMENT`), so a pass resumes after the last row planned.
 ///
 /// Entry layout: a tag byte, the 16-byte key hash (big-endian), then
