@@ -312,6 +312,11 @@ public struct KeyForensics: Sendable {
         return stored == current
     }
 
+    /// ``isCurrent(_:_:)`` for each stored record (key-log compaction asks for a pass's records at once).
+    public func areCurrent(_ entries: [(hash: KeyHash, record: KeyRecord)]) -> [Bool] {
+        entries.map { isCurrent($0.hash, $0.record) }
+    }
+
     /// Restores a stored histogram at start.
     public mutating func restoreHistogram(_ histogram: RetryDelayHistogram, series: SeriesKey) {
         histograms[index(of: series)] = histogram

@@ -254,11 +254,7 @@ public final class DedupStore: Sendable {
                 // Entries moved by compaction go first: the group's own entries for the same keys must follow them.
                 if let compaction {
                     try db.execute(sql: "DELETE FROM key_log WHERE id <= ?", arguments: [compaction.throughID])
-                    if compaction.kept > 0 {
-                        let append = try BoundStatement(db, sql: "INSERT INTO key_log(records) VALUES (?)")
-                        append.bind(compaction.moved, at: 1)
-                        try append.run()
-                    }
+                    if compaction.kept > 0 { try Self.appendKeyLogRow(compaction.moved, db: db) }
                 }
                 if !forensics.isEmpty {
                     appendedEntries = try Self.writeForensics(forensics, seriesIDs: seriesIDs, db: db)
@@ -295,11 +291,7 @@ public final class DedupStore: Sendable {
     /// returns the number of log entries written.
     private static func writeForensics(_ changes: [KeyForensics.Changes], seriesIDs: [SeriesKey: Int64], db: Database) throws -> Int {
         let (bytes, count) = KeyLog.encode(changes, seriesIDs: seriesIDs)
-        if count > 0 {
-            let append = try BoundStatement(db, sql: "INSERT INTO key_log(records) VALUES (?)")
-            append.bind(bytes, at: 1)
-            try append.run()
-        }
+        if count > 0 { try appendKeyLogRow(bytes, db: db) }
         var histograms: [SeriesKey: RetryDelayHistogram] = [:]
         for batch in changes { histograms.merge(batch.histograms) { _, newer in newer } }
         if !histograms.isEmpty {
@@ -310,6 +302,13 @@ public final class DedupStore: Sendable {
             }
         }
         return count
+    }
+
+    /// Appends one row of key-log entries.
+    private static func appendKeyLogRow(_ bytes: [UInt8], db: Database) throws {
+        let append = try BoundStatement(db, sql: "INSERT INTO key_log(records) VALUES (?)")
+        append.bind(bytes, at: 1)
+        try append.run()
     }
 
     /// Replays the key log into `forensics` (the last entry of a key wins); returns the number of entries.
@@ -347,26 +346,23 @@ public final class DedupStore: Sendable {
                 after: log.plannedThrough, budget: min(max(2 * log.appended, KeyLog.minimumPass), KeyLog.maximumPass), epoch: log.epoch)
         }
         guard var claim else { return nil }
-        do {
-            claim.rows = try pool.read { db in
-                var rows: [(id: Int64, blob: Data)] = []
-                var counted = 0
-                let cursor = try Row.fetchCursor(db, sql: "SELECT id, records FROM key_log WHERE id > ? ORDER BY id", arguments: [claim.after])
-                while counted < claim.budget, let row = try cursor.next() {
-                    let blob: Data = row[1]
-                    rows.append((row[0], blob))
-                    counted += blob.count / KeyLog.typicalEntrySize + 1
-                }
-                return rows
+        let rows = try? pool.read { db in
+            var rows: [(id: Int64, blob: Data)] = []
+            var counted = 0
+            let cursor = try Row.fetchCursor(db, sql: "SELECT id, records FROM key_log WHERE id > ? ORDER BY id", arguments: [claim.after])
+            while counted < claim.budget, let row = try cursor.next() {
+                let blob: Data = row[1]
+                rows.append((row[0], blob))
+                counted += blob.count / KeyLog.typicalEntrySize + 1
             }
-        } catch {
+            return rows
+        }
+        // Nothing to claim, or the rows could not be read: a later request tries again.
+        guard let rows, !rows.isEmpty else {
             keyLog.withLock { $0.planning = false }
             return nil
         }
-        guard !claim.rows.isEmpty else {
-            keyLog.withLock { $0.planning = false }
-            return nil
-        }
+        claim.rows = rows
         for (_, blob) in claim.rows {
             _ = blob.withUnsafeBytes { bytes in
                 KeyLog.forEachEntry(in: bytes) { entry in
@@ -443,7 +439,7 @@ public final class DedupStore: Sendable {
                 if !removedKeys.isEmpty {
                     var bytes: [UInt8] = []
                     for hash in removedKeys { KeyLog.append(hash: hash, seriesID: 0, record: nil, to: &bytes) }
-                    try db.execute(sql: "INSERT INTO key_log(records) VALUES (?)", arguments: [Data(bytes)])
+                    try Self.appendKeyLogRow(bytes, db: db)
                 }
                 try db.execute(sql: "DELETE FROM ingest_requests WHERE created_ms < ?", arguments: [nowMs - idempotencyTTLMs])
             }

@@ -109,7 +109,7 @@ public final class GroupCommitter: Sendable {
     /// (nothing of the batch was stored).
     public func commit(_ batch: Batch) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome = state.withLock { state -> Result<Bool, any Error> in
+            let outcome = state.withLock { state -> Result<(startWriter: Bool, carriesPass: Bool), any Error> in
                 guard !state.closed else { return .failure(StorageError.unavailable(reason: "the service is shutting down")) }
                 if let refusal = hooks.admit(batch.delta) { return .failure(refusal) }
                 var delta = batch.delta
@@ -122,16 +122,18 @@ public final class GroupCommitter: Sendable {
                 }
                 if let record = batch.idempotencyRecord { state.next.records.append(record) }
                 state.next.waiters.append(continuation)
-                if state.writing { return .success(false) }
+                let startWriter = !state.writing
                 state.writing = true
-                return .success(true)
+                return .success((startWriter, state.next.compaction != nil))
             }
             switch outcome {
-            case .failure(let error): continuation.resume(throwing: error)
-            case .success(true): writer.async { self.writeNext() }
-            case .success(false): break
+            case .failure(let error):
+                continuation.resume(throwing: error)
+            case .success(let joined):
+                if joined.startWriter { writer.async { self.writeNext() } }
+                // One pass per group: none is planned while the next group already carries one.
+                if !joined.carriesPass { planKeyLogCompaction() }
             }
-            if case .success = outcome { planKeyLogCompaction() }
         }
     }
 
@@ -143,9 +145,7 @@ public final class GroupCommitter: Sendable {
     /// the group being prepared when currency is decided: every later change of a key goes into that group, after the
     /// moved entries, or into a later one.
     private func planKeyLogCompaction() {
-        // One pass per group: none is planned while the next group already carries one.
-        guard let liveness = hooks.keyLiveness, state.withLock({ $0.next.compaction == nil }),
-              let claim = store.claimKeyLogCompaction(liveKeys: liveness.trackedKeys())
+        guard let liveness = hooks.keyLiveness, let claim = store.claimKeyLogCompaction(liveKeys: liveness.trackedKeys())
         else { return }
         let attached = state.withLock { state -> Bool in
             guard !state.closed, state.next.compaction == nil, store.isValid(claim) else { return false }

@@ -38,24 +38,24 @@ import Testing
         await reopened.close()
     }
 
-    /// Makes every transaction that writes series `poison` fail.
-    static func poison(_ path: String) throws {
+    /// A new database in `dir` where every transaction that writes series `poison` fails; returns its path.
+    static func poisonedDatabase(in dir: TemporaryDirectory) async throws -> String {
+        let path = dir.file("db.sqlite")
+        await (try KeyLogHarness(path: path)).close()
         let queue = try DatabaseQueue(path: path)
-        try queue.write { db in
+        try await queue.write { db in
             try db.execute(sql: """
                 CREATE TRIGGER poison BEFORE INSERT ON series WHEN NEW.operation = 'poison'
                 BEGIN SELECT RAISE(ABORT, 'poisoned'); END
                 """)
         }
         try queue.close()
+        return path
     }
 
     @Test func failedGroupsRollBackEvenWithAGroupPreparedOnTop() async throws {
         let dir = try TemporaryDirectory()
-        let path = dir.file("db.sqlite")
-        await (try KeyLogHarness(path: path)).close()
-        try Self.poison(path)
-        let harness = try KeyLogHarness(path: path)
+        let harness = try KeyLogHarness(path: try await Self.poisonedDatabase(in: dir))
         // Enough entries over the same 40 keys that compaction is due all along: passes are planned while groups fail.
         let prefill = (KeyLog.minimumEntries / 1_000 + 2) * 1_000
         for chunk in stride(from: 0, to: prefill, by: 1_000) { try await harness.send(1_000, keys: 40, from: chunk) }
@@ -74,15 +74,11 @@ import Testing
         #expect(outcomes.contains(false))
         let entries = harness.store.keyLogEntries
         #expect(entries <= 2 * 40 + KeyLog.minimumEntries + 1_000, "the log was not compacted: \(entries) entries")
-        let inMemory = harness.forensics
         // Exactly the events of the acknowledged batches are counted.
-        let counted = inMemory.records.values.reduce(0) { $0 + Int($1.miss + $1.hit + $1.inFlight + $1.completed + $1.mismatch) }
+        let counted = harness.forensics.records.values.reduce(0) { $0 + Int($1.miss + $1.hit + $1.inFlight + $1.completed + $1.mismatch) }
         #expect(counted == prefill + 7 * outcomes.count(where: { $0 }))
-        await harness.close()
         // What memory holds is exactly what a restart rebuilds from what was committed.
-        let reopened = try KeyLogHarness(path: path)
-        Self.expectSameKeys(reopened.forensics, inMemory)
-        await reopened.close()
+        try await harness.closeAndExpectARestartToRebuildItsKeys()
     }
 
     /// A pass claimed while an earlier pass was waiting for its group must not be written once that group failed: the
@@ -90,18 +86,15 @@ import Testing
     /// last row would drop them.
     @Test func aClaimFromBeforeAFailedPassIsDroppedAndTheRowsAreClaimedAgain() async throws {
         let dir = try TemporaryDirectory()
-        let path = dir.file("db.sqlite")
-        await (try KeyLogHarness(path: path)).close()
-        try Self.poison(path)
         // No compaction by the committer: the passes below are driven by hand.
-        let harness = try KeyLogHarness(path: path, compacting: false)
+        let harness = try KeyLogHarness(path: try await Self.poisonedDatabase(in: dir), compacting: false)
         // 1,000 keys written once (current in the oldest row), then 24 rows of 1,000 entries over 2,000 other keys.
         try await harness.send(1_000, keys: 1_000, operation: "capture")
         for chunk in 0..<24 { try await harness.send(1_000, keys: 2_000, from: chunk * 1_000) }
         let live = harness.forensics.keyCount
         #expect(live == 3_000)
         let isCurrent = { (claim: KeyLogCompaction.Claim) in
-            harness.box.forensics.withLock { f in claim.candidates.map { f.isCurrent($0.hash, $0.record) } }
+            harness.box.forensics.withLock { $0.areCurrent(claim.candidates) }
         }
         let store = harness.store
         let first = try #require(store.claimKeyLogCompaction(liveKeys: live))
@@ -128,11 +121,17 @@ import Testing
         store.finishKeyLogCompaction(third, attached: true)
         try store.write(BatchDelta(), forensics: [], compaction: thirdPass, idempotencyRecords: [], createdAtMs: Self.t0)
         #expect(store.keyLogEntries < 25_000)
-        let before = harness.forensics
-        await harness.close()
-        let reopened = try KeyLogHarness(path: path)
-        Self.expectSameKeys(reopened.forensics, before)
-        await reopened.close()
+        try await harness.closeAndExpectARestartToRebuildItsKeys()
+    }
+
+    /// Compaction frees many pages; with full secure delete (Debian's SQLite default) each would be written again.
+    @Test func everyConnectionUsesFastSecureDelete() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try DedupStore(path: dir.file("db.sqlite"))
+        let writer = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA secure_delete") }
+        let reader = try await store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA secure_delete") }
+        #expect(writer == 2 && reader == 2, "secure_delete is \(String(describing: writer)) / \(String(describing: reader)), 2 is FAST")
+        store.close()
     }
 
     @Test func evictionsAreLoggedSoARestartKeepsTheNewestKeys() async throws {
@@ -141,13 +140,8 @@ import Testing
         settings.maxKeys = 100
         let harness = try KeyLogHarness(path: dir.file("db.sqlite"), settings: settings)
         for group in 0..<3 { try await harness.send(100, keys: 300, from: group * 100) }
-        let before = harness.forensics
-        #expect(before.keyCount == 100)
-        await harness.close()
-
-        let reopened = try KeyLogHarness(path: dir.file("db.sqlite"), settings: settings)
-        Self.expectSameKeys(reopened.forensics, before)
-        await reopened.close()
+        #expect(harness.forensics.keyCount == 100)
+        try await harness.closeAndExpectARestartToRebuildItsKeys()
     }
 
     @Test func removalsForAnExpiredSeriesAreReplayed() async throws {
@@ -256,6 +250,8 @@ import Testing
 
 /// A store, the writer's key forensics and a group committer wired like the service's.
 final class KeyLogHarness: Sendable {
+    let path: String
+    let settings: KeyForensics.Settings
     let store: DedupStore
     let box: ForensicsBox
     let committer: GroupCommitter
@@ -267,6 +263,8 @@ final class KeyLogHarness: Sendable {
         let loaded = try store.load(
             bucketWidthMs: BucketClock.defaultWidthMs, forensics: settings, maxClientsPerSeries: 10, nowMs: KeyLogTests.t0)
         let box = ForensicsBox(loaded.forensics)
+        self.path = path
+        self.settings = settings
         self.store = store
         self.box = box
         committer = GroupCommitter(
@@ -280,11 +278,11 @@ final class KeyLogHarness: Sendable {
                 failed: { _, changes in box.forensics.withLock { f in for batch in changes { f.rollback(batch) } } },
                 keyLiveness: !compacting ? nil : .init(
                     trackedKeys: { box.forensics.withLock { $0.keyCount } },
-                    isCurrent: { entries in box.forensics.withLock { f in entries.map { f.isCurrent($0.hash, $0.record) } } })))
+                    isCurrent: { entries in box.forensics.withLock { $0.areCurrent(entries) } })))
     }
 
     /// Commits `count` keyed events over `keys` distinct keys, starting at event number `first`; with `poisoned`, one
-    /// more event of operation `poison` (see ``KeyLogTests/poison(_:)``).
+    /// more event of operation `poison` (see ``KeyLogTests/poisonedDatabase(in:)``).
     func send(_ count: Int, keys: Int, from first: Int = 0, operation: String = "refund", poisoned: Bool = false) async throws {
         var events = (first..<first + count).map { n in
             Event(
@@ -299,6 +297,16 @@ final class KeyLogHarness: Sendable {
     func close() async {
         await committer.close()
         store.close()
+    }
+
+    /// Closes, reopens the database and expects exactly the keys that were in memory (what a restart rebuilds from
+    /// what was committed).
+    func closeAndExpectARestartToRebuildItsKeys(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let before = forensics
+        await close()
+        let reopened = try KeyLogHarness(path: path, settings: settings)
+        KeyLogTests.expectSameKeys(reopened.forensics, before, sourceLocation: sourceLocation)
+        await reopened.close()
     }
 
     /// A copy of the writer's key forensics.

@@ -75,7 +75,7 @@ public final class LiveState: Sendable {
 
     /// For key-log compaction: which stored records are still the current record of their key.
     func currentKeyRecords(_ entries: [(hash: KeyHash, record: KeyRecord)]) -> [Bool] {
-        forensics.withLock { forensics in entries.map { forensics.isCurrent($0.hash, $0.record) } }
+        forensics.withLock { $0.areCurrent(entries) }
     }
 
     // MARK: Reading
