@@ -14,8 +14,8 @@ public final class DedupStore: Sendable {
 
     public let path: String
     let pool: DatabasePool
-    /// Bookkeeping of the key log (changed on the writer only).
-    let keyLog = Mutex(KeyLog())
+    /// Key-log compaction and the log's bookkeeping.
+    public let compactor: KeyLogCompactor
 
     /// Opens (creating when missing) the database at `path`. A file that is not a dedup-vitals database is refused
     /// before anything is written to it.
@@ -33,6 +33,7 @@ public final class DedupStore: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try StorageSchema.migrator.migrate(pool)
+            compactor = KeyLogCompactor(pool: pool)
         } catch {
             throw .cannotOpen(path: path, reason: Self.describe(error))
         }
@@ -135,7 +136,7 @@ public final class DedupStore: Sendable {
                     windows.restore(key, totals: Self.counts(row, from: 4), lastSeenMs: row[3], buckets: bucketsBySeries[id] ?? [])
                 }
                 let logEntries = try Self.replayKeyLog(db, seriesByID: seriesByID, into: &forensics)
-                keyLog.withLock { $0 = KeyLog(entries: logEntries, appended: 0) }
+                compactor.loaded(entries: logEntries)
                 if let nowMs { forensics.trimRestored(nowMs: nowMs) }
                 let delayRows = try Row.fetchCursor(db, sql: "SELECT series_id, sum, buckets FROM retry_delays")
                 while let row = try delayRows.next() {
@@ -191,7 +192,7 @@ public final class DedupStore: Sendable {
     /// Writes one group of batches in one transaction: aggregates, key records, histograms, client buckets and
     /// idempotency records. Called by ``GroupCommitter`` only.
     func write(
-        _ delta: BatchDelta, forensics: [KeyForensics.Changes], compaction: KeyLogCompaction? = nil,
+        _ delta: BatchDelta, forensics: [KeyForensics.Changes], compaction: KeyLogCompactor.Pass? = nil,
         idempotencyRecords: [IdempotencyRecord], createdAtMs: Int64
     ) throws(StorageError) {
         var appendedEntries = 0
@@ -252,10 +253,7 @@ public final class DedupStore: Sendable {
                     }
                 }
                 // Entries moved by compaction go first: the group's own entries for the same keys must follow them.
-                if let compaction {
-                    try db.execute(sql: "DELETE FROM key_log WHERE id <= ?", arguments: [compaction.throughID])
-                    if compaction.kept > 0 { try Self.appendKeyLogRow(compaction.moved, db: db) }
-                }
+                if let compaction { try KeyLogCompactor.apply(compaction, in: db) }
                 if !forensics.isEmpty {
                     appendedEntries = try Self.writeForensics(forensics, seriesIDs: seriesIDs, db: db)
                 }
@@ -275,23 +273,14 @@ public final class DedupStore: Sendable {
         } catch {
             throw .unavailable(reason: Self.describe(error))
         }
-        if appendedEntries > 0 || compaction != nil {
-            keyLog.withLock { log in
-                log.entries += appendedEntries
-                log.appended += appendedEntries
-                if let compaction {
-                    log.entries += compaction.kept - compaction.read
-                    log.committedThrough = compaction.throughID
-                }
-            }
-        }
+        compactor.committed(compaction, appendedEntries: appendedEntries)
     }
 
     /// Appends the group's key changes to the key log (one row) and upserts the changed retry-delay histograms;
     /// returns the number of log entries written.
     private static func writeForensics(_ changes: [KeyForensics.Changes], seriesIDs: [SeriesKey: Int64], db: Database) throws -> Int {
         let (bytes, count) = KeyLog.encode(changes, seriesIDs: seriesIDs)
-        if count > 0 { try appendKeyLogRow(bytes, db: db) }
+        if count > 0 { try KeyLog.appendRow(bytes, db: db) }
         var histograms: [SeriesKey: RetryDelayHistogram] = [:]
         for batch in changes { histograms.merge(batch.histograms) { _, newer in newer } }
         if !histograms.isEmpty {
@@ -302,13 +291,6 @@ public final class DedupStore: Sendable {
             }
         }
         return count
-    }
-
-    /// Appends one row of key-log entries.
-    private static func appendKeyLogRow(_ bytes: [UInt8], db: Database) throws {
-        let append = try BoundStatement(db, sql: "INSERT INTO key_log(records) VALUES (?)")
-        append.bind(bytes, at: 1)
-        try append.run()
     }
 
     /// Replays the key log into `forensics` (the last entry of a key wins); returns the number of entries.
@@ -333,95 +315,8 @@ public final class DedupStore: Sendable {
         return entries
     }
 
-    /// Claims the next pass of key-log compaction when the log holds more than about twice the tracked keys and no
-    /// other pass is being planned: reads the oldest rows not yet planned (at least twice what was appended since the
-    /// last plan) and decodes their records. Reads committed rows only, and holds no lock of the group committer.
-    /// The claim must be finished with ``finishKeyLogCompaction(_:attached:)``.
-    /// - Parameter liveKeys: how many keys are tracked in memory.
-    public func claimKeyLogCompaction(liveKeys: Int) -> KeyLogCompaction.Claim? {
-        let claim = keyLog.withLock { log -> KeyLogCompaction.Claim? in
-            guard !log.planning, log.needsCompaction(liveKeys: liveKeys) else { return nil }
-            log.planning = true
-            return KeyLogCompaction.Claim(
-                after: log.plannedThrough, budget: min(max(2 * log.appended, KeyLog.minimumPass), KeyLog.maximumPass), epoch: log.epoch)
-        }
-        guard var claim else { return nil }
-        let rows = try? pool.read { db in
-            var rows: [(id: Int64, blob: Data)] = []
-            var counted = 0
-            let cursor = try Row.fetchCursor(db, sql: "SELECT id, records FROM key_log WHERE id > ? ORDER BY id", arguments: [claim.after])
-            while counted < claim.budget, let row = try cursor.next() {
-                let blob: Data = row[1]
-                rows.append((row[0], blob))
-                counted += blob.count / KeyLog.typicalEntrySize + 1
-            }
-            return rows
-        }
-        // Nothing to claim, or the rows could not be read: a later request tries again.
-        guard let rows, !rows.isEmpty else {
-            keyLog.withLock { $0.planning = false }
-            return nil
-        }
-        claim.rows = rows
-        for (_, blob) in claim.rows {
-            _ = blob.withUnsafeBytes { bytes in
-                KeyLog.forEachEntry(in: bytes) { entry in
-                    claim.read += 1
-                    guard let record = entry.record else { return }
-                    claim.candidates.append((entry.hash, record))
-                    claim.ranges.append(entry.range)
-                }
-            }
-            claim.blobEnds.append(claim.candidates.count)
-        }
-        return claim
-    }
-
-    /// The pass of a claim: the claimed rows go, and the entries `current` confirms (one flag per candidate, from the
-    /// in-memory key forensics) move to the end of the log.
-    public func planKeyLogCompaction(_ claim: KeyLogCompaction.Claim, current: [Bool]) -> KeyLogCompaction {
-        var plan = KeyLogCompaction(throughID: claim.rows.last?.id ?? claim.after, read: claim.read)
-        var candidate = 0
-        for ((_, blob), end) in zip(claim.rows, claim.blobEnds) {
-            while candidate < end {
-                if current[candidate] {
-                    plan.moved.append(contentsOf: blob[claim.ranges[candidate]])
-                    plan.kept += 1
-                }
-                candidate += 1
-            }
-        }
-        return plan
-    }
-
-    /// Whether a claim may still be planned: no failed group abandoned the plans since (the rows before it might hold
-    /// entries that a failed pass did not move). Called under the group committer's lock, as
-    /// ``abandonKeyLogCompactionPlans()`` is.
-    public func isValid(_ claim: KeyLogCompaction.Claim) -> Bool {
-        keyLog.withLock { $0.epoch == claim.epoch }
-    }
-
-    /// Ends a claim. When its pass was attached to a group, the next claim starts after its rows; otherwise they are
-    /// claimed again.
-    public func finishKeyLogCompaction(_ claim: KeyLogCompaction.Claim, attached: Bool) {
-        keyLog.withLock { log in
-            log.planning = false
-            guard attached, log.epoch == claim.epoch, let through = claim.rows.last?.id else { return }
-            log.plannedThrough = through
-            log.appended = 0
-        }
-    }
-
-    /// Forgets the passes planned but not committed (their group failed), so that their rows are planned again.
-    public func abandonKeyLogCompactionPlans() {
-        keyLog.withLock { log in
-            log.plannedThrough = log.committedThrough
-            log.epoch += 1
-        }
-    }
-
     /// Entries in the key log, current or superseded (for tests and metrics).
-    public var keyLogEntries: Int { keyLog.withLock { $0.entries } }
+    public var keyLogEntries: Int { compactor.entries }
 
     /// Deletes buckets older than the retention, series idle for the retention, and expired idempotency records;
     /// logs the removal of `removedKeys` (the keys of those series), so that a series id reused later never inherits
@@ -439,14 +334,14 @@ public final class DedupStore: Sendable {
                 if !removedKeys.isEmpty {
                     var bytes: [UInt8] = []
                     for hash in removedKeys { KeyLog.append(hash: hash, seriesID: 0, record: nil, to: &bytes) }
-                    try Self.appendKeyLogRow(bytes, db: db)
+                    try KeyLog.appendRow(bytes, db: db)
                 }
                 try db.execute(sql: "DELETE FROM ingest_requests WHERE created_ms < ?", arguments: [nowMs - idempotencyTTLMs])
             }
         } catch {
             throw .unavailable(reason: Self.describe(error))
         }
-        if !removedKeys.isEmpty { keyLog.withLock { $0.entries += removedKeys.count } }
+        if !removedKeys.isEmpty { compactor.logged(entries: removedKeys.count) }
     }
 
     // MARK: Reading

@@ -4,16 +4,19 @@ import Synchronization
 
 /// Shares SQLite commits between concurrent ingest requests.
 ///
-/// Each request prepares its own batch on its own thread, in commit order under one lock: the admission gate, the
-/// key-forensics detectors (``Hooks/prepare``), and a merge into the *next group*. Then it suspends. One writer
-/// takes the whole next group, commits it in one transaction, applies it to the in-memory state and resumes every
-/// request of the group: a 202 is only ever sent for events that are on disk. While the writer commits a group,
-/// requests keep preparing the next one, so the CPU work of preparing overlaps the SQLite work, and the group grows
-/// with the load (one fsync-free WAL commit serves thousands of requests).
+/// Each request prepares its own batch on its own thread, in commit order under one lock: the participant's
+/// admission gate and preparation (``CommitParticipant``), and a merge into the *next group*. Then it suspends. One
+/// writer takes the whole next group, commits it in one transaction, lets the participant apply it to the in-memory
+/// state and resumes every request of the group: a 202 is only ever sent for events that are on disk. While the
+/// writer commits a group, requests keep preparing the next one, so the CPU work of preparing overlaps the SQLite
+/// work, and the group grows with the load (one fsync-free WAL commit serves thousands of requests).
 ///
 /// The next group is prepared on top of the in-memory changes of the group being written. When that group's
-/// transaction fails, the next group is failed with it: both are rolled back, newest first (``Hooks/failed``), and
-/// all their requests get the error.
+/// transaction fails, the next group is failed with it: both are rolled back, newest first, and all their requests
+/// get the error.
+///
+/// Lock order: this committer's lock is taken first; the participant's locks and the ``KeyLogCompactor``'s are
+/// taken inside it, never the other way round.
 public final class GroupCommitter: Sendable {
     /// One request's contribution.
     public struct Batch: Sendable {
@@ -32,7 +35,7 @@ public final class GroupCommitter: Sendable {
         /// Key-forensics changes of each batch, in preparation order.
         var forensics: [KeyForensics.Changes] = []
         var records: [IdempotencyRecord] = []
-        var compaction: KeyLogCompaction?
+        var compaction: KeyLogCompactor.Pass?
     }
 
     private struct State {
@@ -46,62 +49,23 @@ public final class GroupCommitter: Sendable {
     private let state = Mutex(State())
     private let writer = DispatchQueue(label: "dedup-vitals.group-commit", qos: .userInitiated)
     private let clock: @Sendable () -> Int64
-    private let hooks: Hooks
+    private let participant: any CommitParticipant
+    private let keyLiveness: (any KeyLiveness)?
     /// `onWriter` work waiting for the writer: the writer yields to it between groups.
     private let maintenanceWaiting = Atomic<Int>(0)
 
-    /// What the service does around each group's transaction.
-    public struct Hooks: Sendable {
-        /// For each batch, in commit order: may change its delta (client caps) and returns the key-forensics changes
-        /// to persist with it, whose detections the group counts.
-        public var prepare: @Sendable (inout BatchDelta) -> KeyForensics.Changes?
-        /// On the writer, after the commit, before the requests resume: apply the group to the in-memory state.
-        public var committed: @Sendable (BatchDelta) -> Void
-        /// After a failed transaction, for each group concerned, newest first: undo what `prepare` changed in memory
-        /// (the changes are given newest first too).
-        public var failed: @Sendable (BatchDelta, [KeyForensics.Changes]) -> Void
-        /// The admission gate (e.g. the series limit), for each batch in commit order before `prepare`: an error
-        /// refuses the batch with it, and it is not written; nil admits it.
-        public var admit: @Sendable (BatchDelta) -> (any Error)?
-        /// For key-log compaction: how many keys are tracked, and which stored records are still their key's record
-        /// in memory. Nil: the log is never compacted.
-        public var keyLiveness: KeyLiveness?
-
-        public init(
-            prepare: @escaping @Sendable (inout BatchDelta) -> KeyForensics.Changes? = { _ in nil },
-            committed: @escaping @Sendable (BatchDelta) -> Void,
-            failed: @escaping @Sendable (BatchDelta, [KeyForensics.Changes]) -> Void = { _, _ in },
-            admit: @escaping @Sendable (BatchDelta) -> (any Error)? = { _ in nil },
-            keyLiveness: KeyLiveness? = nil
-        ) {
-            self.prepare = prepare
-            self.committed = committed
-            self.failed = failed
-            self.admit = admit
-            self.keyLiveness = keyLiveness
-        }
-    }
-
-    /// What key-log compaction asks of the in-memory key forensics.
-    public struct KeyLiveness: Sendable {
-        public var trackedKeys: @Sendable () -> Int
-        public var isCurrent: @Sendable ([(hash: KeyHash, record: KeyRecord)]) -> [Bool]
-        public init(
-            trackedKeys: @escaping @Sendable () -> Int,
-            isCurrent: @escaping @Sendable ([(hash: KeyHash, record: KeyRecord)]) -> [Bool]
-        ) {
-            self.trackedKeys = trackedKeys
-            self.isCurrent = isCurrent
-        }
-    }
-
     /// - Parameters:
     ///   - clock: milliseconds since the epoch (stamps idempotency records).
-    ///   - hooks: what runs around each transaction.
-    public init(store: DedupStore, clock: @escaping @Sendable () -> Int64, hooks: Hooks) {
+    ///   - participant: what runs around each transaction.
+    ///   - keyLiveness: for key-log compaction; nil: the log is never compacted.
+    public init(
+        store: DedupStore, clock: @escaping @Sendable () -> Int64, participant: any CommitParticipant,
+        keyLiveness: (any KeyLiveness)?
+    ) {
         self.store = store
         self.clock = clock
-        self.hooks = hooks
+        self.participant = participant
+        self.keyLiveness = keyLiveness
     }
 
     /// Prepares `batch` into the next group and returns once that group is durable.
@@ -111,9 +75,9 @@ public final class GroupCommitter: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let outcome = state.withLock { state -> Result<(startWriter: Bool, carriesPass: Bool), any Error> in
                 guard !state.closed else { return .failure(StorageError.unavailable(reason: "the service is shutting down")) }
-                if let refusal = hooks.admit(batch.delta) { return .failure(refusal) }
+                do { try participant.admit(batch.delta) } catch { return .failure(error) }
                 var delta = batch.delta
-                let changes = hooks.prepare(&delta)
+                let changes = participant.prepare(&delta)
                 state.next.merged.merge(delta)
                 if let changes {
                     // Into the group's delta, which only the committer holds: the batch's may still share its storage.
@@ -137,24 +101,18 @@ public final class GroupCommitter: Sendable {
         }
     }
 
-    /// When the key log is due for compaction and no pass is being planned, plans one on this request's thread, off
-    /// the writer: the rows are read and decoded without any lock of the committer; which of their entries are
-    /// current is decided under the lock, and the pass is attached to the next group.
-    ///
-    /// A pass moves the entries that are current in memory ahead of the group's own entries, so it is valid only for
-    /// the group being prepared when currency is decided: every later change of a key goes into that group, after the
-    /// moved entries, or into a later one.
+    /// Plans a key-log compaction pass on this request's thread, off the writer, and attaches it to the group being
+    /// prepared (the only group it is valid for: see ``KeyLogCompactor``).
     private func planKeyLogCompaction() {
-        guard let liveness = hooks.keyLiveness, let claim = store.claimKeyLogCompaction(liveKeys: liveness.trackedKeys())
-        else { return }
-        let attached = state.withLock { state -> Bool in
-            guard !state.closed, state.next.compaction == nil, store.isValid(claim) else { return false }
-            state.next.compaction = store.planKeyLogCompaction(claim, current: liveness.isCurrent(claim.candidates))
-            return true
+        guard let keyLiveness else { return }
+        store.compactor.runPass(liveness: keyLiveness) { plan in
+            state.withLock { state in
+                guard !state.closed, state.next.compaction == nil, let pass = plan() else { return false }
+                state.next.compaction = pass
+                return true
+            }
         }
-        store.finishKeyLogCompaction(claim, attached: attached)
     }
-
     /// Runs `body` between groups, with no batch being prepared meanwhile (for maintenance such as pruning).
     public func onWriter<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
@@ -223,7 +181,7 @@ public final class GroupCommitter: Sendable {
             try store.write(
                 group.merged, forensics: group.forensics, compaction: group.compaction,
                 idempotencyRecords: group.records, createdAtMs: clock())
-            hooks.committed(group.merged)
+            participant.committed(group.merged)
             for waiter in group.waiters { waiter.resume() }
         } catch {
             // The next group was prepared on top of this one: it fails too. Rolled back under the lock, newest first,
@@ -232,9 +190,9 @@ public final class GroupCommitter: Sendable {
                 let onTop = state.next
                 state.next = Group()
                 for failed in [onTop, group] where !failed.waiters.isEmpty {
-                    hooks.failed(failed.merged, failed.forensics.reversed())
+                    participant.failed(failed.merged, changes: failed.forensics.reversed())
                 }
-                store.abandonKeyLogCompactionPlans()
+                store.compactor.abandon()
                 return onTop
             }
             for waiter in onTop.waiters + group.waiters { waiter.resume(throwing: error) }

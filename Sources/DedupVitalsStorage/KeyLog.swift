@@ -8,7 +8,7 @@ import GRDB
 /// record, or a removal (eviction at the key cap, an expired series). Appending is one sequential insert per group,
 /// where rewriting a row per key cost a random B-tree write each (about 10 µs per keyed event on the single writer).
 /// At start the log is replayed in order, the last entry of a key winning. Superseded entries are dropped by
-/// compaction passes (``DedupStore/claimKeyLogCompaction(liveKeys:)``, planned by a request thread, off the writer):
+/// compaction passes (``KeyLogCompactor``, planned by a request thread, off the writer):
 /// a pass reads the oldest rows, keeps the entries that are still their key's record in memory, and is committed with
 /// a group: the kept entries are appended again and the rows read are deleted. Passes keep the log under about twice
 /// the tracked keys.
@@ -89,6 +89,13 @@ struct KeyLog: Sendable {
             initialized = writer.count
         }
         return (bytes, count)
+    }
+
+    /// Appends one row of entries to the log.
+    static func appendRow(_ bytes: [UInt8], db: Database) throws {
+        let append = try BoundStatement(db, sql: "INSERT INTO key_log(records) VALUES (?)")
+        append.bind(bytes, at: 1)
+        try append.run()
     }
 
     // MARK: Decoding

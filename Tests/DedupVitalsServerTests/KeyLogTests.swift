@@ -93,16 +93,17 @@ import Testing
         for chunk in 0..<24 { try await harness.send(1_000, keys: 2_000, from: chunk * 1_000) }
         let live = harness.forensics.keyCount
         #expect(live == 3_000)
-        let isCurrent = { (claim: KeyLogCompaction.Claim) in
+        let isCurrent = { (claim: KeyLogCompactor.Claim) in
             harness.box.forensics.withLock { $0.areCurrent(claim.candidates) }
         }
         let store = harness.store
-        let first = try #require(store.claimKeyLogCompaction(liveKeys: live))
-        let firstPass = store.planKeyLogCompaction(first, current: isCurrent(first))
-        store.finishKeyLogCompaction(first, attached: true)
+        let compactor = store.compactor
+        let first = try #require(compactor.claim(liveKeys: live))
+        let firstPass = compactor.plan(first, current: isCurrent(first))
+        compactor.finish(first, attached: true)
         #expect(firstPass.kept > 0 && firstPass.kept < firstPass.read)
         // Claimed while the first pass waits for its group: starts after the first pass's rows.
-        let second = try #require(store.claimKeyLogCompaction(liveKeys: live))
+        let second = try #require(compactor.claim(liveKeys: live))
         #expect(second.after == firstPass.throughID)
         // The first pass's group fails.
         let poisoned = BatchDelta(
@@ -111,14 +112,14 @@ import Testing
         #expect(throws: StorageError.self) {
             try store.write(poisoned, forensics: [], compaction: firstPass, idempotencyRecords: [], createdAtMs: Self.t0)
         }
-        store.abandonKeyLogCompactionPlans()
-        #expect(!store.isValid(second))
-        store.finishKeyLogCompaction(second, attached: false)
+        compactor.abandon()
+        #expect(!compactor.isValid(second))
+        compactor.finish(second, attached: false)
         // The next claim starts over from the oldest row, and its pass, written, loses nothing.
-        let third = try #require(store.claimKeyLogCompaction(liveKeys: live))
+        let third = try #require(compactor.claim(liveKeys: live))
         #expect(third.after == 0)
-        let thirdPass = store.planKeyLogCompaction(third, current: isCurrent(third))
-        store.finishKeyLogCompaction(third, attached: true)
+        let thirdPass = compactor.plan(third, current: isCurrent(third))
+        compactor.finish(third, attached: true)
         try store.write(BatchDelta(), forensics: [], compaction: thirdPass, idempotencyRecords: [], createdAtMs: Self.t0)
         #expect(store.keyLogEntries < 25_000)
         try await harness.closeAndExpectARestartToRebuildItsKeys()
@@ -267,18 +268,9 @@ final class KeyLogHarness: Sendable {
         self.settings = settings
         self.store = store
         self.box = box
+        let steps = ForensicsSteps(box: box)
         committer = GroupCommitter(
-            store: store, clock: { KeyLogTests.t0 },
-            hooks: .init(
-                prepare: { delta in
-                    let events = delta.forensicEvents
-                    return box.forensics.withLock { $0.process(events, bucketWidthMs: BucketClock.defaultWidthMs) }
-                },
-                committed: { _ in },
-                failed: { _, changes in box.forensics.withLock { f in for batch in changes { f.rollback(batch) } } },
-                keyLiveness: !compacting ? nil : .init(
-                    trackedKeys: { box.forensics.withLock { $0.keyCount } },
-                    isCurrent: { entries in box.forensics.withLock { $0.areCurrent(entries) } })))
+            store: store, clock: { KeyLogTests.t0 }, participant: steps, keyLiveness: compacting ? steps : nil)
     }
 
     /// Commits `count` keyed events over `keys` distinct keys, starting at event number `first`; with `poisoned`, one
@@ -316,6 +308,30 @@ final class KeyLogHarness: Sendable {
 final class ForensicsBox: Sendable {
     let forensics: Mutex<KeyForensics>
     init(_ forensics: KeyForensics) { self.forensics = Mutex(forensics) }
+}
+
+/// The key-forensics part of the service's commit steps, alone.
+struct ForensicsSteps: CommitParticipant, KeyLiveness {
+    let box: ForensicsBox
+
+    func admit(_ delta: BatchDelta) throws {}
+
+    func prepare(_ delta: inout BatchDelta) -> KeyForensics.Changes? {
+        let events = delta.forensicEvents
+        return box.forensics.withLock { $0.process(events, bucketWidthMs: BucketClock.defaultWidthMs) }
+    }
+
+    func committed(_ group: BatchDelta) {}
+
+    func failed(_ group: BatchDelta, changes: [KeyForensics.Changes]) {
+        box.forensics.withLock { forensics in for batch in changes { forensics.rollback(batch) } }
+    }
+
+    var trackedKeyCount: Int { box.forensics.withLock { $0.keyCount } }
+
+    func areCurrent(_ entries: [(hash: KeyHash, record: KeyRecord)]) -> [Bool] {
+        box.forensics.withLock { $0.areCurrent(entries) }
+    }
 }
 
 extension KeyRecordCodec {

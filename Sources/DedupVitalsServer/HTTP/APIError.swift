@@ -2,7 +2,9 @@ import Foundation
 import Hummingbird
 
 /// An error answered with the JSON shape of contract §4: `{"error": {"code", "message", ...}}`.
-public struct APIError: Error, Sendable {
+/// It is an `HTTPResponseError`, so Hummingbird answers with this shape wherever it is thrown, even outside
+/// ``APIErrorMiddleware``.
+public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
@@ -39,13 +41,20 @@ public struct APIError: Error, Sendable {
         var error: Detail
     }
 
-    /// The JSON body.
+    /// The JSON body. Encoding strings and integers cannot fail; should it ever, the body says so rather than
+    /// being empty.
     public var bodyData: Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = Body(error: .init(code: code, message: message, index: index, field: field, line: line, column: column))
-        return (try? encoder.encode(body)) ?? Data(#"{"error":{"code":"internal","message":"encoding failed"}}"#.utf8)
+        do {
+            return try encoder.encode(body)
+        } catch {
+            return Data(#"{"error":{"code":"internal","message":"the error body could not be encoded"}}"#.utf8)
+        }
     }
+
+    public func response(from request: Request, context: some RequestContext) -> Response { response }
 
     public var response: Response {
         var headers: HTTPFields = [.contentType: "application/json"]
@@ -54,6 +63,13 @@ public struct APIError: Error, Sendable {
     }
 
     static func notFound() -> APIError { APIError(.notFound, code: "not_found", message: "no such route") }
+
+    /// The database refused a write: retryable, and nothing of the request was stored.
+    static func storageUnavailable(_ error: any Error) -> APIError {
+        APIError(
+            .serviceUnavailable, code: "storage_unavailable",
+            message: "the database cannot accept writes right now; nothing was stored (\(error))", retryAfter: 5)
+    }
 }
 
 /// Turns any error thrown by a route into the JSON error shape, so that no route answers with an empty or HTML body.

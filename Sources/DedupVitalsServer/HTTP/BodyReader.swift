@@ -31,7 +31,7 @@ struct BodyReader: Sendable {
             guard buffer.readableBytes + chunk.readableBytes <= limit else { throw tooLarge(limit) }
             guard ticket.reserve(chunk.readableBytes) else {
                 counters.recordOverloadRejection()
-                throw IngestAdmission.overloaded("buffered request bodies")
+                throw IngestController.overloaded("buffered request bodies")
             }
             buffer.writeImmutableBuffer(chunk)
         }

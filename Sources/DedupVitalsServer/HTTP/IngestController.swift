@@ -6,20 +6,34 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// `POST /v1/events`: decode, validate, group-commit, then answer 202 (contract §4).
+/// `POST /v1/events`, the JSON / NDJSON ingest protocol: bounds the request, reads and decodes the body, handles the
+/// request's `Idempotency-Key`, hands the events to the ``IngestPipeline`` and answers 202 once they are durable
+/// (contract §4).
 struct IngestController: Sendable {
     static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
 
     let limits: ServiceConfig.Limits
-    let committer: GroupCommitter
+    let pipeline: IngestPipeline
     let store: DedupStore
-    let state: LiveState
+    let counters: IngestCounters
     let clock: @Sendable () -> Int64
-    let bucketWidthMs: Int64
     let hasher: KeyHasher
     let inProgress = IdempotencyGuard()
-    let admission: IngestAdmission
+    let pressure: IngestPressure
+
+    init(
+        limits: ServiceConfig.Limits, pipeline: IngestPipeline, store: DedupStore, counters: IngestCounters,
+        clock: @escaping @Sendable () -> Int64, hasher: KeyHasher
+    ) {
+        self.limits = limits
+        self.pipeline = pipeline
+        self.store = store
+        self.counters = counters
+        self.clock = clock
+        self.hasher = hasher
+        pressure = IngestPressure(maxRequests: limits.maxInFlightRequests, maxBytes: limits.maxInFlightBytes)
+    }
 
     func addRoutes(to router: Router<DedupRequestContext>) {
         router.post("/v1/events") { request, context in
@@ -58,7 +72,7 @@ struct IngestController: Sendable {
         do {
             stored = try store.storedResponse(scope: scope, key: storedKey)
         } catch {
-            throw reject(unavailable(error))
+            throw reject(.storageUnavailable(error))
         }
         if let stored {
             guard stored.bodySHA256 == bodyHash else {
@@ -67,7 +81,7 @@ struct IngestController: Sendable {
                     message: "this Idempotency-Key was used with a different request body"))
             }
             let accepted = (try? JSONDecoder().decode(AcceptedBody.self, from: stored.body).accepted) ?? 0
-            state.counters.record(code: stored.status, events: accepted, result: .replayed)
+            counters.record(code: stored.status, events: accepted, result: .replayed)
             return Response(
                 status: .init(code: stored.status),
                 headers: [.contentType: "application/json", Self.replayedHeader: "true"],
@@ -93,21 +107,17 @@ struct IngestController: Sendable {
         } catch {
             throw reject(Self.apiError(for: error), events: error.isInvalidEvent ? 1 : 0)
         }
-        do { try admission.check(events, caller: caller) } catch { throw reject(error, events: events.count) }
         let responseBody = Data("{\"accepted\":\(events.count)}".utf8)
-        var batch = GroupCommitter.Batch(
-            delta: BatchDelta(events: events, receivedAtMs: nowMs, bucketWidthMs: bucketWidthMs, hasher: hasher))
-        if let idempotency {
-            batch.idempotencyRecord = IdempotencyRecord(
-                scope: idempotency.scope, key: idempotency.key,
-                response: StoredResponse(bodySHA256: idempotency.hash, status: 202, body: responseBody))
+        let record = idempotency.map {
+            IdempotencyRecord(
+                scope: $0.scope, key: $0.key, response: StoredResponse(bodySHA256: $0.hash, status: 202, body: responseBody))
         }
         do {
-            try await committer.commit(batch)
+            try await pipeline.submit(.init(events: events, receivedAtMs: nowMs, caller: caller, idempotencyRecord: record))
         } catch {
-            throw reject((error as? SeriesLimitExceeded)?.apiError ?? unavailable(error), events: events.count)
+            throw reject(error, events: events.count)
         }
-        state.counters.record(code: 202, events: events.count, result: .accepted)
+        counters.record(code: 202, events: events.count, result: .accepted)
         return Response(
             status: .accepted, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: responseBody)))
@@ -115,13 +125,21 @@ struct IngestController: Sendable {
 
     /// A slot among the in-flight ingest requests (503 beyond the bound).
     private func enter() throws -> IngestPressure.Ticket {
-        do { return try admission.enter() } catch { throw reject(error) }
+        guard let ticket = pressure.admit() else {
+            counters.limits.recordOverloadRejection()
+            throw reject(Self.overloaded("concurrent ingest requests"))
+        }
+        return ticket
+    }
+
+    static func overloaded(_ what: String) -> APIError {
+        APIError(.serviceUnavailable, code: "overloaded", message: "too many \(what) in flight; retry later", retryAfter: 1)
     }
 
     /// Reads the body under the limits (413, 408, 503): see ``BodyReader``.
     private func readBody(_ request: Request, ticket: IngestPressure.Ticket) async throws -> ByteBuffer {
         do {
-            return try await BodyReader(limits: limits, counters: admission.counters).read(request, ticket: ticket)
+            return try await BodyReader(limits: limits, counters: counters.limits).read(request, ticket: ticket)
         } catch let error as APIError {
             throw reject(error)
         }
@@ -129,14 +147,8 @@ struct IngestController: Sendable {
 
     /// Counts a refused request and returns its error.
     private func reject(_ error: APIError, events: Int = 0) -> APIError {
-        state.counters.record(code: Int(error.status.code), events: events, result: .rejected)
+        counters.record(code: Int(error.status.code), events: events, result: .rejected)
         return error
-    }
-
-    private func unavailable(_ error: any Error) -> APIError {
-        APIError(
-            .serviceUnavailable, code: "storage_unavailable",
-            message: "the database cannot accept writes right now; nothing was stored (\(error))", retryAfter: 5)
     }
 
     static func apiError(for error: EventDecodingError) -> APIError {

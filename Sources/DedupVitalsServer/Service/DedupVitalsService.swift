@@ -10,7 +10,8 @@ public final class DedupVitalsService: Sendable {
     public let config: ServiceConfig
     public let store: DedupStore
     public let state: LiveState
-    let committer: GroupCommitter
+    /// The write path every ingest protocol hands its events to.
+    let pipeline: IngestPipeline
     let hasher: KeyHasher
     let clock: @Sendable () -> Int64
     let logger: Logger
@@ -50,22 +51,8 @@ public final class DedupVitalsService: Sendable {
         let state = LiveState(loaded, bucketHorizonMs: horizon)
         state.prune(nowMs: clock(), retentionMs: config.retention.milliseconds)
         self.state = state
-        let seriesLimiter = SeriesLimiter(maxSeries: config.limits.maxSeries, state: state)
-        self.committer = GroupCommitter(
-            store: store, clock: clock,
-            hooks: .init(
-                prepare: { state.prepare(&$0) },
-                committed: {
-                    state.committed($0)
-                    seriesLimiter.settle($0)
-                },
-                failed: {
-                    state.failed($0, $1)
-                    seriesLimiter.settle($0)
-                },
-                admit: { seriesLimiter.admit($0) },
-                keyLiveness: .init(
-                    trackedKeys: { state.withForensics { $0.keyCount } }, isCurrent: { state.currentKeyRecords($0) })))
+        self.pipeline = IngestPipeline(
+            store: store, state: state, maxSeries: config.limits.maxSeries, hasher: hasher, clock: clock)
         self.alertingOptions = options
         let alerting = AlertingState(receivers: config.receivers.map(\.name), externalURL: "http://\(config.listen)")
         self.alerting = alerting
@@ -84,9 +71,7 @@ public final class DedupVitalsService: Sendable {
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: AuthMiddleware(credentials: authCredentials, counters: state.counters))
         IngestController(
-            limits: config.limits, committer: committer, store: store, state: state, clock: clock,
-            bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher,
-            admission: IngestAdmission(limits: config.limits, counters: state.counters.limits)
+            limits: config.limits, pipeline: pipeline, store: store, counters: state.counters, clock: clock, hasher: hasher
         ).addRoutes(to: router)
         KeyLookupController(hasher: hasher, state: state, config: config, clock: clock).addRoutes(to: router)
         ReadController(config: config, store: store, state: state, clock: clock, alerting: alerting).addRoutes(to: router)
@@ -103,7 +88,7 @@ public final class DedupVitalsService: Sendable {
     /// The Hummingbird application, with storage maintenance and orderly shutdown attached as a service.
     /// `onListening` receives the bound `HOST:PORT` (useful with port 0).
     public func makeApplication(onListening: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let storage = StorageService(store: store, committer: committer, state: state, config: config, clock: clock, logger: logger)
+        let storage = StorageService(store: store, committer: pipeline.committer, state: state, config: config, clock: clock, logger: logger)
         let bodyTimeoutMs = config.limits.bodyReadTimeout.milliseconds
         return Application(
             router: makeRouter(),

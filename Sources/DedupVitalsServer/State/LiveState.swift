@@ -8,8 +8,6 @@ public final class LiveState: Sendable {
     private let windows: Mutex<RollingWindows>
     private let forensics: Mutex<KeyForensics>
     private let clients: Mutex<ClientAttribution>
-    /// Clients admitted by batches prepared but not yet committed or failed (see ``prepare(_:)``).
-    private let pendingClients = Mutex<[SeriesKey: Set<String>]>([:])
     private let staleCache = Mutex<(atMs: Int64, counts: [SeriesKey: Int])?>(nil)
     public let counters = IngestCounters()
     /// How far back the in-memory buckets reach: the longest window anything reads (the database keeps `retention`).
@@ -22,67 +20,36 @@ public final class LiveState: Sendable {
         clients = Mutex(loaded.clients)
     }
 
-    // MARK: Writer hooks
+    // MARK: Write path (see IngestPipeline)
 
-    /// Runs the key-forensics detectors over a batch and caps its clients (in commit order, on the request's thread,
-    /// under the group committer's lock; the groups before may not be applied yet).
-    func prepare(_ delta: inout BatchDelta) -> KeyForensics.Changes? {
-        if !delta.clientCells.isEmpty {
-            // Clients admitted by batches not yet applied count against the cap too.
-            let cells = delta.clientCells
-            let pending = pendingClients.withLock { $0 }
-            let (resolved, admitted) = clients.withLock { $0.resolveCells(cells, pending: pending) }
-            delta.clientCells = resolved
-            if !admitted.isEmpty {
-                pendingClients.withLock { pending in
-                    for (series, names) in admitted { pending[series, default: []].formUnion(names) }
-                }
-            }
-        }
-        guard !delta.forensicEvents.isEmpty else { return nil }
-        let events = delta.takeForensicEvents()
+    /// Runs the key-forensics detectors over a batch's keyed events (in commit order, under the group committer's
+    /// lock; the groups before may not be applied yet).
+    func runForensics(_ events: [ForensicEvent]) -> KeyForensics.Changes {
         let bucketWidth = windows.withLock { $0.bucketWidthMs }
         return forensics.withLock { $0.process(events, bucketWidthMs: bucketWidth) }
     }
 
-    /// Applies a committed group.
-    func committed(_ delta: BatchDelta) {
-        windows.withLock { $0.apply(delta) }
-        if delta.hasForensicEvents { staleCache.withLock { $0 = nil } }
-        if !delta.clientCells.isEmpty {
-            clients.withLock { $0.apply(delta.clientCells, receivedAtMs: delta.receivedAtMs) }
-            settleClients(of: delta)
+    /// Applies a committed group to the windows and the client attribution.
+    func apply(_ group: BatchDelta) {
+        windows.withLock { $0.apply(group) }
+        if group.hasForensicEvents { staleCache.withLock { $0 = nil } }
+        if !group.clientCells.isEmpty {
+            clients.withLock { $0.apply(group.clientCells, receivedAtMs: group.receivedAtMs) }
         }
     }
 
     /// Undoes the key-forensics changes of a group whose transaction failed (given newest first).
-    func failed(_ delta: BatchDelta, _ changes: [KeyForensics.Changes]) {
+    func rollback(_ changes: [KeyForensics.Changes]) {
         forensics.withLock { forensics in
             for batch in changes { forensics.rollback(batch) }
         }
-        settleClients(of: delta)
-    }
-
-    private func settleClients(of delta: BatchDelta) {
-        pendingClients.withLock { pending in
-            guard !pending.isEmpty else { return }
-            for cell in delta.clientCells.keys {
-                pending[cell.series]?.remove(cell.client)
-                if pending[cell.series]?.isEmpty == true { pending[cell.series] = nil }
-            }
-        }
-    }
-
-    /// For key-log compaction: which stored records are still the current record of their key.
-    func currentKeyRecords(_ entries: [(hash: KeyHash, record: KeyRecord)]) -> [Bool] {
-        forensics.withLock { $0.areCurrent(entries) }
     }
 
     // MARK: Reading
 
     /// Reads the windows under the lock; keep `body` short.
-    public func withWindows<T>(_ body: (borrowing RollingWindows) throws -> T) rethrows -> T {
-        try windows.withLock { try body($0) }
+    public func withWindows<T, E: Error>(_ body: (borrowing RollingWindows) throws(E) -> T) throws(E) -> T {
+        try windows.withLock { (windows) throws(E) -> T in try body(windows) }
     }
 
     /// Reads the key forensics under the lock; keep `body` short (it blocks the writer).
@@ -90,8 +57,8 @@ public final class LiveState: Sendable {
         try forensics.withLock { try body($0) }
     }
 
-    public func withClients<T>(_ body: (borrowing ClientAttribution) throws -> T) rethrows -> T {
-        try clients.withLock { try body($0) }
+    public func withClients<T, E: Error>(_ body: (borrowing ClientAttribution) throws(E) -> T) throws(E) -> T {
+        try clients.withLock { (clients) throws(E) -> T in try body(clients) }
     }
 
     /// Stale in-flight keys per series. The count scans every tracked key, so it is cached

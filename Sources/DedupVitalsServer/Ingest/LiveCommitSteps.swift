@@ -1,0 +1,41 @@
+import DedupVitalsCore
+import DedupVitalsStorage
+
+/// The in-memory side of the group commit: what ``IngestPipeline``'s commit and settle steps do to the live state,
+/// in the order ``GroupCommitter`` calls them (see ``CommitParticipant``).
+struct LiveCommitSteps: CommitParticipant, KeyLiveness {
+    let state: LiveState
+    let pending: PendingAdmissions
+    let maxSeries: Int
+
+    /// The series limit, against the live windows and the pending admissions.
+    func admit(_ delta: BatchDelta) throws {
+        try pending.admitSeries(of: delta, in: state, maxSeries: maxSeries)
+    }
+
+    /// The client cap, then the key-forensics detectors (which change the tracked keys now: a failed group rolls
+    /// them back in ``failed(_:changes:)``).
+    func prepare(_ delta: inout BatchDelta) -> KeyForensics.Changes? {
+        if !delta.clientCells.isEmpty { delta.clientCells = pending.admitClients(delta.clientCells, in: state) }
+        guard !delta.forensicEvents.isEmpty else { return nil }
+        return state.runForensics(delta.takeForensicEvents())
+    }
+
+    /// The group is on disk: the windows and clients take it, then its admissions are settled (in that order, so
+    /// that the limits never see a new series in neither place).
+    func committed(_ group: BatchDelta) {
+        state.apply(group)
+        pending.settle(group)
+    }
+
+    func failed(_ group: BatchDelta, changes: [KeyForensics.Changes]) {
+        state.rollback(changes)
+        pending.settle(group)
+    }
+
+    var trackedKeyCount: Int { state.withForensics { $0.keyCount } }
+
+    func areCurrent(_ entries: [(hash: KeyHash, record: KeyRecord)]) -> [Bool] {
+        state.withForensics { $0.areCurrent(entries) }
+    }
+}
