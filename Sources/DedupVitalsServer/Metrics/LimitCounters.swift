@@ -20,15 +20,12 @@ public final class LimitCounters: Sendable {
     /// Writes the three counter families.
     func write(to writer: inout MetricsWriter) {
         let counts = counts.withLock { $0 }
-        writer.family(
-            "dedup_series_limit_rejections_total", .counter,
-            "Ingest requests refused (429) because they would create a series beyond limits.max_series.")
-        writer.sample("dedup_series_limit_rejections_total", [:], counts.seriesLimit)
-        writer.family("dedup_rate_limit_rejections_total", .counter, "Ingest requests refused (429) by a token's rate limit.")
-        writer.sample("dedup_rate_limit_rejections_total", [:], counts.rateLimit)
-        writer.family(
-            "dedup_ingest_overload_rejections_total", .counter,
-            "Ingest requests refused (503) because the in-flight request or byte bound was reached.")
-        writer.sample("dedup_ingest_overload_rejections_total", [:], counts.overload)
+        for (family, count) in [
+            (MetricsCatalog.seriesLimitRejections, counts.seriesLimit), (MetricsCatalog.rateLimitRejections, counts.rateLimit),
+            (MetricsCatalog.overloadRejections, counts.overload),
+        ] {
+            writer.family(family)
+            writer.sample(family, count)
+        }
     }
 }

@@ -37,22 +37,22 @@ struct MetricsRenderer {
         format: ExpositionFormat, alerting: AlertingState? = nil
     ) -> MetricsStream {
         var tail = MetricsWriter(format: format, capacity: 4096)
-        tail.family("dedup_tracked_keys", .gauge, "Idempotency keys tracked for forensics (by keyed hash).")
-        tail.sample("dedup_tracked_keys", [:], Int64(forensics.trackedKeys))
-        tail.family("dedup_key_evictions_total", .counter, "Tracked keys evicted because max_tracked_keys was reached.")
-        tail.sample("dedup_key_evictions_total", [:], forensics.evictions)
-        tail.family("dedup_ingest_requests_total", .counter, "Answered ingest requests, by HTTP status code.")
+        tail.family(MetricsCatalog.trackedKeys)
+        tail.sample(MetricsCatalog.trackedKeys, Int64(forensics.trackedKeys))
+        tail.family(MetricsCatalog.keyEvictions)
+        tail.sample(MetricsCatalog.keyEvictions, forensics.evictions)
+        tail.family(MetricsCatalog.ingestRequests)
         for (code, count) in counters.requestsByCode.sorted(by: { $0.key < $1.key }) {
-            tail.sample("dedup_ingest_requests_total", ["code": String(code)], count)
+            tail.sample(MetricsCatalog.ingestRequests, [String(code)], count)
         }
-        tail.family("dedup_ingest_events_total", .counter, "Ingested events by result: accepted (committed), rejected, replayed (Idempotency-Key retries).")
+        tail.family(MetricsCatalog.ingestEvents)
         for result in IngestCounters.EventResult.allCases {
-            tail.sample("dedup_ingest_events_total", ["result": result.rawValue], counters.events(result))
+            tail.sample(MetricsCatalog.ingestEvents, [result.rawValue], counters.events(result))
         }
         counters.limits.write(to: &tail)
         if let alerting { AlertMetricsSection(alerting: alerting).write(into: &tail) }
-        tail.family("dedup_build_info", .gauge, "Build information; always 1.")
-        tail.sample("dedup_build_info", ["version": version], Int64(1))
+        tail.family(MetricsCatalog.buildInfo)
+        tail.sample(MetricsCatalog.buildInfo, [version], Int64(1))
         tail.finish()
         let arena = LabelArena()
         return MetricsStream(
@@ -75,27 +75,24 @@ struct MetricsRenderer {
 
         typealias Family = MetricsStream.Family
         var families: [Family] = []
-        let eventsTotal = arena.add(name: "dedup_events_total")
-        families.append(Family("dedup_events_total", .counter, "Events received, by series and outcome.") { writer, index in
+        let eventsTotal = arena.add(name: MetricsCatalog.events.name)
+        families.append(Family(MetricsCatalog.events) { writer, index in
             let totals = series[index].totals
             for outcomeIndex in outcomes.indices {
                 writer.sample(eventsTotal, labelsOf[index], outcomeLabels[outcomeIndex], totals[outcomes[outcomeIndex]])
             }
         })
 
-        let ratioName = arena.add(name: "dedup_duplicate_ratio")
-        families.append(Family(
-            "dedup_duplicate_ratio", .gauge,
-            "Duplicate attempts (hit + in_flight) divided by attempts inside the window; 0 without attempts."
-        ) { writer, index in
+        let ratioName = arena.add(name: MetricsCatalog.duplicateRatio.name)
+        families.append(Family(MetricsCatalog.duplicateRatio) { writer, index in
             series[index].windows.withUnsafeBufferPointer { counts in
                 for windowIndex in windowLabels.indices {
                     writer.sample(ratioName, labelsOf[index], windowLabels[windowIndex], counts[windowIndex].duplicateRatio)
                 }
             }
         })
-        let attemptsName = arena.add(name: "dedup_attempts")
-        families.append(Family("dedup_attempts", .gauge, "Attempts (miss + hit + in_flight + mismatch) inside the window.") { writer, index in
+        let attemptsName = arena.add(name: MetricsCatalog.attempts.name)
+        families.append(Family(MetricsCatalog.attempts) { writer, index in
             series[index].windows.withUnsafeBufferPointer { counts in
                 for windowIndex in windowLabels.indices {
                     writer.sample(attemptsName, labelsOf[index], windowLabels[windowIndex], counts[windowIndex].attempts)
@@ -104,39 +101,29 @@ struct MetricsRenderer {
         })
 
         /// A family of one sample per series, from `values` (parallel to `series`).
-        func perSeries(_ name: String, _ type: MetricsWriter.FamilyType, _ help: String, _ values: [Int64]) {
-            let sampleName = arena.add(name: name)
-            families.append(Family(name, type, help) { writer, index in
+        func perSeries(_ family: MetricFamily, _ values: [Int64]) {
+            let sampleName = arena.add(name: family.name)
+            families.append(Family(family) { writer, index in
                 writer.sample(sampleName, labelsOf[index], none, values[index])
             })
         }
         func perSeries(_ counts: [SeriesKey: Int]) -> [Int64] {
             counts.isEmpty ? Array(repeating: 0, count: series.count) : series.map { Int64(counts[$0.series] ?? 0) }
         }
-        perSeries("dedup_in_flight_keys", .gauge, "Keys with a miss and no completed yet (a held lock).", perSeries(forensics.inFlightKeys))
-        perSeries(
-            "dedup_stale_in_flight_keys", .gauge, "In-flight keys whose miss is older than stale_in_flight_after.",
-            perSeries(forensics.staleInFlightKeys))
-        perSeries(
-            "dedup_double_executions_total", .counter, "Keys that got a second miss inside the dedup window: the action ran twice.",
-            series.map(\.totals.doubleExecutions))
-        perSeries(
-            "dedup_late_retries_total", .counter, "Misses for a key first attempted longer ago than the dedup window.",
-            series.map(\.totals.lateRetries))
-        perSeries(
-            "dedup_suspected_narrow_keys_total", .counter, "Payload fingerprints seen under several different keys in a short span.",
-            series.map(\.totals.narrowKeys))
+        perSeries(MetricsCatalog.inFlightKeys, perSeries(forensics.inFlightKeys))
+        perSeries(MetricsCatalog.staleInFlightKeys, perSeries(forensics.staleInFlightKeys))
+        perSeries(MetricsCatalog.doubleExecutions, series.map(\.totals.doubleExecutions))
+        perSeries(MetricsCatalog.lateRetries, series.map(\.totals.lateRetries))
+        perSeries(MetricsCatalog.narrowKeys, series.map(\.totals.narrowKeys))
 
+        let retryDelay = MetricsCatalog.retryDelay
         let (bucketName, sumName, countName) = (
-            arena.add(name: "dedup_retry_delay_seconds_bucket"), arena.add(name: "dedup_retry_delay_seconds_sum"),
-            arena.add(name: "dedup_retry_delay_seconds_count")
+            arena.add(name: retryDelay.name + "_bucket"), arena.add(name: retryDelay.name + "_sum"),
+            arena.add(name: retryDelay.name + "_count")
         )
         let histograms = series.map { forensics.retryDelays[$0.series] }
         let empty = RetryDelayHistogram()
-        families.append(Family(
-            "dedup_retry_delay_seconds", .histogram,
-            "Time from a key's first attempt to a duplicate attempt (age_ms, or since the first miss)."
-        ) { writer, index in
+        families.append(Family(retryDelay) { writer, index in
             let labels = labelsOf[index]
             let histogram = histograms[index] ?? empty
             histogram.counts.withUnsafeBufferPointer { counts in

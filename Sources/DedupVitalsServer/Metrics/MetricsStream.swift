@@ -5,19 +5,12 @@ import NIOCore
 struct MetricsStream: Sendable {
     /// A family with samples for every series.
     struct Family: Sendable {
-        var name: String
-        var type: MetricsWriter.FamilyType
-        var help: String
+        var family: MetricFamily
         /// Writes the family's samples of the series at an index.
         var write: @Sendable (inout MetricsWriter, Int) -> Void
 
-        init(
-            _ name: String, _ type: MetricsWriter.FamilyType, _ help: String,
-            write: @escaping @Sendable (inout MetricsWriter, Int) -> Void
-        ) {
-            self.name = name
-            self.type = type
-            self.help = help
+        init(_ family: MetricFamily, write: @escaping @Sendable (inout MetricsWriter, Int) -> Void) {
+            self.family = family
             self.write = write
         }
     }
@@ -50,7 +43,7 @@ struct MetricsStream: Sendable {
         var writer = MetricsWriter(format: format, capacity: Self.chunkSize + 4096)
         while family < families.count, writer.writtenBytes < Self.chunkSize {
             let current = families[family]
-            if series == 0 { writer.family(current.name, current.type, current.help) }
+            if series == 0 { writer.family(current.family) }
             let end = min(seriesCount, series + 64)
             while series < end {
                 current.write(&writer, series)

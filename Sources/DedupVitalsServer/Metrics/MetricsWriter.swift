@@ -4,10 +4,6 @@ import NIOCore
 /// Writes metric families in the Prometheus text format 0.0.4 or OpenMetrics 1.0.0, straight into the response's
 /// `ByteBuffer` (no copy of a 30 MB exposition at 10,000 series).
 struct MetricsWriter {
-    enum FamilyType: String {
-        case counter, gauge, histogram
-    }
-
     let format: ExpositionFormat
     private var output: ByteBuffer
     /// Samples are assembled in a small scratch buffer and moved into `output` 64 KB at a time: each access to the
@@ -49,24 +45,31 @@ struct MetricsWriter {
         scratchUsed = 0
     }
 
-    /// Starts a family. `name` is the sample name (counters end in `_total`).
-    mutating func family(_ name: String, _ type: FamilyType, _ help: String) {
+    /// Starts a family: its HELP and TYPE (and UNIT in OpenMetrics) lines, from the catalog's declaration.
+    mutating func family(_ family: MetricFamily) {
         flush()
-        var familyName = name
-        if format == .openMetrics, type == .counter, name.hasSuffix("_total") { familyName = String(name.dropLast(6)) }
-        append("# HELP \(familyName) \(Self.escapeHelp(help))\n# TYPE \(familyName) \(type.rawValue)\n")
+        let name = family.familyName(in: format)
+        var header = "# HELP \(name) \(Self.escapeHelp(family.help))\n# TYPE \(name) \(family.type.rawValue)\n"
+        if format == .openMetrics, let unit = family.unit { header += "# UNIT \(name) \(unit)\n" }
+        append(header)
     }
 
-    mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: Int64) {
+    /// A sample of a family without labels.
+    mutating func sample(_ family: MetricFamily, _ value: Int64) {
+        sample(family, [], value)
+    }
+
+    /// A sample of `family`, with one value for each of its labels, in the family's order.
+    mutating func sample(_ family: MetricFamily, _ labelValues: [String] = [], _ value: Int64) {
         flush()
-        sampleStart(name, labels)
+        sampleStart(family, labelValues)
         append(String(value))
         output.writeInteger(UInt8(0x0A))
     }
 
-    mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: Double) {
+    mutating func sample(_ family: MetricFamily, _ labelValues: [String] = [], _ value: Double) {
         flush()
-        sampleStart(name, labels)
+        sampleStart(family, labelValues)
         append(Self.format(value))
         output.writeInteger(UInt8(0x0A))
     }
@@ -187,12 +190,13 @@ struct MetricsWriter {
         if format == .openMetrics { append("# EOF\n") }
     }
 
-    private mutating func sampleStart(_ name: String, _ labels: KeyValuePairs<String, String>) {
-        append(name)
-        if !labels.isEmpty {
+    private mutating func sampleStart(_ family: MetricFamily, _ values: [String]) {
+        precondition(values.count == family.labels.count, "\(family.name) takes the labels \(family.labels)")
+        append(family.name)
+        if !values.isEmpty {
             var text: [UInt8] = [UInt8(ascii: "{")]
             var first = true
-            for (label, value) in labels {
+            for (label, value) in zip(family.labels, values) {
                 if !first { text.append(UInt8(ascii: ",")) }
                 first = false
                 text.append(contentsOf: label.utf8)

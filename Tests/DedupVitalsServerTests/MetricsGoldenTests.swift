@@ -1,0 +1,69 @@
+import DedupVitalsCore
+@testable import DedupVitalsServer
+import Foundation
+import NIOCore
+import Testing
+
+/// The whole `/metrics` text for a small fixed state, in both formats, pinned byte for byte. A change to the
+/// exposition shows here first; after a deliberate change, regenerate with `UPDATE_GOLDEN=1 swift test --filter
+/// MetricsGoldenTests` and review the diff.
+@Suite struct MetricsGoldenTests {
+    @Test(arguments: [ExpositionFormat.text, .openMetrics])
+    func expositionMatchesTheGoldenFile(format: ExpositionFormat) throws {
+        let url = MetricsGolden.file(format)
+        let rendered = MetricsGolden.render(format: format)
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try rendered.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let golden = try String(contentsOf: url, encoding: .utf8)
+        #expect(rendered == golden, "\(url.lastPathComponent) differs: regenerate with UPDATE_GOLDEN=1 after a deliberate change")
+    }
+}
+
+/// The fixed state of the golden files: two series with every outcome, keys in flight, retry delays, a firing
+/// alert, a receiver with deliveries, and counters of answered requests.
+enum MetricsGolden {
+    static func file(_ format: ExpositionFormat) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Golden/metrics.\(format == .text ? "txt" : "openmetrics.txt")")
+    }
+
+    static func render(format: ExpositionFormat) -> String {
+        let t0: Int64 = 1_800_000_000_000
+        let payments = SeriesKey(service: "payments", operation: "refund")
+        let tickets = SeriesKey(service: "support", operation: "create \"ticket\"")
+        var events: [Event] = []
+        for (index, outcome) in [Outcome.miss, .hit, .hit, .inFlight, .completed, .mismatch].enumerated() {
+            events.append(Event(service: payments.service, operation: payments.operation, outcome: outcome, timeMs: t0 - Int64(index) * 1_000))
+        }
+        events.append(Event(service: tickets.service, operation: tickets.operation, outcome: .miss, timeMs: t0 - 400_000))
+        var windows = RollingWindows()
+        windows.apply(BatchDelta(events: events, receivedAtMs: t0, bucketWidthMs: BucketClock.defaultWidthMs))
+        let durations: [PromDuration] = [.minutes(5), .hours(1)]
+        var delays = RetryDelayHistogram()
+        for seconds in [0.05, 0.3, 2, 45, 90_000] { delays.observe(seconds: seconds) }
+        let forensics = MetricsRenderer.Forensics(
+            inFlightKeys: [payments: 2], staleInFlightKeys: [payments: 1], retryDelays: [payments: delays], trackedKeys: 3,
+            evictions: 4)
+        let counters = IngestCounters()
+        counters.record(code: 202, events: 7, result: .accepted)
+        counters.record(code: 400, events: 1, result: .rejected)
+        counters.limits.recordSeriesLimitRejection()
+        let alerting = AlertingState(receivers: ["ops"], externalURL: "http://127.0.0.1:9470")
+        alerting.publish([
+            AlertInstance(
+                key: .init(rule: "DuplicateAttemptSpike", series: payments), state: .firing, activeAtMs: t0 - 60_000,
+                value: 0.5, labels: ["severity": "warning"], annotations: [:]),
+            AlertInstance(
+                key: .init(rule: "StaleInFlightKeys", series: tickets), state: .pending, activeAtMs: t0, value: 1,
+                labels: ["severity": "page"], annotations: [:]),
+        ])
+        alerting.recordDelivery(receiver: "ops", result: .success)
+        alerting.setQueueDepth(["ops": 2])
+        let renderer = MetricsRenderer(windows: durations, version: "1.2.3")
+        let buffer = renderer.render(
+            series: windows.snapshot(windows: durations, nowMs: t0), forensics: forensics, counters: counters, format: format,
+            alerting: alerting)
+        return String(buffer: buffer)
+    }
+}
