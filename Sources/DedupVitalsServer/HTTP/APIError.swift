@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// An error answered with the JSON shape of contract §4: `{"error": {"code", "message", ...}}`.
+/// An error answered with the JSON shape of docs/reference/http-api.md#errors: `{"error": {"code", "message", ...}}`.
 public struct APIError: Error, Sendable {
     public var status: HTTPResponse.Status
     public var code: String

@@ -6,7 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// `POST /v1/events`: decode, validate, group-commit, then answer 202 (contract §4).
+/// `POST /v1/events`: decode, validate, group-commit, then answer 202 (docs/reference/http-api.md#ingest).
 struct IngestController: Sendable {
     static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
