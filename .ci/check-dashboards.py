@@ -5,7 +5,7 @@ For every expression in dashboards/*.json (panel targets, template variable quer
 alerts/prometheus/*.yml (`expr:` of recording and alerting rules):
   (a) it must be valid PromQL: Grafana variables are replaced by valid values and all expressions are written as
       recording rules into a temporary file that `promtool check rules` parses;
-  (b) every metric name it reads must be one the service exports: the families of contract §5 (histograms also as
+  (b) every metric it reads must be one the service exports: the families of docs/reference/metrics.md (histograms as
       _bucket, _sum, _count), the recording rules defined in alerts/prometheus/*.yml, and `up`.
 The exported metric families come from ONE place: a running service's /metrics (--metrics-url URL), else the file
 alerts/prometheus/exported-metrics.txt ("NAME TYPE" lines).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end load test of a release-mode dedup-vitals on this machine (issue 8). Builds the service and the load
+# End-to-end load test of a release-mode dedup-vitals (docs/performance.md). Builds the service and the load
 # generator in release mode, then, for each scenario, starts a fresh service on a temp database over loopback, runs
 # `dedup-vitals-load` against it (GET /healthz ceiling first, on the same connections) and prints one table row.
 #

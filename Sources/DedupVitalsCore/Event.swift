@@ -1,4 +1,4 @@
-/// One validated event (contract §3). Produced by ``EventDecoder``; every field already checked.
+/// One validated event (docs/reference/events.md#fields). Produced by ``EventDecoder``; every field already checked.
 public struct Event: Sendable, Equatable {
     public var service: String
     public var operation: String

@@ -1,4 +1,4 @@
-/// Why a request body could not be turned into events. Every case maps to one JSON error of contract §4.
+/// Why a request body could not be turned into events. Each case is one error of docs/reference/http-api.md#errors.
 public enum EventDecodingError: Error, Equatable, Sendable {
     /// The body is not well-formed JSON / NDJSON. `line` and `column` are 1-based; the column counts bytes.
     case invalidJSON(message: String, line: Int, column: Int)

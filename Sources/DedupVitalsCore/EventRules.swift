@@ -1,4 +1,4 @@
-/// The field rules of contract §3, shared by the event decoder and the configuration (label filters use the same names).
+/// The field rules of docs/reference/events.md, shared by the event decoder and the configuration (label filters).
 public enum EventRules {
     /// Longest accepted `service`, `operation` or `client` name.
     public static let maxNameLength = 64

@@ -1,6 +1,6 @@
 import DequeModule
 
-/// Key-level forensics: the detectors no counter can give (contract §5, issue 5).
+/// Key-level forensics: the detectors no counter can give (README.md#key-forensics).
 ///
 /// - double execution: a second `miss` for a key within `dedupWindow` of its first miss;
 /// - late retry: a second `miss` after the dedup window (the window is shorter than the client's retry policy);

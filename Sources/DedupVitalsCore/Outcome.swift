@@ -1,4 +1,4 @@
-/// One decision of an idempotency layer about one request (contract §3).
+/// One decision of an idempotency layer about one request (docs/reference/events.md#outcomes).
 public enum Outcome: UInt8, Sendable, CaseIterable, Hashable, Codable {
     /// The key was new; this attempt executes the action (the lock is taken).
     case miss = 0

@@ -1,4 +1,4 @@
-/// Counts of each outcome, with the derived attempt and duplicate figures of contract §3, plus the key-forensics
+/// Counts of each outcome, with the derived figures of docs/reference/events.md#derived-figures, plus the key-forensics
 /// detections (double executions, late retries, suspected narrow keys) that share the same buckets and totals.
 public struct OutcomeCounts: Sendable, Hashable {
     public var miss: Int64

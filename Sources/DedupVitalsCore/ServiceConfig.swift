@@ -1,4 +1,4 @@
-/// The service configuration (contract §6). Every field has the documented default.
+/// The service configuration (docs/reference/configuration.md). Every field has the documented default.
 public struct ServiceConfig: Sendable, Equatable {
     /// A `HOST:PORT` listen address.
     public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {

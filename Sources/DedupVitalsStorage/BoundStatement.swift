@@ -6,7 +6,7 @@ import GRDBSQLite
 /// series, cell or group.
 ///
 /// GRDB's `StatementArguments` goes through unspecialised generics (a key path or an `Any` cast per value), which
-/// took 15 % of the writer's time in a profile. Only integers, text and blobs are bound here; the statement is
+/// shows as a large share of the writer in profiles. Only integers, text and blobs are bound here; the statement is
 /// reset and its bindings cleared after each use, so GRDB finds it as it left it.
 struct BoundStatement {
     private let statement: Statement

@@ -6,7 +6,7 @@ import GRDB
 ///
 /// Each group commit appends one row whose blob holds an entry for every key the group touched: the key's new
 /// record, or a removal (eviction at the key cap, an expired series). Appending is one sequential insert per group,
-/// where rewriting a row per key cost a random B-tree write each (about 10 µs per keyed event on the single writer).
+/// where rewriting a row per key would cost a random B-tree write per keyed event on the single writer.
 /// At start the log is replayed in order, the last entry of a key winning. Superseded entries are dropped by
 /// compaction passes (``KeyLogCompactor``, planned by a request thread, off the writer):
 /// a pass reads the oldest rows, keeps the entries that are still their key's record in memory, and is committed with

@@ -2,7 +2,7 @@ import ArgumentParser
 import DedupVitalsServer
 import Foundation
 
-/// The `dedup-vitals` executable (contract §2).
+/// The `dedup-vitals` executable (docs/reference/configuration.md#command-line).
 @main
 struct DedupVitalsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +13,7 @@ struct DedupVitalsCommand: AsyncParsableCommand {
     )
 }
 
-/// Exit codes of contract §2.
+/// Exit codes of docs/reference/configuration.md#command-line.
 enum ExitCodes {
     static let configuration = ExitCode(78)
     static let failure = ExitCode.failure

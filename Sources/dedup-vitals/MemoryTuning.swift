@@ -3,7 +3,7 @@
 /// glibc returns freed memory at the top of a heap to the kernel once more than 128 KB is free there
 /// (`M_TRIM_THRESHOLD`), with `madvise`. The group-commit writer allocates and frees a few hundred KB per group, so
 /// at small batches its heap was trimmed after nearly every group, and each `madvise` interrupts the other CPU to
-/// flush its TLB: a third of the writer's time in a profile at batch 20 without keys. Keeping up to 4 MB free per
+/// flush its TLB: much of the writer's time at small batches (docs/performance.md). Keeping up to 4 MB free per
 /// heap (and mapping only allocations above 2 MB on their own) removes that for a few MB of memory at most.
 enum MemoryTuning {
     static func apply() {

@@ -76,7 +76,7 @@ import Testing
         #expect(Base64.decode("Zm8") == Array("fo".utf8))
     }
 
-    @Test func deliveryOutcomesFollowTheContract() {
+    @Test func deliveryOutcomesFollowTheDeliveryPolicy() {
         #expect(DeliveryPolicy.outcome(status: 204, retryAfter: nil, nowMs: 0) == .success)
         #expect(DeliveryPolicy.outcome(status: 503, retryAfter: "7", nowMs: 0) == .retry(retryAfterMs: 7000))
         #expect(DeliveryPolicy.outcome(status: 429, retryAfter: nil, nowMs: 0) == .retry(retryAfterMs: nil))

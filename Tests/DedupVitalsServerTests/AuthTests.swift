@@ -4,7 +4,7 @@ import Foundation
 import GRDB
 import Testing
 
-/// Bearer tokens (contract §4): 401 without or with a wrong token, 403 for another service's events, every /v1 route
+/// Bearer tokens (docs/reference/http-api.md): 401 without or with a bad token, 403 for others' events, every /v1 route
 /// protected, /metrics behind its own token, /healthz and /readyz open, idempotency keys scoped per token.
 @Suite struct AuthTests {
     static let paymentsSecret = "pay-7f3c1e9a2b"

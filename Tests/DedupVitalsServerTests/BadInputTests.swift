@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Every bad-input case of contract §4 gets its status and the JSON error shape, and stores nothing.
+/// Every bad-input case of docs/reference/http-api.md#errors gets its status and JSON error shape; nothing is stored.
 @Suite struct BadInputTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String

@@ -3,7 +3,7 @@ import DedupVitalsServer
 import Foundation
 import Testing
 
-/// The limits of issue 7 against a live service: series cardinality, per-token rate, slow bodies, concurrent work.
+/// The limits (docs/reference/http-api.md#limits) on a live service: series, per-token rate, slow bodies, concurrency.
 @Suite struct LimitTests {
     static func event(_ service: String, _ operation: String) -> String {
         #"{"service":"\#(service)","operation":"\#(operation)","outcome":"miss"}"#

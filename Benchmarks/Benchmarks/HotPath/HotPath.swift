@@ -3,7 +3,7 @@ import DedupVitalsCore
 import DedupVitalsServer
 import Synchronization
 
-/// Component benchmarks of the ingest and read hot paths (issue 8). Run with
+/// Component benchmarks of the ingest and read hot paths (figures in docs/performance.md). Run with
 /// `swift package --package-path Benchmarks benchmark`.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(

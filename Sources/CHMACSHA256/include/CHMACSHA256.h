@@ -6,9 +6,9 @@
 
 /// HMAC-SHA-256 (RFC 2104) over BoringSSL's SHA-256, with the states after the padded secret computed once.
 ///
-/// swift-crypto's `HMAC<SHA256>` costs about 0.75 µs per short message on the ingest path: each copy of its
+/// swift-crypto's `HMAC<SHA256>` is slow for short messages on the ingest path: each copy of its
 /// prepared state is a heap copy of the digest context, reached through generic code. Here a hash is two plain
-/// struct copies and two SHA-256 compressions (SHA-NI where the CPU has it): about 0.18 µs with the
+/// struct copies and two SHA-256 compressions (SHA-NI where the CPU has it; costs in docs/performance.md), with the
 /// message assembly around it, no allocation.
 ///
 /// The SHA-256 functions are BoringSSL's, linked through swift-crypto (which builds BoringSSL with the

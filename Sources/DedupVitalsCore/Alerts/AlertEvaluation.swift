@@ -1,4 +1,4 @@
-/// One evaluation of every rule over every series: the pure state machine of contract §7.
+/// One evaluation of every rule over every series: the pure state machine of docs/reference/alert-rules.md.
 ///
 /// An instance moves inactive → pending → firing → resolved. It becomes pending when its condition first holds,
 /// fires once the condition has held for the rule's `for` (at once when `for` is 0), and resolves at the first

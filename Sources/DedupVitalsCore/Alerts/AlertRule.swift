@@ -1,4 +1,4 @@
-/// One alert rule of a rule file (contract §7).
+/// One alert rule of a rule file (docs/reference/alert-rules.md#format).
 ///
 /// Its instances are per series (service, operation). The value compared with `above` depends on ``kind``.
 public struct AlertRule: Sendable, Equatable {

@@ -1,4 +1,4 @@
-/// What an alert rule measures (contract §7).
+/// What an alert rule measures (docs/reference/alert-rules.md#kinds).
 public enum AlertRuleKind: String, Sendable, CaseIterable, Codable {
     /// (hit + in_flight) / attempts in the rule window.
     case duplicateRatio = "duplicate_ratio"

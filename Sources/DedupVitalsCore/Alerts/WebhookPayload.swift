@@ -1,4 +1,4 @@
-/// The Alertmanager webhook body, version "4" (contract §8), so receivers written for Alertmanager work unchanged.
+/// The Alertmanager webhook body, version "4" (docs/reference/webhooks.md): Alertmanager receivers work unchanged.
 public struct WebhookPayload: Sendable, Equatable, Encodable {
     /// One alert of the notification.
     public struct Alert: Sendable, Equatable, Encodable {

@@ -1,4 +1,4 @@
-/// Writes events as the JSON body of `POST /v1/events` (contract §3), for clients such as the traffic simulator.
+/// Writes events as the JSON body of `POST /v1/events` (docs/reference/events.md), for clients such as `simulate`.
 public enum EventWireFormat {
     /// A JSON array of event objects; `ts` is written as an RFC 3339 timestamp with milliseconds.
     public static func jsonArray(_ events: some Sequence<Event>) -> [UInt8] {

@@ -1,4 +1,4 @@
-/// The synthetic traffic patterns of `dedup-vitals simulate` (contract §2).
+/// The synthetic traffic patterns of `dedup-vitals simulate` (README.md#dedup-vitals-simulate).
 public enum TrafficScenario: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Low duplicate ratio; every miss is later completed.
     case steady

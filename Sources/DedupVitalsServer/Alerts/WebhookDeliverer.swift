@@ -4,7 +4,7 @@ import DedupVitalsStorage
 import Logging
 import NIOCore
 
-/// Sends due outbox messages and records each outcome (contract §8).
+/// Sends due outbox messages and records each outcome (docs/reference/webhooks.md#delivery).
 ///
 /// Each message is POSTed with the Standard Webhooks headers: `webhook-id` (the message id, the same on every
 /// retry), `webhook-timestamp` (of this attempt) and, when the receiver has a secret, `webhook-signature`.

@@ -2,7 +2,7 @@ import DedupVitalsCore
 import Foundation
 import Yams
 
-/// Reads and validates alert rule files (contract §7); every problem is reported with file and line.
+/// Reads and validates alert rule files (docs/reference/alert-rules.md); every problem is reported with file and line.
 public enum AlertRuleLoader {
     static let ruleKeys: Set<String> = [
         "alert", "kind", "window", "above", "baseline", "min_attempts", "for", "match", "labels", "annotations",

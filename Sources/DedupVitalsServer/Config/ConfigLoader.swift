@@ -2,7 +2,7 @@ import DedupVitalsCore
 import Foundation
 import Yams
 
-/// Reads and validates the YAML configuration of contract §6.
+/// Reads and validates the YAML configuration of docs/reference/configuration.md.
 public enum ConfigLoader {
     static let topLevelKeys: Set<String> = [
         "listen", "database", "windows", "retention", "evaluation_interval", "repeat_interval", "dedup_window",

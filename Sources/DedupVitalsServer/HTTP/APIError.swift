@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// An error answered with the JSON shape of contract §4: `{"error": {"code", "message", ...}}`.
+/// An error answered with the JSON shape of docs/reference/http-api.md#errors: `{"error": {"code", "message", ...}}`.
 /// It is an `HTTPResponseError`, so Hummingbird answers with this shape wherever it is thrown, even outside
 /// ``APIErrorMiddleware``.
 public struct APIError: HTTPResponseError, Sendable {

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 
-/// Bearer-token authentication (contract §4): once tokens are configured every `/v1/*` request needs one; `/metrics`
+/// Bearer-token authentication (docs/reference/http-api.md): with tokens, every `/v1/*` request needs one; `/metrics`
 /// needs the metrics token when one is configured; `/healthz` and `/readyz` stay open. The authenticated caller is
 /// stored in the request context for the routes (service scoping, rate limits, idempotency scope).
 struct AuthMiddleware: RouterMiddleware {

@@ -7,7 +7,7 @@ import NIOHTTPTypes
 /// (``BodyReader`` answers 408 and the connection is closed).
 ///
 /// A timer on the connection's event loop, armed at the head and cancelled at the end of the body, costs next to
-/// nothing; a watchdog task per request (the first design) cost a task and a thread hop each, a fifth of the
+/// nothing; a watchdog task per request would cost a task and a thread hop each, a large share of the
 /// throughput at one event per request.
 final class BodyDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart

@@ -8,7 +8,7 @@ import Logging
 
 /// `POST /v1/events`, the JSON / NDJSON ingest protocol: bounds the request, reads and decodes the body, handles the
 /// request's `Idempotency-Key`, hands the events to the ``IngestPipeline`` and answers 202 once they are durable
-/// (contract §4).
+/// (docs/reference/http-api.md#ingest).
 struct IngestController: Sendable {
     static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!

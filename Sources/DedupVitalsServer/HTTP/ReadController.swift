@@ -41,7 +41,7 @@ struct ReadController: Sendable {
         forensics.staleInFlightKeys = state.staleInFlightKeys(nowMs: nowMs)
         let renderer = MetricsRenderer(windows: config.windows, version: DedupVitalsVersion.current)
         let stream = renderer.stream(series: snapshot, forensics: forensics, counters: state.counters, format: format, alerting: alerting)
-        // Sent chunk by chunk as it is rendered (chunked transfer encoding): no 30 MB buffer at 10,000 series.
+        // Sent chunk by chunk as it is rendered (chunked transfer encoding): no buffer of the whole exposition.
         return Response(status: .ok, headers: [.contentType: format.contentType], body: .init { writer in
             var stream = stream
             while let chunk = stream.next() { try await writer.write(chunk) }

@@ -1,10 +1,10 @@
 import DedupVitalsCore
 import NIOCore
 
-/// Renders `GET /metrics` (contract §5) from a consistent snapshot of the live state.
+/// Renders `GET /metrics` (docs/reference/metrics.md) from a consistent snapshot of the live state.
 ///
 /// The exposition is produced as a ``MetricsStream`` of ~256 KB chunks that the response writes as they come: at
-/// 10,000 series it is ~30 MB, and one buffer of that size would be page-faulted in on every scrape (and stay in
+/// 10,000 series it is tens of MB, and one buffer of that size would be page-faulted in on every scrape (and stay in
 /// the service's memory), where a chunk is reused memory and the socket sends one while the next is rendered.
 struct MetricsRenderer {
     let windows: [PromDuration]

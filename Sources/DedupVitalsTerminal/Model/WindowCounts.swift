@@ -1,7 +1,7 @@
 import DedupVitalsCore
 
 /// Counts of each outcome as the service's JSON API writes them (one window of `/v1/summary`, one point of
-/// `/v1/series`). Attempts, duplicates and ratios are those of ``OutcomeCounts`` (contract §3), read through
+/// `/v1/series`). Attempts, duplicates, ratios: as in ``OutcomeCounts`` (docs/reference/events.md), read through
 /// dynamic member lookup: `counts.attempts`, `counts.duplicateRatio`.
 @dynamicMemberLookup
 public struct WindowCounts: Decodable, Sendable, Equatable {
