@@ -150,28 +150,4 @@ import Testing
         #expect(Self.run([Self.rule()], [], fired.instances).transitions.map(\.reason) == [.resolved])
         #expect(Self.run([], [Self.signals(Self.spike)], fired.instances).transitions.map(\.reason) == [.resolved])
     }
-
-    @Test func webhookNotificationsGroupByAlertnameAndHonourSendResolved() {
-        let both = [Self.signals(Self.spike, series: Self.refund), Self.signals(Self.spike, series: Self.ticket)]
-        let fired = Self.run([Self.rule()], both)
-        let receivers = [
-            ServiceConfig.Receiver(name: "all", url: "http://127.0.0.1:1/a"),
-            ServiceConfig.Receiver(name: "firing-only", url: "http://127.0.0.1:1/b", sendResolved: false),
-        ]
-        let planned = NotificationPlanner.webhookNotifications(fired, receivers: receivers, externalURL: "http://x")
-        #expect(planned.count == 2)
-        guard case .webhook(let payload) = planned[0].body else { Issue.record("not a webhook body"); return }
-        #expect(payload.alerts.count == 2)
-        #expect(payload.groupLabels == ["alertname": "Spike"])
-        #expect(payload.commonLabels == ["alertname": "Spike", "severity": "warning"])
-        #expect(payload.status == "firing")
-
-        // One of the two resolves: "all" gets the firing one and the resolved one; "firing-only" gets nothing.
-        let partly = Self.run([Self.rule()], [Self.signals(Self.spike, series: Self.refund), Self.signals(Self.calm, series: Self.ticket)], fired.instances, at: Self.t0 + 15_000)
-        let update = NotificationPlanner.webhookNotifications(partly, receivers: receivers, externalURL: "http://x")
-        #expect(update.map(\.receiver) == ["all"])
-        guard case .webhook(let body) = update.first?.body else { Issue.record("not a webhook body"); return }
-        #expect(body.alerts.map(\.status).sorted() == ["firing", "resolved"])
-        #expect(body.groupKey == payload.groupKey)
-    }
 }

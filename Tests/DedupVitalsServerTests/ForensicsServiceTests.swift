@@ -1,3 +1,4 @@
+import DedupVitalsServer
 import Foundation
 import Testing
 
@@ -20,7 +21,7 @@ import Testing
     @Test func detectorsShowInMetricsSummaryAndLookupAndSurviveARestart() async throws {
         let dir = try TemporaryDirectory()
         let clock = TestClock(1_800_000_000_000)
-        let configure: (inout DedupVitalsCore.ServiceConfig) -> Void = { $0.staleInFlightAfter = .minutes(5) }
+        let configure: (inout ServiceConfig) -> Void = { $0.staleInFlightAfter = .minutes(5) }
         var service = try await TestService.start(database: dir.file("db.sqlite"), clock: clock.read, configure: configure)
         try await Self.post(service, [
             Self.event("miss", key: "order-1", extra: #","client":"checkout""#),
@@ -77,7 +78,7 @@ import Testing
     @Test func lateRetriesAndNarrowKeysAreCounted() async throws {
         let dir = try TemporaryDirectory()
         let clock = TestClock(1_800_000_000_000)
-        let configure: (inout DedupVitalsCore.ServiceConfig) -> Void = { $0.dedupWindow = .minutes(10) }
+        let configure: (inout ServiceConfig) -> Void = { $0.dedupWindow = .minutes(10) }
         let service = try await TestService.start(database: dir.file("db.sqlite"), clock: clock.read, configure: configure)
         try await Self.post(service, [Self.event("miss", key: "late")])
         clock.advance(by: 10 * 60_000 + 1)
@@ -92,7 +93,7 @@ import Testing
 
     @Test func theKeyCapEvictsOldestFirstAndCountsIt() async throws {
         let dir = try TemporaryDirectory()
-        let configure: (inout DedupVitalsCore.ServiceConfig) -> Void = { $0.maxTrackedKeys = 10 }
+        let configure: (inout ServiceConfig) -> Void = { $0.maxTrackedKeys = 10 }
         var service = try await TestService.start(database: dir.file("db.sqlite"), configure: configure)
         try await Self.post(service, (1...25).map { Self.event("miss", key: "k\($0)") })
         var metrics = try await HTTP.get(service.baseURL + "/metrics").text

@@ -38,7 +38,7 @@ public final class DedupVitalsService: Sendable {
         self.credentials = credentials
         self.logger = logger
         self.clock = clock
-        let store = try DedupStore(path: config.database, synchronous: config.synchronous == .full ? .full : .normal)
+        let store = try DedupStore(path: config.database, synchronous: config.synchronous)
         self.store = store
         self.hasher = KeyHasher(secret: try store.keyHashSecret())
         let options = alertingOptions ?? AlertingOptions(rules: (try? AlertRuleLoader.load(for: config)) ?? [])

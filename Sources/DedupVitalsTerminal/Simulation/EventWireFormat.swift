@@ -1,3 +1,5 @@
+import DedupVitalsCore
+
 /// Writes events as the JSON body of `POST /v1/events` (docs/reference/events.md), for clients such as `simulate`.
 public enum EventWireFormat {
     /// A JSON array of event objects; `ts` is written as an RFC 3339 timestamp with milliseconds.

@@ -1,3 +1,5 @@
+import DedupVitalsCore
+
 /// The synthetic traffic patterns of `dedup-vitals simulate` (README.md#dedup-vitals-simulate).
 public enum TrafficScenario: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Low duplicate ratio; every miss is later completed.

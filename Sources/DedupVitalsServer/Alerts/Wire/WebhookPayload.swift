@@ -1,3 +1,5 @@
+import DedupVitalsCore
+
 /// The Alertmanager webhook body, version "4" (docs/reference/webhooks.md): Alertmanager receivers work unchanged.
 public struct WebhookPayload: Sendable, Equatable, Encodable {
     /// One alert of the notification.

@@ -1,3 +1,5 @@
+import DedupVitalsCore
+
 /// A notification decided by an evaluation, before it is encoded and queued.
 public struct PlannedNotification: Sendable, Equatable {
     public enum Body: Sendable, Equatable {

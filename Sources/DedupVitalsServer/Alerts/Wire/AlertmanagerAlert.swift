@@ -1,3 +1,5 @@
+import DedupVitalsCore
+
 /// One alert as Prometheus posts it to Alertmanager's `POST /api/v2/alerts`.
 public struct AlertmanagerAlert: Sendable, Equatable, Encodable {
     public var labels: [String: String]

@@ -1,4 +1,5 @@
 import DedupVitalsCore
+@testable import DedupVitalsTerminal
 import Testing
 
 @Suite("Traffic model of dedup-vitals simulate")

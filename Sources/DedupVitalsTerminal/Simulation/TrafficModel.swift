@@ -1,3 +1,5 @@
+import DedupVitalsCore
+
 /// Which events a simulated fleet of services emits over time: a pure, seeded, deterministic model.
 ///
 /// Logical requests arrive at random times; each request expands into a plan of events (its `miss`, later its

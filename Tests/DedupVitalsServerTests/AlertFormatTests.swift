@@ -1,4 +1,5 @@
 import DedupVitalsCore
+@testable import DedupVitalsServer
 import Testing
 
 /// Templates, fingerprints, signatures and the retry schedule.

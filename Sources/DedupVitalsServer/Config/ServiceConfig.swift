@@ -1,3 +1,6 @@
+import DedupVitalsCore
+import DedupVitalsStorage
+
 /// The service configuration (docs/reference/configuration.md). Every field has the documented default.
 public struct ServiceConfig: Sendable, Equatable {
     /// A `HOST:PORT` listen address.
@@ -90,9 +93,8 @@ public struct ServiceConfig: Sendable, Equatable {
         }
     }
 
-    public enum Synchronous: String, Sendable, Equatable, CaseIterable {
-        case normal, full
-    }
+    /// SQLite durability, as the storage adapter defines it.
+    public typealias Synchronous = DedupStore.Synchronous
 
     public var listen = ListenAddress(host: "127.0.0.1", port: 9470)
     public var database = "./dedup-vitals.sqlite"
