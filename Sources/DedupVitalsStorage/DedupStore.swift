@@ -372,9 +372,20 @@ public final class DedupStore: Sendable {
         }
     }
 
-    /// Closes the database after a final WAL checkpoint.
-    public func close() {
-        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
-        try? pool.close()
+    /// Closes the database after a final WAL checkpoint. Throws when the checkpoint or the close failed; the
+    /// committed data is safe either way (the WAL is replayed at the next open).
+    public func close() throws(StorageError) {
+        var failure: StorageError?
+        do {
+            _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        } catch {
+            failure = .unavailable(reason: "final checkpoint failed: \(Self.describe(error))")
+        }
+        do {
+            try pool.close()
+        } catch {
+            failure = failure ?? .unavailable(reason: "close failed: \(Self.describe(error))")
+        }
+        if let failure { throw failure }
     }
 }

@@ -132,7 +132,7 @@ import Testing
         let writer = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA secure_delete") }
         let reader = try await store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA secure_delete") }
         #expect(writer == 2 && reader == 2, "secure_delete is \(String(describing: writer)) / \(String(describing: reader)), 2 is FAST")
-        store.close()
+        try store.close()
     }
 
     @Test func evictionsAreLoggedSoARestartKeepsTheNewestKeys() async throws {
@@ -179,7 +179,7 @@ import Testing
             bucketWidthMs: BucketClock.defaultWidthMs, forensics: Self.settings, maxClientsPerSeries: 10,
             nowMs: Self.t0 + 9 + Self.settings.keepMs + 1)
         #expect(outside.forensics.keyCount == 0)
-        store.close()
+        try store.close()
     }
 
     @Test func compactEntriesRoundTripAnyRecord() {
@@ -288,7 +288,7 @@ final class KeyLogHarness: Sendable {
 
     func close() async {
         await committer.close()
-        store.close()
+        do { try store.close() } catch { Issue.record("the database did not close cleanly: \(error)") }
     }
 
     /// Closes, reopens the database and expects exactly the keys that were in memory (what a restart rebuilds from

@@ -22,6 +22,7 @@ final class AlertEvaluator: Sendable {
     let repeatIntervalMs: Int64
     let evaluationIntervalMs: Int64
     let logger: Logger
+    let errors: InternalErrors
     private let state = Mutex(State())
     /// Every window the rules read.
     let windows: [PromDuration]
@@ -31,8 +32,9 @@ final class AlertEvaluator: Sendable {
 
     init(
         rules: [AlertRule], config: ServiceConfig, store: DedupStore, alerting: AlertingState, source: any AlertSignalSource,
-        logger: Logger
+        logger: Logger, errors: InternalErrors = InternalErrors()
     ) {
+        self.errors = errors
         self.rules = rules
         self.receivers = config.receivers
         self.store = store
@@ -71,10 +73,21 @@ final class AlertEvaluator: Sendable {
             evaluation, receivers: receivers, nowMs: nowMs,
             validForMs: 4 * max(evaluationIntervalMs, Self.alertmanagerResendMs), resendDue: resendDue, externalURL: externalURL)
         planned += toAlertmanager
-        let messages = planned.map { notification in
-            (OutboxMessage(
-                id: Self.newMessageID(), receiver: notification.receiver, body: Self.encode(notification.body),
-                nextAttemptMs: nowMs, createdMs: nowMs), replacesPending: notification.replacesPending)
+        let messages = planned.compactMap { notification -> (OutboxMessage, replacesPending: Bool)? in
+            let body: [UInt8]
+            do {
+                body = try Self.encode(notification.body)
+            } catch {
+                // Not queued: an empty or partial body would be signed and delivered as if it were the alert.
+                errors.record(
+                    .webhookEncode, "notification not queued: its body could not be encoded", error: error, logger: logger,
+                    metadata: ["receiver": "\(notification.receiver)"])
+                return nil
+            }
+            return (
+                OutboxMessage(id: Self.newMessageID(), receiver: notification.receiver, body: body, nextAttemptMs: nowMs, createdMs: nowMs),
+                replacesPending: notification.replacesPending
+            )
         }
         let before = Dictionary(uniqueKeysWithValues: previous.map { ($0.key, $0) })
         let changed = evaluation.instances.filter { before[$0.key] != $0 }
@@ -109,13 +122,13 @@ final class AlertEvaluator: Sendable {
         return "msg_" + hex(high) + hex(low)
     }
 
-    static func encode(_ body: PlannedNotification.Body) -> [UInt8] {
+    static func encode(_ body: PlannedNotification.Body) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data: Data? = switch body {
-        case .webhook(let payload): try? encoder.encode(payload)
-        case .alertmanager(let alerts): try? encoder.encode(alerts)
+        let data = switch body {
+        case .webhook(let payload): try encoder.encode(payload)
+        case .alertmanager(let alerts): try encoder.encode(alerts)
         }
-        return [UInt8](data ?? Data("{}".utf8))
+        return [UInt8](data)
     }
 }

@@ -20,6 +20,7 @@ struct WebhookDeliverer: Sendable {
     let clock: @Sendable () -> Int64
     let random: @Sendable () -> Double
     let logger: Logger
+    let errors: InternalErrors
     var requestTimeout: TimeAmount = .seconds(10)
     /// At most this much of a response body is read.
     var maxResponseBytes = 64 * 1024
@@ -47,7 +48,11 @@ struct WebhookDeliverer: Sendable {
     }
 
     func refreshQueueDepth() {
-        if let depth = try? store.outboxQueueDepth() { alerting.setQueueDepth(depth) }
+        do {
+            alerting.setQueueDepth(try store.outboxQueueDepth())
+        } catch {
+            errors.record(.outboxDepth, "webhook queue depth could not be read; the gauge keeps its last value", error: error, logger: logger)
+        }
     }
 
     /// One attempt at `message`; returns its outcome.
@@ -97,8 +102,14 @@ struct WebhookDeliverer: Sendable {
         case .gone:
             record(message, status: .failed, attempts: attempt, next: nil, error: detail)
             alerting.recordDelivery(receiver: receiver.name, result: .failed)
-            let disabled = (try? store.disablePendingDeliveries(receiver: receiver.name, reason: "receiver answered 410 Gone", nowMs: nowMs)) ?? 0
-            metadata["disabled_pending"] = "\(disabled)"
+            do {
+                let disabled = try store.disablePendingDeliveries(receiver: receiver.name, reason: "receiver answered 410 Gone", nowMs: nowMs)
+                metadata["disabled_pending"] = "\(disabled)"
+            } catch {
+                errors.record(
+                    .outboxDisable, "pending deliveries of a receiver that answered 410 Gone could not be disabled; they will be tried",
+                    error: error, logger: logger, metadata: metadata)
+            }
             logger.error("webhook receiver answered 410 Gone; its pending deliveries are disabled", metadata: metadata)
         case .failed:
             record(message, status: .failed, attempts: attempt, next: nil, error: detail)

@@ -23,12 +23,20 @@ struct WebhookDeliveryService: Service {
                 await deliverer.deliverDue(client: client)
                 let now = deliverer.clock()
                 if now - lastPrune > 3_600_000 {
-                    try? deliverer.store.pruneOutbox(beforeMs: now - Self.keepFinishedMs)
+                    do {
+                        try deliverer.store.pruneOutbox(beforeMs: now - Self.keepFinishedMs)
+                    } catch {
+                        deliverer.errors.record(.outboxPrune, "finished webhook messages not pruned; will retry", error: error, logger: logger)
+                    }
                     lastPrune = now
                 }
                 try? await Task.sleep(for: pollInterval)
             }
         }
-        try? await client.shutdown()
+        do {
+            try await client.shutdown()
+        } catch {
+            logger.warning("webhook HTTP client did not shut down cleanly", metadata: ["error": "\(error)"])
+        }
     }
 }

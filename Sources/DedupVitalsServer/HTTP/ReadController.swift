@@ -40,7 +40,8 @@ struct ReadController: Sendable {
         }
         forensics.staleInFlightKeys = state.staleInFlightKeys(nowMs: nowMs)
         let renderer = MetricsRenderer(windows: config.windows, version: DedupVitalsVersion.current)
-        let stream = renderer.stream(series: snapshot, forensics: forensics, counters: state.counters, format: format, alerting: alerting)
+        let stream = renderer.stream(series: snapshot, forensics: forensics, counters: state.counters, format: format, alerting: alerting,
+            errors: state.errors)
         // Sent chunk by chunk as it is rendered (chunked transfer encoding): no buffer of the whole exposition.
         return Response(status: .ok, headers: [.contentType: format.contentType], body: .init { writer in
             var stream = stream

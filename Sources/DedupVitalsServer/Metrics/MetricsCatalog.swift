@@ -63,6 +63,9 @@ enum MetricsCatalog {
         help: "Notification delivery attempts by receiver and result (success, retry, failed).")
     static let webhookQueueDepth = MetricFamily(
         "dedup_webhook_queue_depth", .gauge, labels: ["receiver"], help: "Notifications waiting for delivery, by receiver.")
+    static let internalErrors = MetricFamily(
+        "dedup_internal_errors_total", .counter, labels: ["operation"],
+        help: "Errors handled without failing a request (each also logged), by operation.")
     static let buildInfo = MetricFamily(
         "dedup_build_info", .gauge, labels: ["version"], help: "Build information; always 1.")
 
@@ -70,6 +73,6 @@ enum MetricsCatalog {
     static let all: [MetricFamily] = [
         events, duplicateRatio, attempts, inFlightKeys, staleInFlightKeys, doubleExecutions, lateRetries, narrowKeys,
         retryDelay, trackedKeys, keyEvictions, ingestRequests, ingestEvents, seriesLimitRejections, rateLimitRejections,
-        overloadRejections, alertsFiring, webhookDeliveries, webhookQueueDepth, buildInfo,
+        overloadRejections, alertsFiring, webhookDeliveries, webhookQueueDepth, internalErrors, buildInfo,
     ]
 }

@@ -41,7 +41,20 @@ public final class DedupVitalsService: Sendable {
         let store = try DedupStore(path: config.database, synchronous: config.synchronous)
         self.store = store
         self.hasher = KeyHasher(secret: try store.keyHashSecret())
-        let options = alertingOptions ?? AlertingOptions(rules: (try? AlertRuleLoader.load(for: config)) ?? [])
+        // `serve` loads the rules itself and refuses to start on a bad rule file. Without them (tests, tools), a bad
+        // file leaves the service without its rules, every problem logged and counted once the state exists.
+        var ruleFailure: ConfigError?
+        let options: AlertingOptions
+        if let alertingOptions {
+            options = alertingOptions
+        } else {
+            do {
+                options = AlertingOptions(rules: try AlertRuleLoader.load(for: config))
+            } catch {
+                options = AlertingOptions(rules: [])
+                ruleFailure = error
+            }
+        }
         // In memory, buckets are kept for the longest window that the summary, /metrics or a rule reads.
         let longest = (config.windows + options.rules.flatMap(\.windows) + [.hours(1)]).max()!.milliseconds
         let horizon = min(longest + BucketClock.defaultWidthMs, config.retention.milliseconds)
@@ -51,6 +64,11 @@ public final class DedupVitalsService: Sendable {
         let state = LiveState(loaded, bucketHorizonMs: horizon)
         state.prune(nowMs: clock(), retentionMs: config.retention.milliseconds)
         self.state = state
+        if let ruleFailure {
+            for problem in ruleFailure.problems {
+                state.errors.record(.ruleLoad, "alert rules not loaded: \(problem.description)", error: ruleFailure, logger: logger)
+            }
+        }
         self.pipeline = IngestPipeline(
             store: store, state: state, maxSeries: config.limits.maxSeries, hasher: hasher, clock: clock)
         self.alertingOptions = options
@@ -58,11 +76,11 @@ public final class DedupVitalsService: Sendable {
         self.alerting = alerting
         self.alertEvaluator = AlertEvaluator(
             rules: options.rules, config: config, store: store, alerting: alerting,
-            source: options.signalSource ?? LiveSignalSource(state: state), logger: logger)
+            source: options.signalSource ?? LiveSignalSource(state: state), logger: logger, errors: state.errors)
         self.webhookDeliverer = WebhookDeliverer(
             store: store, receivers: Dictionary(config.receivers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
             signingKeys: options.signingKeys, alerting: alerting, policy: options.deliveryPolicy, clock: clock,
-            random: options.random, logger: logger)
+            random: options.random, logger: logger, errors: state.errors)
     }
 
     /// The router with every route.

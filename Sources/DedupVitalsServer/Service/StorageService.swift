@@ -22,8 +22,12 @@ struct StorageService: Service {
             }
         }
         await committer.close()
-        store.close()
-        logger.info("database closed", metadata: ["path": "\(store.path)"])
+        do {
+            try store.close()
+            logger.info("database closed", metadata: ["path": "\(store.path)"])
+        } catch {
+            state.errors.record(.databaseClose, "database not closed cleanly", error: error, logger: logger, metadata: ["path": "\(store.path)"])
+        }
     }
 
     /// Drops buckets and series past the retention, on disk (through the writer) and in memory.

@@ -10,6 +10,8 @@ public final class LiveState: Sendable {
     private let clients: Mutex<ClientAttribution>
     private let staleCache = Mutex<(atMs: Int64, counts: [SeriesKey: Int])?>(nil)
     public let counters = IngestCounters()
+    /// Errors handled without failing a request (logged and counted).
+    public let errors = InternalErrors()
     /// How far back the in-memory buckets reach: the longest window anything reads (the database keeps `retention`).
     public let bucketHorizonMs: Int64
 

@@ -1,0 +1,18 @@
+import DedupVitalsServer
+import Foundation
+import Testing
+
+/// Errors handled without failing a request are logged and counted in `dedup_internal_errors_total`, never
+/// swallowed.
+@Suite struct InternalErrorTests {
+    @Test func aBadRuleFileIsCountedAndTheServiceRunsWithoutItsRules() async throws {
+        let dir = try TemporaryDirectory()
+        let rules = dir.file("rules.yml")
+        try "groups: [this is: not a rule file".write(toFile: rules, atomically: true, encoding: .utf8)
+        let service = try await TestService.start(database: dir.file("db.sqlite"), configure: { $0.ruleFiles = [rules] })
+        let metrics = try await HTTP.get(service.baseURL + "/metrics").text
+        #expect(metrics.contains(#"dedup_internal_errors_total{operation="rule_load"} 1"#), "\(metrics.suffix(800))")
+        #expect(metrics.contains(#"dedup_internal_errors_total{operation="outbox_prune"} 0"#))
+        try await service.stop()
+    }
+}
