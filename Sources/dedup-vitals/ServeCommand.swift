@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `dedup-vitals serve`: runs the service until SIGINT/SIGTERM, then shuts down gracefully.
 struct ServeCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import DedupVitalsCore
 import DedupVitalsStorage
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Sends due outbox messages and records each outcome (docs/reference/webhooks.md#delivery).
 ///

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DedupVitalsStorage
 import Logging
 import NIOCore
 import ServiceLifecycle

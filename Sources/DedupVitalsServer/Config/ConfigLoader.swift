@@ -1,4 +1,5 @@
 import DedupVitalsCore
+import DedupVitalsStorage
 import Foundation
 import Yams
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 
 /// An error answered with the JSON shape of docs/reference/http-api.md#errors: `{"error": {"code", "message", ...}}`.
 /// It is an `HTTPResponseError`, so Hummingbird answers with this shape wherever it is thrown, even outside

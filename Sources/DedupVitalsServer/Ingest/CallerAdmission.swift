@@ -1,4 +1,5 @@
 import DedupVitalsCore
+import HTTPTypes
 
 /// The per-caller checks of a batch once its events are known: the token's service scope (403) and its rate
 /// limit (429).

@@ -1,4 +1,5 @@
 import DedupVitalsCore
+import HTTPTypes
 import Synchronization
 
 /// What batches admitted into a commit group but not yet committed or failed have claimed: their new series and

@@ -1,5 +1,6 @@
 import DedupVitalsCore
 import Foundation
+import NIOCore
 
 /// Sends the events of a ``TrafficModel`` to a service in real time, in batches, honouring 429/503 `Retry-After`.
 public struct SimulationRunner: Sendable {
