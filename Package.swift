@@ -35,6 +35,8 @@ let package = Package(
     targets: [
         // HMAC-SHA-256 with prepared states over BoringSSL's SHA-256 (swift-crypto's), for hashing keys per event.
         .target(name: "CHMACSHA256"),
+        // The system zlib, for gzip / deflate request bodies (Content-Encoding).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure domain: events, validation, windows, ratios, configuration model, rules. No I/O.
         .target(
             name: "DedupVitalsCore",
@@ -60,6 +62,7 @@ let package = Package(
             dependencies: [
                 "DedupVitalsCore",
                 "DedupVitalsStorage",
+                "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -113,6 +116,7 @@ let package = Package(
             name: "DedupVitalsServerTests",
             dependencies: [
                 "DedupVitalsCore",
+                "CZlib",
                 "DedupVitalsStorage",
                 "DedupVitalsServer",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -4,6 +4,7 @@
 /// Decodes `bytes` as JSON and as NDJSON and traps when an invariant breaks: an error must point inside the body,
 /// accepted events must satisfy the event rules.
 func checkDecoder(_ bytes: UnsafeBufferPointer<UInt8>) {
+    checkOTLPDecoders(bytes)
     let nowMs: Int64 = 1_800_000_000_000
     let decoder = EventDecoder(maxEvents: 1_000)
     for format in [BodyFormat.json, .ndjson] {

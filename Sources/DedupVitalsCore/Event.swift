@@ -11,10 +11,12 @@ public struct Event: Sendable, Equatable {
     public var timeMs: Int64
     /// Milliseconds since the key's first attempt, when the reporter knows it.
     public var ageMs: Int64?
+    /// The trace that made the decision, when the reporter sent one.
+    public var trace: TraceContext?
 
     public init(
         service: String, operation: String, outcome: Outcome, key: String? = nil, payload: String? = nil,
-        client: String? = nil, timeMs: Int64, ageMs: Int64? = nil
+        client: String? = nil, timeMs: Int64, ageMs: Int64? = nil, trace: TraceContext? = nil
     ) {
         self.service = service
         self.operation = operation
@@ -24,6 +26,7 @@ public struct Event: Sendable, Equatable {
         self.client = client
         self.timeMs = timeMs
         self.ageMs = ageMs
+        self.trace = trace
     }
 
     public var series: SeriesKey { SeriesKey(service: service, operation: operation) }

@@ -239,14 +239,13 @@ struct EventParser {
                         case .client: client = try parseName(field)
                         case .outcome:
                             let text = try parseStringField(field)
-                            guard let parsed = Outcome(name: text) else {
-                                throw .event("outcome must be one of miss, hit, in_flight, completed, mismatch", field.name)
-                            }
-                            outcome = parsed
+                            outcome = try checked { () throws(EventFieldProblem) in try EventFieldCheck.outcome(text, field: field.name) }
                         case .key:
-                            key = try parseBoundedString(field, EventRules.keyLengthRange)
+                            let text = try parseStringField(field)
+                            key = try checked { () throws(EventFieldProblem) in try EventFieldCheck.key(text, field: field.name) }
                         case .payload:
-                            payload = try parseBoundedString(field, EventRules.payloadLengthRange)
+                            let text = try parseStringField(field)
+                            payload = try checked { () throws(EventFieldProblem) in try EventFieldCheck.payload(text, field: field.name) }
                         case .ts:
                             timeMs = try parseTimestamp()
                         case .ageMs:
@@ -261,11 +260,13 @@ struct EventParser {
                 break
             }
         }
-        guard let service else { throw .event("service is required", "service") }
-        guard let operation else { throw .event("operation is required", "operation") }
-        guard let outcome else { throw .event("outcome is required", "outcome") }
+        let required = try checked { () throws(EventFieldProblem) in
+            (try EventFieldCheck.required(service, field: Field.service.name),
+             try EventFieldCheck.required(operation, field: Field.operation.name),
+             try EventFieldCheck.required(outcome, field: Field.outcome.name))
+        }
         return Event(
-            service: service, operation: operation, outcome: outcome, key: key, payload: payload, client: client,
+            service: required.0, operation: required.1, outcome: required.2, key: key, payload: payload, client: client,
             timeMs: timeMs ?? nowMs, ageMs: ageMs
         )
     }
@@ -292,19 +293,16 @@ struct EventParser {
 
     private mutating func parseName(_ field: Field) throws(Failure) -> String {
         let text = try parseStringField(field)
-        guard EventRules.isValidName(text.utf8) else {
-            throw .event(
-                "\(field.name) must match [A-Za-z_][A-Za-z0-9_.-]{0,63}", field.name)
-        }
-        return text
+        return try checked { () throws(EventFieldProblem) in try EventFieldCheck.name(text, field: field.name) }
     }
 
-    private mutating func parseBoundedString(_ field: Field, _ range: ClosedRange<Int>) throws(Failure) -> String {
-        let text = try parseStringField(field)
-        guard range.contains(text.utf8.count) else {
-            throw .event("\(field.name) must be \(range.lowerBound) to \(range.upperBound) bytes of UTF-8", field.name)
+    /// Runs a shared field check (``EventFieldCheck``), reporting its problem as an invalid event.
+    private func checked<T>(_ check: () throws(EventFieldProblem) -> T) throws(Failure) -> T {
+        do {
+            return try check()
+        } catch {
+            throw .event(error.message, error.field)
         }
-        return text
     }
 
     private mutating func parseTimestamp() throws(Failure) -> Int64 {
@@ -328,10 +326,7 @@ struct EventParser {
             try checkIsValue()
             throw .event("ts must be an RFC 3339 string or a number of Unix seconds", "ts")
         }
-        guard ms >= nowMs - EventRules.maxPastMs, ms <= nowMs + EventRules.maxFutureMs else {
-            throw .event("ts must lie between now - 1h and now + 5m", "ts")
-        }
-        return ms
+        return try checked { () throws(EventFieldProblem) in try EventFieldCheck.time(ms, nowMs: nowMs, field: "ts") }
     }
 
     private mutating func parseAgeMs() throws(Failure) -> Int64 {

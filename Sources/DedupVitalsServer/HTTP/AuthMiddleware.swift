@@ -15,7 +15,18 @@ struct AuthMiddleware: RouterMiddleware {
         do {
             context.caller = try authenticate(request)
         } catch {
-            if request.uri.path == "/v1/events" { counters.record(code: 401) }
+            switch request.uri.path {
+            case "/v1/events":
+                counters.record(code: 401)
+            case OTLPLogsController.path:
+                // OTLP clients expect a google.rpc.Status body.
+                counters.record(code: 401)
+                var response = OTLPLogsController.errorResponse(error.error, encoding: OTLPLogsController.encoding(of: request) ?? .json)
+                response.headers[.wwwAuthenticate] = error.challenge
+                return response
+            default:
+                break
+            }
             return error.response
         }
         return try await next(request, context)

@@ -4,19 +4,20 @@ import NIOCore
 
 /// Reads an ingest body under the limits: at most `max_body_bytes` (413), within `body_read_timeout` (408, so a slow
 /// client cannot hold a request slot and its memory; see ``BodyDeadlineHandler``), and only while the in-flight byte
-/// bound allows (503).
+/// bound allows (503). A gzip or deflate body is inflated under the same limits (``BodyInflater``).
 struct BodyReader: Sendable {
     let limits: ServiceConfig.Limits
     let counters: LimitCounters
 
-    func read(_ request: Request, ticket: IngestPressure.Ticket) async throws -> ByteBuffer {
+    func read(_ request: Request, ticket: IngestPressure.Ticket, encoding: ContentEncoding = .identity) async throws -> ByteBuffer {
         let limit = limits.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Self.tooLarge(limit)
         }
         // The deadline is enforced in the channel pipeline (``BodyDeadlineHandler``): a late body stream fails.
         do {
-            return try await Self.collect(request.body, limit: limit, ticket: ticket, counters: counters)
+            let body = try await Self.collect(request.body, limit: limit, ticket: ticket, counters: counters)
+            return try BodyInflater(limit: limit, ticket: ticket, counters: counters).inflate(body, encoding: encoding)
         } catch is BodyDeadlineHandler.BodyReadTimeout {
             throw APIError(
                 .requestTimeout, code: "body_timeout", message: "the request body did not arrive within \(limits.bodyReadTimeout)")
@@ -38,7 +39,9 @@ struct BodyReader: Sendable {
         return buffer
     }
 
-    static func tooLarge(_ limit: Int) -> APIError {
-        APIError(.contentTooLarge, code: "body_too_large", message: "request body exceeds \(limit) bytes")
+    static func tooLarge(_ limit: Int, decompressed: Bool = false) -> APIError {
+        APIError(
+            .contentTooLarge, code: "body_too_large",
+            message: "request body exceeds \(limit) bytes\(decompressed ? " once decompressed" : "")")
     }
 }

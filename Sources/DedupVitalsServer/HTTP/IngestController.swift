@@ -24,7 +24,7 @@ struct IngestController: Sendable {
 
     init(
         limits: ServiceConfig.Limits, pipeline: IngestPipeline, store: DedupStore, counters: IngestCounters,
-        clock: @escaping @Sendable () -> Int64, hasher: KeyHasher
+        clock: @escaping @Sendable () -> Int64, hasher: KeyHasher, pressure: IngestPressure
     ) {
         self.limits = limits
         self.pipeline = pipeline
@@ -32,7 +32,7 @@ struct IngestController: Sendable {
         self.counters = counters
         self.clock = clock
         self.hasher = hasher
-        pressure = IngestPressure(maxRequests: limits.maxInFlightRequests, maxBytes: limits.maxInFlightBytes)
+        self.pressure = pressure
     }
 
     func addRoutes(to router: Router<DedupRequestContext>) {
@@ -48,9 +48,15 @@ struct IngestController: Sendable {
                 .unsupportedMediaType, code: "unsupported_media_type",
                 message: "Content-Type must be application/json or application/x-ndjson, not \(contentType ?? "")"))
         }
+        let encoding: ContentEncoding
+        do {
+            encoding = try ContentEncoding(request: request.headers)
+        } catch {
+            throw reject(error)
+        }
         let ticket = try enter()
         defer { ticket.release() }
-        let body = try await readBody(request, ticket: ticket)
+        let body = try await readBody(request, ticket: ticket, encoding: encoding)
         let caller = context.caller
 
         guard let idempotencyKey = request.headers[Self.idempotencyKeyHeader] else {
@@ -136,10 +142,10 @@ struct IngestController: Sendable {
         APIError(.serviceUnavailable, code: "overloaded", message: "too many \(what) in flight; retry later", retryAfter: 1)
     }
 
-    /// Reads the body under the limits (413, 408, 503): see ``BodyReader``.
-    private func readBody(_ request: Request, ticket: IngestPressure.Ticket) async throws -> ByteBuffer {
+    /// Reads (and inflates) the body under the limits (413, 408, 503, 400): see ``BodyReader``.
+    private func readBody(_ request: Request, ticket: IngestPressure.Ticket, encoding: ContentEncoding) async throws -> ByteBuffer {
         do {
-            return try await BodyReader(limits: limits, counters: counters.limits).read(request, ticket: ticket)
+            return try await BodyReader(limits: limits, counters: counters.limits).read(request, ticket: ticket, encoding: encoding)
         } catch let error as APIError {
             throw reject(error)
         }

@@ -47,6 +47,9 @@ enum MetricsCatalog {
     static let ingestEvents = MetricFamily(
         "dedup_ingest_events_total", .counter, labels: ["result"],
         help: "Ingested events by result: accepted (committed), rejected, replayed (Idempotency-Key retries).")
+    static let otlpIgnoredLogRecords = MetricFamily(
+        "dedup_otlp_ignored_log_records_total", .counter,
+        help: "OTLP log records received on /v1/logs that are not decisions (no dedup_vitals.decision event name).")
     static let seriesLimitRejections = MetricFamily(
         "dedup_series_limit_rejections_total", .counter,
         help: "Ingest requests refused (429) because they would create a series beyond limits.max_series.")
@@ -72,7 +75,7 @@ enum MetricsCatalog {
     /// Every family, in exposition order: the per-series families, then the process-wide ones.
     static let all: [MetricFamily] = [
         events, duplicateRatio, attempts, inFlightKeys, staleInFlightKeys, doubleExecutions, lateRetries, narrowKeys,
-        retryDelay, trackedKeys, keyEvictions, ingestRequests, ingestEvents, seriesLimitRejections, rateLimitRejections,
-        overloadRejections, alertsFiring, webhookDeliveries, webhookQueueDepth, internalErrors, buildInfo,
+        retryDelay, trackedKeys, keyEvictions, ingestRequests, ingestEvents, otlpIgnoredLogRecords, seriesLimitRejections,
+        rateLimitRejections, overloadRejections, alertsFiring, webhookDeliveries, webhookQueueDepth, internalErrors, buildInfo,
     ]
 }

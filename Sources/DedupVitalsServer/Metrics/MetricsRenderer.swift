@@ -50,6 +50,8 @@ struct MetricsRenderer {
         for result in IngestCounters.EventResult.allCases {
             tail.sample(MetricsCatalog.ingestEvents, [result.rawValue], counters.events(result))
         }
+        tail.family(MetricsCatalog.otlpIgnoredLogRecords)
+        tail.sample(MetricsCatalog.otlpIgnoredLogRecords, counters.ignoredLogRecords)
         counters.limits.write(to: &tail)
         if let alerting { AlertMetricsSection(alerting: alerting).write(into: &tail) }
         errors.write(to: &tail)

@@ -88,9 +88,14 @@ public final class DedupVitalsService: Sendable {
         let router = Router(context: DedupRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: AuthMiddleware(credentials: authCredentials, counters: state.counters))
+        // One bound on in-flight ingest work, whatever the protocol.
+        let pressure = IngestPressure(maxRequests: config.limits.maxInFlightRequests, maxBytes: config.limits.maxInFlightBytes)
         IngestController(
-            limits: config.limits, pipeline: pipeline, store: store, counters: state.counters, clock: clock, hasher: hasher
+            limits: config.limits, pipeline: pipeline, store: store, counters: state.counters, clock: clock, hasher: hasher,
+            pressure: pressure
         ).addRoutes(to: router)
+        OTLPLogsController(limits: config.limits, pipeline: pipeline, counters: state.counters, clock: clock, pressure: pressure)
+            .addRoutes(to: router)
         KeyLookupController(hasher: hasher, state: state, config: config, clock: clock).addRoutes(to: router)
         ReadController(config: config, store: store, state: state, clock: clock, alerting: alerting).addRoutes(to: router)
         AlertsController(alerting: alerting).addRoutes(to: router)

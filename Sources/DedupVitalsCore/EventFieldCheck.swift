@@ -1,0 +1,59 @@
+/// A field value that breaks the event rules: what is wrong and which field, as the ingest protocols report it.
+public struct EventFieldProblem: Error, Sendable, Equatable {
+    public var message: String
+    public var field: String
+
+    public init(_ message: String, field: String) {
+        self.message = message
+        self.field = field
+    }
+}
+
+/// The checks of docs/reference/events.md#fields on one decoded value. Every ingest protocol (``EventDecoder``
+/// for `/v1/events`, ``DecisionConvention`` for OTLP log records) validates through these, so a value means the
+/// same thing and fails with the same message whatever the wire format; `field` is the protocol's name for it.
+public enum EventFieldCheck {
+    /// A `service`, `operation` or `client` name.
+    public static func name(_ text: String, field: String) throws(EventFieldProblem) -> String {
+        guard EventRules.isValidName(text.utf8) else {
+            throw EventFieldProblem("\(field) must match [A-Za-z_][A-Za-z0-9_.-]{0,63}", field: field)
+        }
+        return text
+    }
+
+    public static func outcome(_ text: String, field: String) throws(EventFieldProblem) -> Outcome {
+        guard let outcome = Outcome(name: text) else {
+            throw EventFieldProblem("\(field) must be one of miss, hit, in_flight, completed, mismatch", field: field)
+        }
+        return outcome
+    }
+
+    public static func key(_ text: String, field: String) throws(EventFieldProblem) -> String {
+        try bounded(text, EventRules.keyLengthRange, field: field)
+    }
+
+    public static func payload(_ text: String, field: String) throws(EventFieldProblem) -> String {
+        try bounded(text, EventRules.payloadLengthRange, field: field)
+    }
+
+    /// An event time in Unix milliseconds, inside the accepted range around `nowMs`.
+    public static func time(_ ms: Int64, nowMs: Int64, field: String) throws(EventFieldProblem) -> Int64 {
+        guard ms >= nowMs - EventRules.maxPastMs, ms <= nowMs + EventRules.maxFutureMs else {
+            throw EventFieldProblem("\(field) must lie between now - 1h and now + 5m", field: field)
+        }
+        return ms
+    }
+
+    /// A field every event needs.
+    public static func required<T>(_ value: T?, field: String) throws(EventFieldProblem) -> T {
+        guard let value else { throw EventFieldProblem("\(field) is required", field: field) }
+        return value
+    }
+
+    private static func bounded(_ text: String, _ range: ClosedRange<Int>, field: String) throws(EventFieldProblem) -> String {
+        guard range.contains(text.utf8.count) else {
+            throw EventFieldProblem("\(field) must be \(range.lowerBound) to \(range.upperBound) bytes of UTF-8", field: field)
+        }
+        return text
+    }
+}
