@@ -205,6 +205,9 @@ import Testing
         }
         var builder = OTLPRequestBuilder()
         builder.resources = [("payments", (0..<3).map { _ in OTLPRequestBuilder.decision("refund", "miss") })]
+        // A full bucket admits one batch, even one larger than the burst; the next finds it empty.
+        let first = try await Self.post(service, builder.protobuf, headers: AuthTests.bearer("slow-secret"))
+        #expect(first.status == 200)
         let reply = try await Self.post(service, builder.protobuf, headers: AuthTests.bearer("slow-secret"))
         #expect(reply.status == 429)
         let retryAfter = try #require(reply.headers.first(name: "Retry-After"))

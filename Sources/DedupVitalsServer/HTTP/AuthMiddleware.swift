@@ -1,3 +1,4 @@
+import DedupVitalsCore
 import HTTPTypes
 import Hummingbird
 

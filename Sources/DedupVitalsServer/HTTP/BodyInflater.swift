@@ -1,4 +1,5 @@
 import CZlib
+import HTTPTypes
 import NIOCore
 
 /// Inflates a gzip or deflate request body under the body limit: the decompressed size counts against

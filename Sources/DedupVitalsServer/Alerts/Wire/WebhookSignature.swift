@@ -1,4 +1,5 @@
 import Crypto
+import DedupVitalsCore
 
 /// Standard Webhooks 1.0 signatures: `v1,` + base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}").
 public enum WebhookSignature {
