@@ -38,26 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         MemoryTuning.apply()
-        var settings = ServiceConfig()
-        if let config {
-            do {
-                settings = try ConfigLoader.load(path: config)
-            } catch {
-                for problem in error.problems { printError(problem.description) }
-                throw ExitCodes.configuration
-            }
-        }
-        if let listen, let address = ServiceConfig.ListenAddress(listen) { settings.listen = address }
-        if let db { settings.database = db }
-        if settings.tokens.isEmpty, !settings.listen.isLoopback, !allowUnauthenticated {
-            printError(
-                "refusing to listen on \(settings.listen) without auth tokens; configure auth.tokens or pass --allow-unauthenticated")
-            throw ExitCodes.configuration
-        }
-        let credentials: Credentials
+        let setup: ServiceSetup
         do {
-            credentials = try Credentials.resolve(
-                settings, environment: ProcessInfo.processInfo.environment, file: config ?? "configuration")
+            setup = try ServiceSetup.load(
+                configFile: config,
+                overrides: .init(listen: listen.flatMap(ServiceConfig.ListenAddress.init), database: db, allowUnauthenticated: allowUnauthenticated),
+                environment: ProcessInfo.processInfo.environment)
         } catch {
             for problem in error.problems { printError(problem.description) }
             throw ExitCodes.configuration
@@ -71,21 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "dedup-vitals")
 
-        let alerting: AlertingOptions
-        do {
-            let rules = try AlertRuleLoader.load(for: settings)
-            let keys = try ReceiverSecrets.resolve(
-                settings.receivers, environment: ProcessInfo.processInfo.environment, configFile: config ?? "configuration")
-            alerting = AlertingOptions(rules: rules, signingKeys: keys)
-        } catch {
-            for problem in error.problems { printError(problem.description) }
-            throw ExitCodes.configuration
-        }
-
         let service: DedupVitalsService
         do {
-            service = try DedupVitalsService(
-                config: settings, logger: logger, alertingOptions: alerting, credentials: credentials)
+            service = try DedupVitalsService(setup, logger: logger)
         } catch {
             printError("\(error)")
             switch error {
@@ -93,7 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
             case .unavailable: throw ExitCodes.failure
             }
         }
-        let database = settings.database
+        let database = setup.config.database
         let app = service.makeApplication { address in
             logger.notice("listening", metadata: ["address": "\(address)", "database": "\(database)"])
         }
