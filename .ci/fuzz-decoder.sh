@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the ingest decoders (/v1/events JSON and NDJSON, /v1/logs OTLP protobuf and JSON) for a bounded time
-# (default 60 s): libFuzzer through -sanitize=fuzzer when the toolchain links it, else a seeded random-mutation loop over the same corpus. Any broken invariant or crash fails the run.
+# (default 60 s): libFuzzer through -sanitize=fuzzer when the toolchain links it, else a seeded random-mutation
+# loop over the same corpus. Any broken invariant or crash fails the run.
 # Usage: .ci/fuzz-decoder.sh [SECONDS] [SEED]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ rm -rf "$corpus" && mkdir -p "$corpus" && cp Fuzz/corpus/* "$corpus/"
 rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-*
 # The decoder and what it uses (the rest of the core module needs package dependencies a bare swiftc lacks).
 core=(Sources/DedupVitalsCore/{EventDecoder,EventDecodingError,Event,EventRules,EventFieldCheck,TraceContext,Outcome,BodyFormat,RFC3339,UTF8Validation,SeriesKey}.swift
-      Sources/DedupVitalsCore/Alerts/Base64.swift Sources/DedupVitalsCore/OTLP/*.swift)
+      Sources/DedupVitalsCore/Base64.swift Sources/DedupVitalsCore/OTLP/*.swift)
 
 if swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name DecoderFuzz \
      "${core[@]}" Fuzz/DecoderFuzzTarget.swift Fuzz/OTLPFuzzTarget.swift Fuzz/LibFuzzerEntry.swift -o "$out/fuzz-decoder" 2>"$out/libfuzzer-build.log"; then
