@@ -8,6 +8,8 @@
 #   SKIP_BUILD=1 Benchmarks/run-load.sh    # reuse the release builds
 #   SCENARIOS="500 16" LOAD_ARGS="--keys 0" SKIP_METRICS=1 Benchmarks/run-load.sh   # chosen "batch conns" rows,
 #                                          # extra generator options, no /metrics row
+#   SKIP_BUILD=1 SERVICE_BIN=/path/to/other/dedup-vitals Benchmarks/run-load.sh   # another build of the service,
+#                                          # e.g. the one before a change, for a before/after table in one session
 #
 # Builds and measurements hold $LOCK (default /tmp/swift-build.lock) so that no other Swift build competes for the CPU.
 set -euo pipefail
@@ -27,8 +29,8 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   with_lock swift build -c release --package-path "$root" --scratch-path "$scratch" --product dedup-vitals >&2
   with_lock swift build -c release --package-path "$root/Benchmarks" --product dedup-vitals-load >&2
 fi
-service_bin="$scratch/release/dedup-vitals"
-load_bin="$root/Benchmarks/.build/release/dedup-vitals-load"
+service_bin="${SERVICE_BIN:-$scratch/release/dedup-vitals}"
+load_bin="${LOAD_BIN:-$root/Benchmarks/.build/release/dedup-vitals-load}"
 
 work="$(mktemp -d)"
 service_pid=""
