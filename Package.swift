@@ -63,7 +63,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-            ]
+            ],
+            // The OpenAPI document, compiled into the binary and served at GET /openapi.json.
+            resources: [.embedInCode("HTTP/openapi.json")]
         ),
         // Client side of the JSON API: the `top` dashboard (model, pure frame renderer, keys, terminal I/O) and the
         // `simulate` sender.
