@@ -6,7 +6,8 @@ import NIOHTTP1
 import Testing
 
 /// Requests no route takes: a known path with another method gets 405 with `Allow` (RFC 9110 §15.5.6), an unknown
-/// path 404; both with the JSON error body. HEAD is served wherever GET is.
+/// path 404; both with the JSON error body. HEAD is served wherever GET is. The token check sees paths as the router
+/// does (empty segments skipped).
 @Suite struct RoutingTests {
     static let environment = ["OPS_TOKEN": "ops-routing-1d2c", "METRICS_TOKEN": "metrics-routing-9a"]
 
@@ -116,6 +117,23 @@ import Testing
         let unknown = try await HTTP.request(.GET, service.baseURL + "/v1/nope", headers: [("Authorization", "Bearer ops-routing-1d2c")])
         #expect(unknown.status == 404)
         #expect(unknown.errorCode == "not_found")
+        try await service.stop()
+    }
+
+    /// `//v1/summary` and `/v1/summary/` reach the same route as `/v1/summary`, so they need the same token; the
+    /// same for `/metrics` and its token.
+    @Test(arguments: ["//v1/summary", "/v1//summary", "/v1/summary/", "//v1/events", "//metrics", "/metrics/", "///metrics//"])
+    func aPathSpelledWithEmptySegmentsStillNeedsItsToken(_ path: String) async throws {
+        let dir = try TemporaryDirectory()
+        let service = try await Self.start(dir, tokens: true)
+        let method = path.contains("events") ? "POST" : "GET"
+        let body = #"{"service":"payments","operation":"refund","outcome":"miss"}"#
+        let connection = try RawConnection(service.baseURL)
+        try connection.send(
+            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let reply = try #require(await connection.readResponse(timeout: .seconds(10)))
+        #expect(reply.status == 401, "\(method) \(path): \(reply.head)")
+        #expect(service.service.state.withWindows { $0.series.isEmpty })
         try await service.stop()
     }
 }

@@ -15,7 +15,7 @@ struct AuthMiddleware: RouterMiddleware {
         do {
             context.caller = try authenticate(request)
         } catch {
-            if request.uri.path == "/v1/events" { counters.record(code: 401) }
+            if Self.segments(request).elementsEqual(["v1", "events"]) { counters.record(code: 401) }
             return error.response
         }
         return try await next(request, context)
@@ -23,16 +23,22 @@ struct AuthMiddleware: RouterMiddleware {
 
     /// The caller of a `/v1` request (nil without API tokens or for other paths); throws a 401.
     func authenticate(_ request: Request) throws(AuthenticationFailure) -> Credentials.Caller? {
-        let path = request.uri.path
-        if path == "/v1" || path.hasPrefix("/v1/") {
+        let segments = Self.segments(request)
+        if segments.first == "v1" {
             guard credentials.protectsAPI else { return nil }
             guard let caller = credentials.caller(presenting: try Self.bearerToken(request)) else { throw Self.invalidToken() }
             return caller
         }
-        if path == "/metrics", credentials.protectsMetrics {
+        if segments.elementsEqual(["metrics"]), credentials.protectsMetrics {
             guard credentials.isMetricsToken(try Self.bearerToken(request)) else { throw Self.invalidToken() }
         }
         return nil
+    }
+
+    /// The path's segments as the router matches them: empty ones (`//v1/summary`, `/metrics/`) are skipped, so a
+    /// path the router serves is never spelled past the check.
+    static func segments(_ request: Request) -> [Substring] {
+        request.uri.path.split(separator: "/", omittingEmptySubsequences: true)
     }
 
     /// The token of an `Authorization: Bearer TOKEN` header; 401 when there is none.
