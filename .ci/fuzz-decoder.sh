@@ -12,7 +12,7 @@ corpus="$out/corpus"
 rm -rf "$corpus" && mkdir -p "$corpus" && cp Fuzz/corpus/* "$corpus/"
 rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-*
 # The decoder and what it uses (the rest of the core module needs package dependencies a bare swiftc lacks).
-core=(Sources/DedupVitalsCore/{EventDecoder,EventDecodingError,Event,EventRules,Outcome,BodyFormat,RFC3339,UTF8Validation,SeriesKey}.swift)
+core=(Sources/DedupVitalsCore/{EventDecoder,EventDecodingError,Event,EventRules,JSONInteger,Outcome,BodyFormat,RFC3339,UTF8Validation,SeriesKey}.swift)
 
 if swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name DecoderFuzz \
      "${core[@]}" Fuzz/DecoderFuzzTarget.swift Fuzz/LibFuzzerEntry.swift -o "$out/fuzz-decoder" 2>"$out/libfuzzer-build.log"; then
