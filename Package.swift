@@ -74,6 +74,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
+            // The OpenAPI document, compiled into the binary and served at GET /openapi.json.
+            resources: [.embedInCode("HTTP/openapi.json")],
             swiftSettings: strictSwiftSettings
         ),
         // Client side of the JSON API: the `top` dashboard (model, pure frame renderer, keys, terminal I/O) and the

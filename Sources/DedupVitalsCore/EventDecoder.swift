@@ -335,16 +335,12 @@ struct EventParser {
             throw .event("age_ms must be a non-negative integer", "age_ms")
         }
         let range = try scanNumber()
-        var value: Int64 = 0
-        for i in range {
-            let b = buffer[i]
-            guard b >= 0x30, b <= 0x39 else { throw .event("age_ms must be a non-negative integer", "age_ms") }
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(b - 0x30))
-            guard !o1, !o2 else { throw .event("age_ms is out of range", "age_ms") }
-            value = a
+        // Any spelling of a whole number (1200, 1200.0, 1.2e3), as JSON Schema's "integer" reads it.
+        switch JSONInteger.nonNegative(UnsafeBufferPointer(rebasing: buffer[range])) {
+        case .success(let value): return value
+        case .failure(.notANonNegativeInteger): throw .event("age_ms must be a non-negative integer", "age_ms")
+        case .failure(.outOfRange): throw .event("age_ms is out of range", "age_ms")
         }
-        return value
     }
 
     // MARK: JSON scanning

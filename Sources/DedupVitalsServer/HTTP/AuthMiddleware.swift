@@ -16,17 +16,15 @@ struct AuthMiddleware: RouterMiddleware {
         do {
             context.caller = try authenticate(request)
         } catch {
-            switch request.uri.path {
-            case "/v1/events":
+            let segments = Self.segments(request)
+            if segments.elementsEqual(["v1", "events"]) {
                 counters.record(code: 401)
-            case OTLPLogsController.path:
+            } else if segments.elementsEqual(OTLPLogsController.path.split(separator: "/")) {
                 // OTLP clients expect a google.rpc.Status body.
                 counters.record(code: 401)
                 var response = OTLPLogsController.errorResponse(error.error, encoding: OTLPLogsController.encoding(of: request) ?? .json)
                 response.headers[.wwwAuthenticate] = error.challenge
                 return response
-            default:
-                break
             }
             return error.response
         }
@@ -35,16 +33,22 @@ struct AuthMiddleware: RouterMiddleware {
 
     /// The caller of a `/v1` request (nil without API tokens or for other paths); throws a 401.
     func authenticate(_ request: Request) throws(AuthenticationFailure) -> Credentials.Caller? {
-        let path = request.uri.path
-        if path == "/v1" || path.hasPrefix("/v1/") {
+        let segments = Self.segments(request)
+        if segments.first == "v1" {
             guard credentials.protectsAPI else { return nil }
             guard let caller = credentials.caller(presenting: try Self.bearerToken(request)) else { throw Self.invalidToken() }
             return caller
         }
-        if path == "/metrics", credentials.protectsMetrics {
+        if segments.elementsEqual(["metrics"]), credentials.protectsMetrics {
             guard credentials.isMetricsToken(try Self.bearerToken(request)) else { throw Self.invalidToken() }
         }
         return nil
+    }
+
+    /// The path's segments as the router matches them: empty ones (`//v1/summary`, `/metrics/`) are skipped, so a
+    /// path the router serves is never spelled past the check.
+    static func segments(_ request: Request) -> [Substring] {
+        request.uri.path.split(separator: "/", omittingEmptySubsequences: true)
     }
 
     /// The token of an `Authorization: Bearer TOKEN` header; 401 when there is none.

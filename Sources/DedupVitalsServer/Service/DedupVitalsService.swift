@@ -85,7 +85,7 @@ public final class DedupVitalsService: Sendable {
 
     /// The router with every route.
     public func makeRouter() -> Router<DedupRequestContext> {
-        let router = Router(context: DedupRequestContext.self)
+        let router = Router(context: DedupRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: AuthMiddleware(credentials: authCredentials, counters: state.counters))
         // One bound on in-flight ingest work, whatever the protocol.
@@ -100,6 +100,8 @@ public final class DedupVitalsService: Sendable {
         ReadController(config: config, store: store, state: state, clock: clock, alerting: alerting).addRoutes(to: router)
         AlertsController(alerting: alerting).addRoutes(to: router)
         SeriesController(config: config, state: state, clock: clock).addRoutes(to: router)
+        OpenAPIController().addRoutes(to: router)
+        UnmatchedRouteMiddleware.install(on: router, headForGet: true)  // last: sees every route
         return router
     }
 
