@@ -87,10 +87,17 @@ public struct SimulationRunner: Sendable {
                 let due = models[index].advance(toMs: offsetMs)
                 events += fleets == 1 ? due : due.map { Self.renamed($0, fleet: index + 1) }
             }
-            for (service, serviceEvents) in Self.byService(events) {
+            var unsent = events.count
+            sending: for (service, serviceEvents) in Self.byService(events) {
                 for start in stride(from: 0, to: serviceEvents.count, by: batchSize) {
                     let batch = Array(serviceEvents[start..<min(serviceEvents.count, start + batchSize)])
-                    await send(batch, shard: service, report: &report, deadline: deadline)
+                    unsent -= batch.count
+                    guard await send(batch, shard: service, report: &report, deadline: deadline) else {
+                        // Unreachable: the tick's other batches would wait out the same timeout one by one.
+                        report.sent += unsent
+                        report.rejected += unsent
+                        break sending
+                    }
                 }
             }
         }
@@ -101,8 +108,8 @@ public struct SimulationRunner: Sendable {
 
     /// Sends one batch of one service; retries after 429/502/503/504 (waiting `Retry-After`, 1 s when absent) until
     /// `deadline`. A 502/504 may follow a commit whose answer was lost (the instance died after committing), so such
-    /// a retry can count a batch twice: at least once, never lost.
-    private func send(_ batch: [Event], shard: String, report: inout Report, deadline: ContinuousClock.Instant) async {
+    /// a retry can count a batch twice: at least once, never lost. Returns false when the service could not be reached.
+    private func send(_ batch: [Event], shard: String, report: inout Report, deadline: ContinuousClock.Instant) async -> Bool {
         report.sent += batch.count
         let body = EventWireFormat.jsonArray(batch)
         while true {
@@ -112,25 +119,25 @@ public struct SimulationRunner: Sendable {
             } catch {
                 report.rejected += batch.count
                 report.lastError = error.description
-                return
+                return false
             }
             switch answer.status {
             case 200..<300:
                 report.accepted += Self.acceptedCount(answer) ?? batch.count
-                return
+                return true
             case 429, 502, 503, 504:
                 let wait = Duration.milliseconds(Int64(min(30, max(0.1, answer.retryAfterSeconds ?? 1)) * 1000))
                 guard ContinuousClock.now.advanced(by: wait) < deadline else {
                     report.rejected += batch.count
                     report.lastError = "gave up after \(answer.status): \(ServiceClient.errorMessage(answer.body))"
-                    return
+                    return true
                 }
                 report.retries += 1
                 try? await Task.sleep(for: wait)
             default:
                 report.rejected += batch.count
                 report.lastError = "\(client.baseURL)/v1/events answered \(answer.status): \(ServiceClient.errorMessage(answer.body))"
-                return
+                return true
             }
         }
     }
