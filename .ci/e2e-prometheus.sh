@@ -29,40 +29,9 @@ fi
 bin="${1:-$(swift build --show-bin-path)/dedup-vitals}"
 [ -x "$bin" ] || { echo "e2e-prometheus: no executable at $bin" >&2; exit 1; }
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "e2e-prometheus: FAIL: $*" >&2
-  local log
-  for log in "$work"/*.log; do
-    [ -f "$log" ] || continue
-    echo "--- last lines of $(basename "$log")" >&2
-    tail -n 15 "$log" >&2
-  done
-  exit 1
-}
-
-# Runs "$@" until it succeeds; fails with $1's description at the deadline.
-wait_for() {
-  local what="$1"
-  shift
-  until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "timed out waiting for $what"
-    sleep 0.5
-  done
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+e2e_name=e2e-prometheus
+# shellcheck source=.ci/e2e-lib.sh
+. .ci/e2e-lib.sh
 
 # Starts a dedup-vitals instance NAME with extra serve arguments; prints nothing, records the PID.
 start_instance() {
@@ -100,27 +69,8 @@ for r in result:
     print(",".join(f"{k}={v}" for k, v in sorted(r["metric"].items())), r["value"][1])' | sort
 }
 
-# --- webhook receiver: appends every request body as one line to hook.jsonl
-python3 -c '
-import http.server, sys
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(sys.argv[1], "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(200)
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
-with open(sys.argv[2] + ".tmp", "w") as f:
-    f.write(str(server.server_port))
-import os; os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-server.serve_forever()' "$work/hook.jsonl" "$work/hook.port" >"$work/hook.log" 2>&1 &
-pids+=($!)
-touch "$work/hook.jsonl"
-wait_for "the webhook receiver" test -s "$work/hook.port"
-hook_port="$(cat "$work/hook.port")"
+# --- webhook receiver: $work/hook.jsonl
+start_hook
 
 # --- Alertmanager: everything to the webhook receiver, grouped per alert and series, without waiting.
 am_port="$(free_port)"
@@ -135,7 +85,7 @@ route:
 receivers:
   - name: hook
     webhook_configs:
-      - url: http://127.0.0.1:$hook_port/
+      - url: $hook/
 EOF
 amtool check-config "$work/alertmanager.yml" >/dev/null || fail "amtool rejects the generated alertmanager.yml"
 prometheus-alertmanager --config.file "$work/alertmanager.yml" --storage.path "$work/am-data" \
@@ -262,7 +212,7 @@ hook_has() {
   python3 - "$work/hook.jsonl" "$1" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
-    body = json.loads(line)
+    body = json.loads(line)["body"]
     for alert in body.get("alerts", []):
         if alert["labels"].get("alertname") == sys.argv[2] and alert["labels"].get("service") == "payments":
             sys.exit(0)

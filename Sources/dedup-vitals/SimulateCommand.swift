@@ -31,16 +31,21 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Random seed: the same seed gives the same traffic.")
     var seed: UInt64 = 1
 
+    @Option(name: .long, help: "Copies of the simulated fleet; with more than one, copy N's services are named <service>-N.")
+    var fleets = 1
+
     func validate() throws {
         guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be between 0 and 86400 seconds") }
         guard rate > 0, rate <= 1_000_000 else { throw ValidationError("--rate must be between 0 and 1000000 events per second") }
         guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
+        guard (1...1000).contains(fleets) else { throw ValidationError("--fleets must be between 1 and 1000") }
     }
 
     func run() async throws {
         let client = try service.client()
         let runner = SimulationRunner(
-            client: client, scenario: scenario, ratePerSecond: rate, durationSeconds: duration, batchSize: batchSize, seed: seed)
+            client: client, scenario: scenario, ratePerSecond: rate, durationSeconds: duration, batchSize: batchSize, seed: seed,
+            fleets: fleets)
         let report = await runner.run()
         print(report.line(scenario: scenario))
         if report.accepted == 0 {

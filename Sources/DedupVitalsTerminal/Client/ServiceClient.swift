@@ -57,9 +57,14 @@ public struct ServiceClient: Sendable {
         return try decode(answer, path: path)
     }
 
-    /// `POST /v1/events` with a JSON body. Any status is returned; only transport failures throw.
-    public func postEvents(_ body: [UInt8]) async throws(ServiceClientError) -> Answer {
-        try await send(.POST, "/v1/events", body: body)
+    /// The request header that carries the shard key (the events' service) to a sharding proxy in front of several
+    /// instances (deploy/haproxy/haproxy.cfg hashes on it). An instance itself ignores it.
+    public static let shardHeader = "X-Dedup-Shard"
+
+    /// `POST /v1/events` with a JSON body; `shard`, when given, is sent as ``shardHeader`` and must be the service of
+    /// every event in the body. Any status is returned; only transport failures throw.
+    public func postEvents(_ body: [UInt8], shard: String? = nil) async throws(ServiceClientError) -> Answer {
+        try await send(.POST, "/v1/events", body: body, headers: shard.map { [(Self.shardHeader, $0)] } ?? [])
     }
 
     // MARK: - Transport
@@ -79,10 +84,13 @@ public struct ServiceClient: Sendable {
         }
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws(ServiceClientError) -> Answer {
+    private func send(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []
+    ) async throws(ServiceClientError) -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(contentsOf: headers)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")

@@ -2,7 +2,13 @@ import DedupVitalsCore
 import Foundation
 import NIOCore
 
-/// Sends the events of a ``TrafficModel`` to a service in real time, in batches, honouring 429/503 `Retry-After`.
+/// Sends the events of a ``TrafficModel`` to a service in real time, in batches, honouring `Retry-After` on 429 and
+/// 502/503/504.
+///
+/// Every request holds the events of one service and names it in ``ServiceClient/shardHeader``, so the same run works
+/// against one instance and against a proxy that shards by service (deploy/haproxy/haproxy.cfg). 502 and 504 come from
+/// such a proxy when an instance fails mid-request; the batch is sent again, and lands on the instance that took
+/// over the service.
 public struct SimulationRunner: Sendable {
     /// What happened, for the one-line summary.
     public struct Report: Sendable, Equatable {
@@ -12,7 +18,7 @@ public struct SimulationRunner: Sendable {
         public var accepted = 0
         /// Events refused for good (4xx other than 429, transport failures, or retries that ran out of time).
         public var rejected = 0
-        /// Batches sent again after 429/503.
+        /// Batches sent again after 429/502/503/504.
         public var retries = 0
         public var elapsedSeconds = 0.0
         /// The last refusal, for the error line.
@@ -20,10 +26,10 @@ public struct SimulationRunner: Sendable {
 
         public init() {}
 
-        /// `simulate retry-storm: sent 12000 events in 60.0s, accepted 12000, rejected 0, 0 batches retried after 429/503`.
+        /// `simulate retry-storm: sent 12000 events in 60.0s, accepted 12000, rejected 0, 0 batches retried after 429/5xx`.
         public func line(scenario: TrafficScenario) -> String {
             "simulate \(scenario): sent \(sent) events in \(String(format1: elapsedSeconds))s, accepted \(accepted), "
-                + "rejected \(rejected), \(retries) batches retried after 429/503"
+                + "rejected \(rejected), \(retries) batches retried after 429/5xx"
         }
     }
 
@@ -33,6 +39,10 @@ public struct SimulationRunner: Sendable {
     public let durationSeconds: Double
     public let batchSize: Int
     public let seed: UInt64
+    /// Copies of the simulated fleet, each with its own seed and an equal share of the rate. With more than one, copy
+    /// `i`'s services are named `<service>-<i>` (`payments-1`, `payments-2`, ...): many services, e.g. to spread a
+    /// run over the shards of a sharding proxy.
+    public let fleets: Int
     /// How often generated events are flushed.
     public let tick: Duration
     /// How long a throttled batch is retried past the end of the run before it counts as rejected.
@@ -40,7 +50,8 @@ public struct SimulationRunner: Sendable {
 
     public init(
         client: ServiceClient, scenario: TrafficScenario, ratePerSecond: Double, durationSeconds: Double,
-        batchSize: Int = 500, seed: UInt64 = 1, tick: Duration = .milliseconds(250), retryGrace: Duration = .seconds(30)
+        batchSize: Int = 500, seed: UInt64 = 1, fleets: Int = 1, tick: Duration = .milliseconds(250),
+        retryGrace: Duration = .seconds(30)
     ) {
         self.client = client
         self.scenario = scenario
@@ -48,6 +59,7 @@ public struct SimulationRunner: Sendable {
         self.durationSeconds = durationSeconds
         self.batchSize = max(1, batchSize)
         self.seed = seed
+        self.fleets = max(1, fleets)
         self.tick = tick
         self.retryGrace = retryGrace
     }
@@ -59,16 +71,35 @@ public struct SimulationRunner: Sendable {
         let startMs = Int64(Date().timeIntervalSince1970 * 1000)
         let durationMs = Int64(durationSeconds * 1000)
         let deadline = started + .milliseconds(durationMs) + retryGrace
-        var model = TrafficModel(scenario: scenario, ratePerSecond: ratePerSecond, durationMs: durationMs, startMs: startMs, seed: seed)
+        var models = (0..<fleets).map { index in
+            TrafficModel(
+                scenario: scenario, ratePerSecond: ratePerSecond / Double(fleets), durationMs: durationMs, startMs: startMs,
+                seed: seed &+ UInt64(index))
+        }
         var report = Report()
         var nextTick = started
-        while !model.isFinished, !Task.isCancelled {
+        while models.contains(where: { !$0.isFinished }), !Task.isCancelled {
             nextTick = nextTick.advanced(by: tick)
             try? await Task.sleep(until: nextTick, clock: clock)
             let elapsed = started.duration(to: clock.now)
-            let events = model.advance(toMs: elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-            for start in stride(from: 0, to: events.count, by: batchSize) {
-                await send(Array(events[start..<min(events.count, start + batchSize)]), report: &report, deadline: deadline)
+            let offsetMs = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            var events: [Event] = []
+            for index in models.indices {
+                let due = models[index].advance(toMs: offsetMs)
+                events += fleets == 1 ? due : due.map { Self.renamed($0, fleet: index + 1) }
+            }
+            var unsent = events.count
+            sending: for (service, serviceEvents) in Self.byService(events) {
+                for start in stride(from: 0, to: serviceEvents.count, by: batchSize) {
+                    let batch = Array(serviceEvents[start..<min(serviceEvents.count, start + batchSize)])
+                    unsent -= batch.count
+                    guard await send(batch, shard: service, report: &report, deadline: deadline) else {
+                        // Unreachable: the tick's other batches would wait out the same timeout one by one.
+                        report.sent += unsent
+                        report.rejected += unsent
+                        break sending
+                    }
+                }
             }
         }
         let elapsed = started.duration(to: clock.now)
@@ -76,38 +107,62 @@ public struct SimulationRunner: Sendable {
         return report
     }
 
-    /// Sends one batch; retries after 429/503 (waiting `Retry-After`, 1 s when absent) until `deadline`.
-    private func send(_ batch: [Event], report: inout Report, deadline: ContinuousClock.Instant) async {
+    /// Sends one batch of one service; retries after 429/502/503/504 (waiting `Retry-After`, 1 s when absent) until
+    /// `deadline`. A 502/504 may follow a commit whose answer was lost (the instance died after committing), so such
+    /// a retry can count a batch twice: at least once, never lost. Returns false when the service could not be reached.
+    private func send(_ batch: [Event], shard: String, report: inout Report, deadline: ContinuousClock.Instant) async -> Bool {
         report.sent += batch.count
         let body = EventWireFormat.jsonArray(batch)
         while true {
             let answer: ServiceClient.Answer
             do {
-                answer = try await client.postEvents(body)
+                answer = try await client.postEvents(body, shard: shard)
             } catch {
                 report.rejected += batch.count
                 report.lastError = error.description
-                return
+                return false
             }
             switch answer.status {
             case 200..<300:
                 report.accepted += Self.acceptedCount(answer) ?? batch.count
-                return
-            case 429, 503:
+                return true
+            case 429, 502, 503, 504:
                 let wait = Duration.milliseconds(Int64(min(30, max(0.1, answer.retryAfterSeconds ?? 1)) * 1000))
                 guard ContinuousClock.now.advanced(by: wait) < deadline else {
                     report.rejected += batch.count
                     report.lastError = "gave up after \(answer.status): \(ServiceClient.errorMessage(answer.body))"
-                    return
+                    return true
                 }
                 report.retries += 1
                 try? await Task.sleep(for: wait)
             default:
                 report.rejected += batch.count
                 report.lastError = "\(client.baseURL)/v1/events answered \(answer.status): \(ServiceClient.errorMessage(answer.body))"
-                return
+                return true
             }
         }
+    }
+
+    /// The events grouped by service, services in order of first appearance, events in their order.
+    static func byService(_ events: [Event]) -> [(service: String, events: [Event])] {
+        var groups: [(service: String, events: [Event])] = []
+        var index: [String: Int] = [:]
+        for event in events {
+            if let position = index[event.service] {
+                groups[position].events.append(event)
+            } else {
+                index[event.service] = groups.count
+                groups.append((event.service, [event]))
+            }
+        }
+        return groups
+    }
+
+    /// The event as fleet copy `fleet` reports it: its service suffixed `-<fleet>`.
+    static func renamed(_ event: Event, fleet: Int) -> Event {
+        var copy = event
+        copy.service += "-\(fleet)"
+        return copy
     }
 
     private static func acceptedCount(_ answer: ServiceClient.Answer) -> Int? {
