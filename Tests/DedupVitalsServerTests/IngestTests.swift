@@ -174,3 +174,28 @@ final class TestClock: Sendable {
     var read: @Sendable () -> Int64 { { self.value.withLock { $0 } } }
     func advance(by ms: Int64) { value.withLock { $0 += ms } }
 }
+
+/// An `Idempotency-Key` is checked on the bytes sent: invalid UTF-8 would otherwise be decoded with replacement
+/// characters, and two different keys could be taken for one.
+@Suite struct IdempotencyKeyBytesTests {
+    @Test func aKeyThatIsNotUTF8IsRefusedAndNothingIsStored() async throws {
+        let dir = try TemporaryDirectory()
+        let service = try await TestService.start(database: dir.file("db.sqlite"))
+        let body = #"{"service":"payments","operation":"refund","outcome":"miss"}"#
+        for key in [[UInt8](repeating: 0xE9, count: 3), [UInt8](repeating: 0xEA, count: 3)] {
+            let connection = try RawConnection(service.baseURL)
+            try connection.send(Array(
+                "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nIdempotency-Key: ".utf8)
+                + key + Array("\r\n\r\n\(body)".utf8))
+            let reply = try #require(await connection.readResponse(timeout: .seconds(10)))
+            #expect(reply.status == 400)
+            #expect(reply.body.contains("invalid_idempotency_key") && reply.body.contains("UTF-8"), "\(reply.body)")
+        }
+        let summary = try await HTTP.get(service.baseURL + "/v1/summary")
+        #expect(!summary.text.contains("refund"), "nothing of a refused request is stored")
+        let long = try await HTTP.post(
+            service.baseURL + "/v1/events", body, headers: [("Idempotency-Key", String(repeating: "é", count: 128))])
+        #expect(long.status == 400 && long.text.contains("1 to 255 bytes"), "\(long.text)")
+        try await service.stop()
+    }
+}

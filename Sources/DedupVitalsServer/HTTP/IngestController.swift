@@ -62,8 +62,15 @@ struct IngestController: Sendable {
         guard let idempotencyKey = request.headers[Self.idempotencyKeyHeader] else {
             return try await process(body, format: format, caller: caller, idempotency: nil)
         }
+        // Header bytes that are not UTF-8 reach us replaced by U+FFFD, so two different keys would hash alike and
+        // one request could be answered with the other's stored response: such keys are refused.
+        guard !idempotencyKey.unicodeScalars.contains("\u{FFFD}") else {
+            throw reject(APIError(
+                .badRequest, code: "invalid_idempotency_key",
+                message: "Idempotency-Key must be valid UTF-8 (and may not contain U+FFFD, which invalid bytes are read as)"))
+        }
         guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= 255 else {
-            throw reject(APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 255 characters"))
+            throw reject(APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 255 bytes"))
         }
         let scope = caller?.name ?? ""
         guard inProgress.claim(scope: scope, key: idempotencyKey) else {
