@@ -7,7 +7,8 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 
-/// `dedup-vitals serve`: runs the service until SIGINT/SIGTERM, then shuts down gracefully.
+/// `dedup-vitals serve`: runs the service until SIGINT/SIGTERM, then shuts down gracefully; SIGHUP reloads the
+/// configuration.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the service.")
 
@@ -37,28 +38,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         MemoryTuning.apply()
-        var settings = ServiceConfig()
-        if let config {
-            do {
-                settings = try ConfigLoader.load(path: config)
-            } catch {
-                for problem in error.problems { printError(problem.description) }
-                throw ExitCodes.configuration
-            }
+        // SIGHUP reloads (trapped by the service once it runs); until then it must not end the process.
+        signal(SIGHUP, SIG_IGN)
+        let source = ConfigurationSource(path: config, listen: listen.flatMap(ServiceConfig.ListenAddress.init), database: db)
+        let running: RunningConfiguration
+        do {
+            running = try source.load()
+        } catch {
+            for problem in error.problems { printError(problem.description) }
+            throw ExitCodes.configuration
         }
-        if let listen, let address = ServiceConfig.ListenAddress(listen) { settings.listen = address }
-        if let db { settings.database = db }
+        let settings = running.config
         if settings.tokens.isEmpty, !settings.listen.isLoopback, !allowUnauthenticated {
             printError(
                 "refusing to listen on \(settings.listen) without auth tokens; configure auth.tokens or pass --allow-unauthenticated")
-            throw ExitCodes.configuration
-        }
-        let credentials: Credentials
-        do {
-            credentials = try Credentials.resolve(
-                settings, environment: ProcessInfo.processInfo.environment, file: config ?? "configuration")
-        } catch {
-            for problem in error.problems { printError(problem.description) }
             throw ExitCodes.configuration
         }
 
@@ -69,22 +62,13 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "dedup-vitals")
-
-        let alerting: AlertingOptions
-        do {
-            let rules = try AlertRuleLoader.load(for: settings)
-            let keys = try ReceiverSecrets.resolve(
-                settings.receivers, environment: ProcessInfo.processInfo.environment, configFile: config ?? "configuration")
-            alerting = AlertingOptions(rules: rules, signingKeys: keys)
-        } catch {
-            for problem in error.problems { printError(problem.description) }
-            throw ExitCodes.configuration
-        }
+        let alerting = AlertingOptions(rules: running.rules, signingKeys: running.signingKeys)
 
         let service: DedupVitalsService
         do {
             service = try DedupVitalsService(
-                config: settings, logger: logger, alertingOptions: alerting, credentials: credentials)
+                config: settings, logger: logger, alertingOptions: alerting, credentials: running.credentials,
+                configurationSource: source, tlsContext: running.tlsContext)
         } catch {
             printError("\(error)")
             switch error {
