@@ -22,15 +22,20 @@ public final class GroupCommitter: Sendable {
     public struct Batch: Sendable {
         public var delta: BatchDelta
         public var idempotencyRecord: IdempotencyRecord?
-        public init(delta: BatchDelta, idempotencyRecord: IdempotencyRecord? = nil) {
+        /// When the batch entered the write path (``CommitStatistics/now()``), for the durable-latency histogram.
+        public var enteredAtNs: UInt64
+        public init(delta: BatchDelta, idempotencyRecord: IdempotencyRecord? = nil, enteredAtNs: UInt64 = CommitStatistics.now()) {
             self.delta = delta
             self.idempotencyRecord = idempotencyRecord
+            self.enteredAtNs = enteredAtNs
         }
     }
 
     /// Prepared batches, merged, waiting for one transaction.
     private struct Group {
         var waiters: [CheckedContinuation<Void, any Error>] = []
+        /// ``Batch/enteredAtNs`` of each waiter.
+        var enteredAtNs: [UInt64] = []
         var merged = BatchDelta()
         /// Key-forensics changes of each batch, in preparation order.
         var forensics: [KeyForensics.Changes] = []
@@ -53,6 +58,8 @@ public final class GroupCommitter: Sendable {
     private let keyLiveness: (any KeyLiveness)?
     /// `onWriter` work waiting for the writer: the writer yields to it between groups.
     private let maintenanceWaiting = Atomic<Int>(0)
+    /// Group sizes, commit durations and durable latencies, recorded by the writer.
+    public let statistics = CommitStatistics()
 
     /// - Parameters:
     ///   - clock: milliseconds since the epoch (stamps idempotency records).
@@ -86,6 +93,7 @@ public final class GroupCommitter: Sendable {
                 }
                 if let record = batch.idempotencyRecord { state.next.records.append(record) }
                 state.next.waiters.append(continuation)
+                state.next.enteredAtNs.append(batch.enteredAtNs)
                 let startWriter = !state.writing
                 state.writing = true
                 return .success((startWriter, state.next.compaction != nil))
@@ -178,11 +186,14 @@ public final class GroupCommitter: Sendable {
             group = taken
         }
         do {
+            let startNs = CommitStatistics.now()
             try store.write(
                 group.merged, forensics: group.forensics, compaction: group.compaction,
                 idempotencyRecords: group.records, createdAtMs: clock())
             participant.committed(group.merged)
+            let endNs = CommitStatistics.now()
             for waiter in group.waiters { waiter.resume() }
+            statistics.recordGroup(startNs: startNs, endNs: endNs, enteredNs: group.enteredAtNs)
         } catch {
             // The next group was prepared on top of this one: it fails too. Rolled back under the lock, newest first,
             // so that nothing is prepared on a half-undone state.

@@ -8,7 +8,8 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// `dedup-vitals serve`: runs the service until SIGINT/SIGTERM, then shuts down gracefully.
+/// `dedup-vitals serve`: runs the service until SIGINT/SIGTERM, then shuts down gracefully; SIGHUP reloads the
+/// configuration.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the service.")
 
@@ -38,16 +39,19 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         MemoryTuning.apply()
-        let setup: ServiceSetup
+        // SIGHUP reloads (trapped by the service once it runs); until then it must not end the process.
+        signal(SIGHUP, SIG_IGN)
+        let source = ConfigurationSource(
+            path: config, listen: listen.flatMap(ServiceConfig.ListenAddress.init), database: db,
+            allowUnauthenticated: allowUnauthenticated)
+        let running: RunningConfiguration
         do {
-            setup = try ServiceSetup.load(
-                configFile: config,
-                overrides: .init(listen: listen.flatMap(ServiceConfig.ListenAddress.init), database: db, allowUnauthenticated: allowUnauthenticated),
-                environment: ProcessInfo.processInfo.environment)
+            running = try source.load()
         } catch {
             for problem in error.problems { printError(problem.description) }
             throw ExitCodes.configuration
         }
+        let settings = running.config
 
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
@@ -59,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let service: DedupVitalsService
         do {
-            service = try DedupVitalsService(setup, logger: logger)
+            service = try DedupVitalsService(running, source: source, logger: logger)
         } catch {
             printError("\(error)")
             switch error {
@@ -67,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             case .unavailable: throw ExitCodes.failure
             }
         }
-        let database = setup.config.database
+        let database = settings.database
         let app = service.makeApplication { address in
             logger.notice("listening", metadata: ["address": "\(address)", "database": "\(database)"])
         }

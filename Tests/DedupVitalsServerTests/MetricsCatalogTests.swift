@@ -16,9 +16,11 @@ import Testing
         let names = MetricsCatalog.all.map(\.name)
         #expect(Set(names).count == names.count)
         for family in MetricsCatalog.all {
-            #expect(family.name.hasPrefix("dedup_"), "\(family.name)")
+            // The service's own families, and the standard `process_*` ones every Prometheus exporter has.
+            #expect(family.name.hasPrefix("dedup_") || family.name.hasPrefix("process_"), "\(family.name)")
             #expect((family.type == .counter) == family.name.hasSuffix("_total"), "\(family.name): only counters end in _total")
-            if let unit = family.unit { #expect(family.name.hasSuffix("_" + unit), "\(family.name) ends with its unit") }
+            let base = family.type == .counter ? String(family.name.dropLast(6)) : family.name
+            if let unit = family.unit { #expect(base.hasSuffix("_" + unit), "\(family.name) ends with its unit") }
             #expect(!family.help.isEmpty && !family.help.contains("\n"))
         }
     }
@@ -29,7 +31,7 @@ import Testing
         let section = try #require(readme.components(separatedBy: "\n## Metrics\n").dropFirst().first)
         let table = section.components(separatedBy: "\n## ").first ?? ""
         var rows: [String: (type: String, labels: [String])] = [:]
-        for line in table.split(separator: "\n") where line.hasPrefix("| `dedup_") {
+        for line in table.split(separator: "\n") where line.hasPrefix("| `dedup_") || line.hasPrefix("| `process_") {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             let name = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
             let type = String(cells[1].split(separator: " ").first ?? "")

@@ -21,11 +21,35 @@ import Testing
 }
 
 /// The fixed state of the golden files: two series with every outcome, keys in flight, retry delays, a firing
-/// alert, a receiver with deliveries, and counters of answered requests.
+/// alert, a receiver with deliveries, counters of answered requests, and fixed measurements of the service itself.
 enum MetricsGolden {
     static func file(_ format: ExpositionFormat) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Golden/metrics.\(format == .text ? "txt" : "openmetrics.txt")")
+    }
+
+    /// Fixed measurements of the service itself (the live ones come from clocks and `/proc`).
+    static var selfMetrics: SelfMetrics {
+        let http = HTTPRequestMetrics()
+        http.observe(route: "/v1/events", status: 202, seconds: 0.003)
+        http.observe(route: "/v1/events", status: 202, seconds: 0.2)
+        http.observe(route: "/v1/events", status: 429, seconds: 0.001)
+        http.observe(route: "/v1/keys/lookup", status: 404, seconds: 0.0005)
+        var metrics = SelfMetrics(httpRequests: http.snapshot, databaseBytes: 4096 * 25, walBytes: 4_120_032)
+        for (requests, seconds) in [(1, 0.0004), (12, 0.0012), (60, 0.03)] {
+            metrics.commits.groupSize.observe(Double(requests))
+            metrics.commits.commitDuration.observe(seconds)
+            for _ in 0..<requests { metrics.commits.durableLatency.observe(seconds * 2) }
+        }
+        metrics.ruleEvaluationDuration.observe(0.0021)
+        metrics.ruleEvaluationDuration.observe(0.0035)
+        metrics.ruleEvaluations = 2
+        metrics.ruleEvaluationFailures = 1
+        metrics.reload = .init(successful: false, lastSuccessSeconds: 1_800_000_000)
+        metrics.process = ProcessMetrics(
+            cpuSeconds: 12.34, residentMemoryBytes: 52_428_800, virtualMemoryBytes: 1_073_741_824, openFileDescriptors: 17,
+            maxFileDescriptors: 1024, startTimeSeconds: 1_799_990_000.25)
+        return metrics
     }
 
     static func render(format: ExpositionFormat) -> String {
@@ -60,10 +84,11 @@ enum MetricsGolden {
         ])
         alerting.recordDelivery(receiver: "ops", result: .success)
         alerting.setQueueDepth(["ops": 2])
+        alerting.recordDeliveryDuration(receiver: "ops", seconds: 0.042)
         let renderer = MetricsRenderer(windows: durations, version: "1.2.3")
         let buffer = renderer.render(
             series: windows.snapshot(windows: durations, nowMs: t0), forensics: forensics, counters: counters, format: format,
-            alerting: alerting)
+            alerting: alerting, selfMetrics: selfMetrics)
         return String(buffer: buffer)
     }
 }

@@ -14,38 +14,37 @@ final class AlertEvaluator: Sendable {
         var lastAlertmanagerSendMs: Int64?
     }
 
-    let rules: [AlertRule]
-    let receivers: [ServiceConfig.Receiver]
+    /// Rules, receivers and intervals are read at every evaluation: a reload takes effect at the next one. Instances
+    /// are keyed by rule name, so those of rules that stay keep their state (a firing alert is not notified again);
+    /// those of removed rules resolve (``AlertEvaluation``).
+    let live: LiveConfiguration
     let store: DedupStore
     let alerting: AlertingState
     let source: any AlertSignalSource
-    let repeatIntervalMs: Int64
-    let evaluationIntervalMs: Int64
     let logger: Logger
     let errors: InternalErrors
     private let state = Mutex(State())
-    /// Every window the rules read.
-    let windows: [PromDuration]
 
     /// Prometheus re-sends active alerts to Alertmanager every minute.
     static let alertmanagerResendMs: Int64 = 60_000
 
     init(
-        rules: [AlertRule], config: ServiceConfig, store: DedupStore, alerting: AlertingState, source: any AlertSignalSource,
-        logger: Logger, errors: InternalErrors = InternalErrors()
+        live: LiveConfiguration, store: DedupStore, alerting: AlertingState, source: any AlertSignalSource, logger: Logger,
+        errors: InternalErrors = InternalErrors()
     ) {
+        self.live = live
         self.errors = errors
-        self.rules = rules
-        self.receivers = config.receivers
         self.store = store
         self.alerting = alerting
         self.source = source
-        self.repeatIntervalMs = config.repeatInterval.milliseconds
-        self.evaluationIntervalMs = config.evaluationInterval.milliseconds
         self.logger = logger
+    }
+
+    /// Every window `rules` read, each once.
+    static func windows(of rules: [AlertRule]) -> [PromDuration] {
         var windows: [PromDuration] = []
         for rule in rules { for window in rule.windows where !windows.contains(window) { windows.append(window) } }
-        self.windows = windows
+        return windows
     }
 
     /// Loads the stored instances (state recovered after a restart) and publishes them.
@@ -62,8 +61,12 @@ final class AlertEvaluator: Sendable {
     @discardableResult
     func evaluate(nowMs: Int64) throws(StorageError) -> Int {
         let previous = try recover()
+        let running = live.current
+        let (rules, receivers) = (running.rules, running.config.receivers)
+        let repeatIntervalMs = running.config.repeatInterval.milliseconds
+        let evaluationIntervalMs = running.config.evaluationInterval.milliseconds
         let lastAlertmanagerSend = state.withLock { $0.lastAlertmanagerSendMs }
-        let signals = source.signals(windows: windows, nowMs: nowMs)
+        let signals = source.signals(windows: Self.windows(of: rules), nowMs: nowMs)
         let evaluation = AlertEvaluation.evaluate(
             rules: rules, signals: signals, previous: previous, nowMs: nowMs, repeatIntervalMs: repeatIntervalMs)
         let externalURL = alerting.externalURL

@@ -12,16 +12,21 @@ public final class AlertingState: Sendable {
         var instances: [AlertInstance] = []
         var deliveries: [String: [DeliveryResult: Int64]] = [:]
         var queueDepth: [String: Int] = [:]
+        var deliveryDurations: [String: BucketHistogram] = [:]
         var externalURL: String
+        var receivers: [String]
     }
 
     private let contents: Mutex<Contents>
-    /// Receiver names in configuration order (their series exist even before the first delivery).
-    public let receivers: [String]
+    /// Receiver names in configuration order (their series exist even before the first delivery); a reload
+    /// replaces them.
+    public var receivers: [String] {
+        get { contents.withLock { $0.receivers } }
+        set { contents.withLock { $0.receivers = newValue } }
+    }
 
     public init(receivers: [String], externalURL: String) {
-        self.receivers = receivers
-        contents = Mutex(Contents(externalURL: externalURL))
+        contents = Mutex(Contents(externalURL: externalURL, receivers: receivers))
     }
 
     /// Pending, firing and recently resolved instances, sorted by key.
@@ -31,6 +36,18 @@ public final class AlertingState: Sendable {
     public func recordDelivery(receiver: String, result: DeliveryResult) {
         contents.withLock { $0.deliveries[receiver, default: [:]][result, default: 0] += 1 }
     }
+
+    /// Bounds of `dedup_webhook_delivery_duration_seconds`: the Prometheus client defaults.
+    static let deliveryDurationBounds = BucketHistogram.defaultSecondsBounds
+
+    /// One delivery attempt took `seconds` (answer or connection error).
+    func recordDeliveryDuration(receiver: String, seconds: Double) {
+        contents.withLock {
+            $0.deliveryDurations[receiver, default: BucketHistogram(bounds: Self.deliveryDurationBounds)].observe(seconds)
+        }
+    }
+
+    var deliveryDurations: [String: BucketHistogram] { contents.withLock { $0.deliveryDurations } }
 
     public func deliveries(receiver: String, result: DeliveryResult) -> Int64 {
         contents.withLock { $0.deliveries[receiver]?[result] ?? 0 }

@@ -14,8 +14,9 @@ import NIOHTTP1
 /// and counted in `dedup_webhook_deliveries_total`.
 struct WebhookDeliverer: Sendable {
     let store: DedupStore
-    let receivers: [String: ServiceConfig.Receiver]
-    let signingKeys: [String: [UInt8]]
+    /// Receivers and their signing keys are read per message: a reload changes them for the next attempt, and the
+    /// messages waiting in the outbox stay there.
+    let live: LiveConfiguration
     let alerting: AlertingState
     let policy: DeliveryPolicy
     let clock: @Sendable () -> Int64
@@ -63,7 +64,8 @@ struct WebhookDeliverer: Sendable {
         var metadata: Logger.Metadata = [
             "receiver": "\(message.receiver)", "webhook_id": "\(message.id)", "attempt": "\(attempt)",
         ]
-        guard let receiver = receivers[message.receiver] else {
+        let running = live.current
+        guard let receiver = running.config.receivers.first(where: { $0.name == message.receiver }) else {
             record(message, status: .failed, attempts: message.attempts, next: nil, error: "receiver not configured")
             alerting.recordDelivery(receiver: message.receiver, result: .failed)
             logger.error("webhook delivery failed: the receiver is no longer configured", metadata: metadata)
@@ -71,12 +73,16 @@ struct WebhookDeliverer: Sendable {
         }
         let outcome: DeliveryOutcome
         var detail: String
+        let started = ContinuousClock.now
         do {
-            let (status, retryAfter) = try await post(message, to: receiver, client: client)
+            let (status, retryAfter) = try await post(
+                message, to: receiver, signingKey: running.signingKeys[receiver.name], client: client)
+            alerting.recordDeliveryDuration(receiver: receiver.name, seconds: (ContinuousClock.now - started).inSeconds)
             outcome = DeliveryPolicy.outcome(status: status, retryAfter: retryAfter, nowMs: clock())
             detail = "HTTP \(status)"
             metadata["status"] = "\(status)"
         } catch {
+            alerting.recordDeliveryDuration(receiver: receiver.name, seconds: (ContinuousClock.now - started).inSeconds)
             outcome = .retry(retryAfterMs: nil)
             detail = "connection error: \(Self.describe(error))"
             metadata["error"] = "\(Self.describe(error))"
@@ -130,7 +136,9 @@ struct WebhookDeliverer: Sendable {
     }
 
     /// POSTs the message; returns the status and `Retry-After`. Reads at most `maxResponseBytes` of the body.
-    private func post(_ message: OutboxMessage, to receiver: ServiceConfig.Receiver, client: HTTPClient) async throws -> (Int, String?) {
+    private func post(
+        _ message: OutboxMessage, to receiver: ServiceConfig.Receiver, signingKey: [UInt8]?, client: HTTPClient
+    ) async throws -> (Int, String?) {
         var request = HTTPClientRequest(url: Self.endpoint(of: receiver))
         request.method = .POST
         let timestamp = clock() / 1000
@@ -138,7 +146,7 @@ struct WebhookDeliverer: Sendable {
         request.headers.add(name: "User-Agent", value: "dedup-vitals/\(DedupVitalsVersion.current)")
         request.headers.add(name: "webhook-id", value: message.id)
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-        if let key = signingKeys[receiver.name] {
+        if let key = signingKey {
             request.headers.add(
                 name: "webhook-signature",
                 value: WebhookSignature.sign(id: message.id, timestamp: timestamp, body: message.body, key: key))

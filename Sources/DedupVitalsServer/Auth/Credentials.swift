@@ -1,8 +1,8 @@
 import Crypto
 import DedupVitalsCore
 
-/// The bearer-token secrets of the configuration (`auth.tokens`, `metrics_token_env`), read from the environment at
-/// start. Only SHA-256 digests of the secrets are kept; a presented token is hashed and compared with every digest in
+/// The bearer-token secrets of the configuration (`auth.tokens`, `metrics_token_env`), read from the environment or
+/// from `token_file`s at start and on every reload. Only SHA-256 digests of the secrets are kept; a presented token is hashed and compared with every digest in
 /// constant time, so neither timing nor logs reveal a secret.
 public struct Credentials: Sendable {
     /// An API token: who presented it and what it may do.
@@ -11,6 +11,8 @@ public struct Credentials: Sendable {
         /// nil: every service.
         public var services: Set<String>?
         public var rateLimit: ServiceConfig.RateLimit?
+        /// May use the administrative routes (`POST /-/reload`).
+        public var admin: Bool = false
 
         /// Whether this caller may report events of `service`.
         public func mayReport(_ service: String) -> Bool { services?.contains(service) ?? true }
@@ -48,12 +50,24 @@ public struct Credentials: Sendable {
         }
         var entries: [Entry] = []
         for token in config.tokens {
-            guard let digest = secret(token.tokenEnv, "auth.tokens[] \(token.name)") else { continue }
+            let found: [UInt8]?
+            if let file = token.tokenFile {
+                switch SecretFile.read(file) {
+                case .success(let value): found = digest(value)
+                case .failure(let problem):
+                    problems.append(ConfigProblem(file: file, line: 0, message: "auth.tokens[] \(token.name): \(problem.message)"))
+                    found = nil
+                }
+            } else {
+                found = secret(token.tokenEnv, "auth.tokens[] \(token.name)")
+            }
+            guard let digest = found else { continue }
             if let other = entries.first(where: { $0.digest == digest }) {
                 problems.append(ConfigProblem(
                     file: file, line: 0, message: "auth.tokens[] \(token.name): same secret as token \(other.caller.name)"))
             }
-            let caller = Caller(name: token.name, services: token.services.map { Set($0) }, rateLimit: token.rateLimit)
+            let caller = Caller(
+                name: token.name, services: token.services.map { Set($0) }, rateLimit: token.rateLimit, admin: token.admin)
             entries.append(Entry(caller: caller, digest: digest))
         }
         let metricsDigest = config.metricsTokenEnv.flatMap { secret($0, "metrics_token_env") }

@@ -9,7 +9,7 @@ public enum ConfigLoader {
         "listen", "database", "windows", "retention", "evaluation_interval", "repeat_interval", "dedup_window",
         "stale_in_flight_after", "idempotency_key_ttl", "synchronous", "limits", "max_tracked_keys",
         "max_clients_per_series", "narrow_key_threshold", "narrow_key_span", "auth", "rule_files", "receivers",
-        "metrics_token_env",
+        "metrics_token_env", "tls",
     ]
 
     /// Loads the configuration file at `path`. Relative `rule_files` are resolved against the file's folder.
@@ -89,7 +89,11 @@ public enum ConfigLoader {
             parseLimits(node, into: &config.limits, reader: &reader)
         }
         if let node = entries["auth"] {
-            config.tokens = parseAuth(node, reader: &reader)
+            config.tokens = parseAuth(node, reader: &reader).map { token in
+                var token = token
+                token.tokenFile = token.tokenFile.map { resolve($0, against: directory) }
+                return token
+            }
         }
         if let node = entries["metrics_token_env"], let env = reader.string(node, "metrics_token_env") {
             if !isEnvironmentVariableName(env) {
@@ -97,11 +101,24 @@ public enum ConfigLoader {
             }
             config.metricsTokenEnv = env
         }
+        if let node = entries["tls"] {
+            config.tls = parseTLS(node, reader: &reader).map { tls in
+                var tls = tls
+                tls.certFile = resolve(tls.certFile, against: directory)
+                tls.keyFile = resolve(tls.keyFile, against: directory)
+                tls.clientCAFile = tls.clientCAFile.map { resolve($0, against: directory) }
+                return tls
+            }
+        }
         if let node = entries["rule_files"], let files = reader.stringList(node, "rule_files") {
             config.ruleFiles = files.map { resolve($0, against: directory) }
         }
         if let node = entries["receivers"] {
-            config.receivers = parseReceivers(node, reader: &reader)
+            config.receivers = parseReceivers(node, reader: &reader).map { receiver in
+                var receiver = receiver
+                receiver.secretFile = receiver.secretFile.map { resolve($0, against: directory) }
+                return receiver
+            }
         }
         return (config, reader.problems)
     }
@@ -151,19 +168,31 @@ public enum ConfigLoader {
               let items = reader.sequence(tokensNode, "auth.tokens") else { return [] }
         var tokens: [ServiceConfig.Token] = []
         for item in items {
-            guard let fields = reader.mapping(item, "auth.tokens[]", allowed: ["name", "token_env", "services", "rate_limit"]) else {
+            guard let fields = reader.mapping(item, "auth.tokens[]", allowed: ["name", "token_env", "token_file", "services", "rate_limit", "admin"]) else {
                 continue
             }
             guard let nameNode = fields["name"], let name = reader.string(nameNode, "auth.tokens[].name") else {
                 if fields["name"] == nil { reader.problem(item, "auth.tokens[]: name is required") }
                 continue
             }
-            guard let envNode = fields["token_env"], let env = reader.string(envNode, "auth.tokens[].token_env") else {
-                if fields["token_env"] == nil { reader.problem(item, "auth.tokens[] \(name): token_env is required") }
+            var env = ""
+            var tokenFile: String?
+            switch (fields["token_env"], fields["token_file"]) {
+            case (nil, nil):
+                reader.problem(item, "auth.tokens[] \(name): token_env or token_file is required")
                 continue
-            }
-            if !isEnvironmentVariableName(env) {
-                reader.problem(envNode, "auth.tokens[] \(name): token_env \"\(env)\" is not an environment variable name")
+            case (.some(let envNode), nil):
+                guard let value = reader.string(envNode, "auth.tokens[].token_env") else { continue }
+                if !isEnvironmentVariableName(value) {
+                    reader.problem(envNode, "auth.tokens[] \(name): token_env \"\(value)\" is not an environment variable name")
+                }
+                env = value
+            case (nil, .some(let fileNode)):
+                guard let value = reader.string(fileNode, "auth.tokens[].token_file") else { continue }
+                tokenFile = value
+            case (.some(let envNode), .some):
+                reader.problem(envNode, "auth.tokens[] \(name): give token_env or token_file, not both")
+                continue
             }
             var services: [String]?
             if let node = fields["services"], let list = reader.stringList(node, "auth.tokens[].services") {
@@ -173,8 +202,11 @@ public enum ConfigLoader {
                 services = list
             }
             let rateLimit = fields["rate_limit"].flatMap { parseRateLimit($0, token: name, reader: &reader) }
+            let admin = fields["admin"].flatMap { reader.bool($0, "auth.tokens[] \(name): admin") } ?? false
             if tokens.contains(where: { $0.name == name }) { reader.problem(nameNode, "auth.tokens: name \"\(name)\" is used twice") }
-            tokens.append(.init(name: name, tokenEnv: env, services: services, rateLimit: rateLimit))
+            var token = ServiceConfig.Token(name: name, tokenEnv: env, services: services, rateLimit: rateLimit, admin: admin)
+            token.tokenFile = tokenFile
+            tokens.append(token)
         }
         return tokens
     }
@@ -200,11 +232,33 @@ public enum ConfigLoader {
         return ServiceConfig.RateLimit(eventsPerSecond: rate, burst: burst)
     }
 
+    /// `tls: {cert_file, key_file, client_ca_file, min_version}`; the files themselves are read by the service.
+    private static func parseTLS(_ node: Node, reader: inout YAMLReader) -> ServiceConfig.TLS? {
+        guard let fields = reader.mapping(node, "tls", allowed: ["cert_file", "key_file", "client_ca_file", "min_version"]) else {
+            return nil
+        }
+        var files: [String: String] = [:]
+        for key in ["cert_file", "key_file", "client_ca_file"] {
+            if let valueNode = fields[key], let value = reader.string(valueNode, "tls.\(key)") { files[key] = value }
+        }
+        var minVersion = ServiceConfig.TLS.Version.tls12
+        if let versionNode = fields["min_version"], let text = reader.string(versionNode, "tls.min_version") {
+            if let version = ServiceConfig.TLS.Version(rawValue: text) { minVersion = version } else {
+                reader.problem(versionNode, "tls.min_version must be TLS12 or TLS13")
+            }
+        }
+        guard let cert = files["cert_file"], let key = files["key_file"] else {
+            reader.problem(node, "tls: cert_file and key_file are required")
+            return nil
+        }
+        return ServiceConfig.TLS(certFile: cert, keyFile: key, clientCAFile: files["client_ca_file"], minVersion: minVersion)
+    }
+
     private static func parseReceivers(_ node: Node, reader: inout YAMLReader) -> [ServiceConfig.Receiver] {
         guard let items = reader.sequence(node, "receivers") else { return [] }
         var receivers: [ServiceConfig.Receiver] = []
         for item in items {
-            guard let fields = reader.mapping(item, "receivers[]", allowed: ["name", "url", "secret_env", "send_resolved", "kind"]) else {
+            guard let fields = reader.mapping(item, "receivers[]", allowed: ["name", "url", "secret_env", "secret_file", "send_resolved", "kind"]) else {
                 continue
             }
             guard let nameNode = fields["name"], let name = reader.string(nameNode, "receivers[].name") else {
@@ -222,6 +276,10 @@ public enum ConfigLoader {
                     reader.problem(node, "receivers[] \(name): secret_env \"\(env)\" is not an environment variable name")
                 }
                 receiver.secretEnv = env
+            }
+            if let node = fields["secret_file"], let path = reader.string(node, "receivers[].secret_file") {
+                if receiver.secretEnv != nil { reader.problem(node, "receivers[] \(name): give secret_env or secret_file, not both") }
+                receiver.secretFile = path
             }
             if let node = fields["send_resolved"], let value = reader.bool(node, "receivers[].send_resolved") {
                 receiver.sendResolved = value

@@ -43,19 +43,26 @@ public struct ServiceConfig: Sendable, Equatable {
         public init() {}
     }
 
-    /// A bearer token read from the environment variable `tokenEnv`, optionally limited to some services.
+    /// A bearer token read from the environment variable `tokenEnv` or from the file `tokenFile`, optionally
+    /// limited to some services.
     public struct Token: Sendable, Equatable {
         public var name: String
+        /// Empty when the secret is in `tokenFile`.
         public var tokenEnv: String
+        /// A file holding the secret (read at start and on every reload, so that it can be rotated); nil: `tokenEnv`.
+        public var tokenFile: String? = nil
         /// nil: every service.
         public var services: [String]?
         /// nil: no rate limit.
         public var rateLimit: RateLimit?
-        public init(name: String, tokenEnv: String, services: [String]?, rateLimit: RateLimit? = nil) {
+        /// May use the administrative routes (`POST /-/reload`).
+        public var admin: Bool
+        public init(name: String, tokenEnv: String, services: [String]?, rateLimit: RateLimit? = nil, admin: Bool = false) {
             self.name = name
             self.tokenEnv = tokenEnv
             self.services = services
             self.rateLimit = rateLimit
+            self.admin = admin
         }
     }
 
@@ -82,6 +89,8 @@ public struct ServiceConfig: Sendable, Equatable {
         public var name: String
         public var url: String
         public var secretEnv: String?
+        /// A file holding the signing secret (read at start and on every reload); nil: `secretEnv`, if any.
+        public var secretFile: String? = nil
         public var sendResolved: Bool
         public var kind: Kind
         public init(name: String, url: String, secretEnv: String? = nil, sendResolved: Bool = true, kind: Kind = .webhook) {
@@ -90,6 +99,26 @@ public struct ServiceConfig: Sendable, Equatable {
             self.secretEnv = secretEnv
             self.sendResolved = sendResolved
             self.kind = kind
+        }
+    }
+
+    /// HTTPS on the listener: a certificate chain and its key (PEM), and optionally a client CA for mutual TLS.
+    public struct TLS: Sendable, Equatable {
+        /// The lowest protocol version accepted.
+        public enum Version: String, Sendable, Equatable, CaseIterable {
+            case tls12 = "TLS12", tls13 = "TLS13"
+        }
+
+        public var certFile: String
+        public var keyFile: String
+        /// When set, clients must present a certificate signed by one of these CAs (mutual TLS).
+        public var clientCAFile: String?
+        public var minVersion: Version
+        public init(certFile: String, keyFile: String, clientCAFile: String? = nil, minVersion: Version = .tls12) {
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.clientCAFile = clientCAFile
+            self.minVersion = minVersion
         }
     }
 
@@ -121,6 +150,8 @@ public struct ServiceConfig: Sendable, Equatable {
     public var metricsTokenEnv: String?
     public var ruleFiles: [String] = []
     public var receivers: [Receiver] = []
+    /// nil: plain HTTP.
+    public var tls: TLS?
 
     public init() {}
 

@@ -3,18 +3,20 @@ import HTTPTypes
 import Hummingbird
 
 /// Bearer-token authentication (docs/reference/http-api.md): with tokens, every `/v1/*` request needs one; `/metrics`
-/// needs the metrics token when one is configured; `/healthz` and `/readyz` stay open. The authenticated caller is
-/// stored in the request context for the routes (service scoping, rate limits, idempotency scope).
+/// needs the metrics token when one is configured; `/healthz` and `/readyz` stay open. Administrative routes
+/// (`/-/…`, such as `POST /-/reload`) need a token with `admin: true` when tokens exist, and come only from a loopback
+/// address when none do. The authenticated caller is stored in the request context for the routes (service scoping,
+/// rate limits, idempotency scope). The credentials are read per request: a reload changes them at once.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = DedupRequestContext
-    let credentials: Credentials
+    let live: LiveConfiguration
     /// Refused ingest requests are counted like every other ingest answer.
     let counters: IngestCounters
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         do {
-            context.caller = try authenticate(request)
+            context.caller = try authenticate(request, credentials: live.credentials, remote: context.remoteAddress)
         } catch {
             let segments = Self.segments(request)
             if segments.elementsEqual(["v1", "events"]) {
@@ -32,8 +34,27 @@ struct AuthMiddleware: RouterMiddleware {
     }
 
     /// The caller of a `/v1` request (nil without API tokens or for other paths); throws a 401.
-    func authenticate(_ request: Request) throws(AuthenticationFailure) -> Credentials.Caller? {
+    func authenticate(
+        _ request: Request, credentials: Credentials, remote: String?
+    ) throws(AuthenticationFailure) -> Credentials.Caller? {
+        // Segments as the router matches them, so that no spelling of a path (`//v1/x`, `/-//reload`) skips a check.
         let segments = Self.segments(request)
+        if segments.first == "-" {
+            guard credentials.protectsAPI else {
+                guard let remote, ServiceConfig.ListenAddress(host: remote, port: 0).isLoopback else {
+                    throw AuthenticationFailure(error: APIError(
+                        .forbidden, code: "forbidden",
+                        message: "administrative routes are only open to loopback clients while no auth token is configured"))
+                }
+                return nil
+            }
+            guard let caller = credentials.caller(presenting: try Self.bearerToken(request)) else { throw Self.invalidToken() }
+            guard caller.admin else {
+                throw AuthenticationFailure(error: APIError(
+                    .forbidden, code: "forbidden", message: "token \(caller.name) may not use administrative routes (admin: true)"))
+            }
+            return caller
+        }
         if segments.first == "v1" {
             guard credentials.protectsAPI else { return nil }
             guard let caller = credentials.caller(presenting: try Self.bearerToken(request)) else { throw Self.invalidToken() }
@@ -77,11 +98,12 @@ struct AuthMiddleware: RouterMiddleware {
 /// A 401 with its `WWW-Authenticate` challenge (RFC 6750).
 struct AuthenticationFailure: Error {
     var error: APIError
-    var challenge: String
+    /// nil for a 403 (the caller is known, or no token would help).
+    var challenge: String? = nil
 
     var response: Response {
         var response = error.response
-        response.headers[.wwwAuthenticate] = challenge
+        if let challenge { response.headers[.wwwAuthenticate] = challenge }
         return response
     }
 }

@@ -13,7 +13,9 @@ struct IngestController: Sendable {
     static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
 
-    let limits: ServiceConfig.Limits
+    /// The configuration in force: `limits` are read per request, so that a reload changes them at once.
+    let live: LiveConfiguration
+    var limits: ServiceConfig.Limits { live.limits }
     let pipeline: IngestPipeline
     let store: DedupStore
     let counters: IngestCounters
@@ -23,10 +25,10 @@ struct IngestController: Sendable {
     let pressure: IngestPressure
 
     init(
-        limits: ServiceConfig.Limits, pipeline: IngestPipeline, store: DedupStore, counters: IngestCounters,
+        live: LiveConfiguration, pipeline: IngestPipeline, store: DedupStore, counters: IngestCounters,
         clock: @escaping @Sendable () -> Int64, hasher: KeyHasher, pressure: IngestPressure
     ) {
-        self.limits = limits
+        self.live = live
         self.pipeline = pipeline
         self.store = store
         self.counters = counters

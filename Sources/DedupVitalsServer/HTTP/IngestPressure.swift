@@ -1,20 +1,20 @@
 import Synchronization
 
 /// Bounds concurrent ingest work: at most `maxRequests` requests and `maxBytes` of buffered request bodies at once.
-/// A request beyond either bound is refused at once (503 + Retry-After) instead of queuing in memory.
+/// A request beyond either bound is refused at once (503 + Retry-After) instead of queuing in memory. The bounds
+/// (`limits.max_in_flight_requests`, `limits.max_in_flight_bytes`) are read at each admission, so a reload changes
+/// them at once; requests already admitted keep what they hold.
 final class IngestPressure: Sendable {
     private struct Usage {
         var requests = 0
         var bytes = 0
     }
 
-    let maxRequests: Int
-    let maxBytes: Int
+    private let limits: LiveConfiguration
     private let usage = Mutex(Usage())
 
-    init(maxRequests: Int, maxBytes: Int) {
-        self.maxRequests = maxRequests
-        self.maxBytes = maxBytes
+    init(limits: LiveConfiguration) {
+        self.limits = limits
     }
 
     /// One admitted request; release it when the request is answered.
@@ -39,6 +39,7 @@ final class IngestPressure: Sendable {
 
     /// A ticket, or nil when `maxRequests` requests are already in flight.
     func admit() -> Ticket? {
+        let maxRequests = limits.limits.maxInFlightRequests
         let admitted = usage.withLock { usage -> Bool in
             guard usage.requests < maxRequests else { return false }
             usage.requests += 1
@@ -51,7 +52,8 @@ final class IngestPressure: Sendable {
     var current: (requests: Int, bytes: Int) { usage.withLock { ($0.requests, $0.bytes) } }
 
     private func reserve(_ bytes: Int) -> Bool {
-        usage.withLock { usage in
+        let maxBytes = limits.limits.maxInFlightBytes
+        return usage.withLock { usage in
             guard usage.bytes + bytes <= maxBytes else { return false }
             usage.bytes += bytes
             return true

@@ -12,7 +12,9 @@ import NIOCore
 /// Every error is a `google.rpc.Status` in the request's encoding, as OTLP requires; 429 and 503 carry an integer
 /// `Retry-After`, the only form some exporters read.
 struct OTLPLogsController: Sendable {
-    let limits: ServiceConfig.Limits
+    /// The configuration in force: `limits` are read per request, so that a reload changes them at once.
+    let live: LiveConfiguration
+    var limits: ServiceConfig.Limits { live.limits }
     let pipeline: IngestPipeline
     let counters: IngestCounters
     let clock: @Sendable () -> Int64

@@ -5,11 +5,15 @@ import Hummingbird
 
 /// The read side: `/metrics`, `/v1/summary`, `/healthz`, `/readyz`.
 struct ReadController: Sendable {
-    let config: ServiceConfig
+    /// The configuration in force (windows change on reload).
+    let live: LiveConfiguration
+    var config: ServiceConfig { live.config }
     let store: DedupStore
     let state: LiveState
     let clock: @Sendable () -> Int64
     var alerting: AlertingState? = nil
+    /// The service's measurements of itself; nil: those families have no samples.
+    var telemetry: ServiceTelemetry? = nil
 
     func addRoutes(to router: Router<DedupRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -34,14 +38,16 @@ struct ReadController: Sendable {
     func metrics(accept: String?) -> Response {
         let format = ExpositionFormat(accept: accept)
         let nowMs = clock()
-        let snapshot = state.withWindows { $0.snapshot(windows: config.windows, nowMs: nowMs) }
+        let windows = live.windows
+        let snapshot = state.withWindows { $0.snapshot(windows: windows, nowMs: nowMs) }
         var forensics = state.withForensics {
             MetricsRenderer.Forensics(inFlightKeys: $0.inFlightKeys, retryDelays: $0.retryDelays, trackedKeys: $0.keyCount, evictions: $0.evictions)
         }
         forensics.staleInFlightKeys = state.staleInFlightKeys(nowMs: nowMs)
-        let renderer = MetricsRenderer(windows: config.windows, version: DedupVitalsVersion.current)
-        let stream = renderer.stream(series: snapshot, forensics: forensics, counters: state.counters, format: format, alerting: alerting,
-            errors: state.errors)
+        let renderer = MetricsRenderer(windows: windows, version: DedupVitalsVersion.current)
+        let stream = renderer.stream(
+            series: snapshot, forensics: forensics, counters: state.counters, format: format, alerting: alerting,
+            errors: state.errors, selfMetrics: telemetry?.snapshot())
         // Sent chunk by chunk as it is rendered (chunked transfer encoding): no buffer of the whole exposition.
         return Response(status: .ok, headers: [.contentType: format.contentType], body: .init { writer in
             var stream = stream
@@ -52,6 +58,7 @@ struct ReadController: Sendable {
 
     func summary() throws -> Response {
         let nowMs = clock()
+        let config = self.config
         let snapshot = state.withWindows { $0.snapshot(windows: config.windows, nowMs: nowMs) }
         var document = SummaryDocument(snapshot: snapshot, windows: config.windows, nowMs: nowMs)
         document.addForensics(state: state, config: config, nowMs: nowMs)

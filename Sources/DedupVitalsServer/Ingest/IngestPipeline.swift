@@ -27,12 +27,15 @@ public final class IngestPipeline: Sendable {
     }
 
     let committer: GroupCommitter
+    /// `limits.max_series` (a reload changes it).
+    let seriesLimit: SeriesLimit
     private let callers: CallerAdmission
     private let hasher: KeyHasher
     private let bucketWidthMs: Int64
 
     init(store: DedupStore, state: LiveState, maxSeries: Int, hasher: KeyHasher, clock: @escaping @Sendable () -> Int64) {
-        let steps = LiveCommitSteps(state: state, pending: PendingAdmissions(), maxSeries: maxSeries)
+        seriesLimit = SeriesLimit(maxSeries)
+        let steps = LiveCommitSteps(state: state, pending: PendingAdmissions(), maxSeries: seriesLimit)
         committer = GroupCommitter(store: store, clock: clock, participant: steps, keyLiveness: steps)
         callers = CallerAdmission(counters: state.counters.limits)
         self.hasher = hasher
@@ -42,12 +45,14 @@ public final class IngestPipeline: Sendable {
     /// Runs a decoded batch through steps 2 to 6; returns once every event of it is durable and in the live state.
     /// Throws the refusal to answer (nothing of the batch was stored then).
     func submit(_ submission: Submission) async throws(APIError) {
+        let enteredAtNs = CommitStatistics.now()
         try callers.authorise(submission.events, caller: submission.caller)
         try callers.admitRate(submission.events, caller: submission.caller)
         let delta = BatchDelta(
             events: submission.events, receivedAtMs: submission.receivedAtMs, bucketWidthMs: bucketWidthMs, hasher: hasher)
         do {
-            try await committer.commit(.init(delta: delta, idempotencyRecord: submission.idempotencyRecord))
+            try await committer.commit(
+                .init(delta: delta, idempotencyRecord: submission.idempotencyRecord, enteredAtNs: enteredAtNs))
         } catch let refusal as SeriesLimitExceeded {
             throw refusal.apiError
         } catch {

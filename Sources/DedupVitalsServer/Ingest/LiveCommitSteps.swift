@@ -6,11 +6,12 @@ import DedupVitalsStorage
 struct LiveCommitSteps: CommitParticipant, KeyLiveness {
     let state: LiveState
     let pending: PendingAdmissions
-    let maxSeries: Int
+    /// `limits.max_series`, changed by a reload.
+    let maxSeries: SeriesLimit
 
     /// The series limit, against the live windows and the pending admissions.
     func admit(_ delta: BatchDelta) throws {
-        try pending.admitSeries(of: delta, in: state, maxSeries: maxSeries)
+        try pending.admitSeries(of: delta, in: state, maxSeries: maxSeries.value)
     }
 
     /// The client cap, then the key-forensics detectors (which change the tracked keys now: a failed group rolls

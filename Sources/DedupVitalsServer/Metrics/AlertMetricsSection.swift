@@ -1,7 +1,8 @@
 import DedupVitalsCore
 
 /// The alerting families of `GET /metrics`: `dedup_alerts_firing`, `dedup_webhook_deliveries_total`,
-/// `dedup_webhook_queue_depth`. HELP and TYPE are always written, even without samples.
+/// `dedup_webhook_queue_depth`,
+/// `dedup_webhook_delivery_duration_seconds`. HELP and TYPE are always written, even without samples.
 struct AlertMetricsSection {
     let alerting: AlertingState
 
@@ -22,6 +23,13 @@ struct AlertMetricsSection {
         writer.family(MetricsCatalog.webhookQueueDepth)
         for receiver in alerting.receivers {
             writer.sample(MetricsCatalog.webhookQueueDepth, [receiver], Int64(alerting.queueDepth(receiver: receiver)))
+        }
+        writer.family(MetricsCatalog.webhookDeliveryDuration)
+        let durations = alerting.deliveryDurations
+        for receiver in alerting.receivers {
+            writer.histogram(
+                MetricsCatalog.webhookDeliveryDuration, [receiver],
+                durations[receiver] ?? BucketHistogram(bounds: AlertingState.deliveryDurationBounds))
         }
     }
 }

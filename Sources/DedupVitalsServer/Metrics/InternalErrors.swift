@@ -8,6 +8,8 @@ public final class InternalErrors: Sendable {
     public enum Operation: String, Sendable, CaseIterable {
         /// Loading the alert rule files at start (the service then runs without those rules).
         case ruleLoad = "rule_load"
+        /// Loading other parts of the configuration (TLS material) when the caller did not load them first.
+        case configLoad = "config_load"
         /// Encoding a notification body.
         case webhookEncode = "webhook_encode"
         /// Reading the webhook outbox's queue depth.

@@ -69,13 +69,64 @@ enum MetricsCatalog {
     static let internalErrors = MetricFamily(
         "dedup_internal_errors_total", .counter, labels: ["operation"],
         help: "Errors handled without failing a request (each also logged), by operation.")
+    static let webhookDeliveryDuration = MetricFamily(
+        "dedup_webhook_delivery_duration_seconds", .histogram, unit: "seconds", labels: ["receiver"],
+        help: "Time of one notification delivery attempt (request sent to answer or error), by receiver.")
+
+    // MARK: The service itself
+
+    static let httpRequestDuration = MetricFamily(
+        "dedup_http_request_duration_seconds", .histogram, unit: "seconds", labels: ["route", "status_class"],
+        help: "Time from routing an HTTP request until its answer is written, by route template and status class.")
+    static let commitGroupSize = MetricFamily(
+        "dedup_commit_group_size", .histogram, help: "Ingest requests committed together in one transaction (group commit).")
+    static let commitDuration = MetricFamily(
+        "dedup_commit_duration_seconds", .histogram, unit: "seconds",
+        help: "Time of one group commit: the SQLite transaction and applying it to the in-memory state.")
+    static let durableLatency = MetricFamily(
+        "dedup_ingest_durable_latency_seconds", .histogram, unit: "seconds",
+        help: "Time from a decoded ingest batch entering the write path until it is durable and applied.")
+    static let databaseSize = MetricFamily(
+        "dedup_database_size_bytes", .gauge, unit: "bytes", help: "Size of the SQLite database file.")
+    static let walSize = MetricFamily(
+        "dedup_wal_size_bytes", .gauge, unit: "bytes", help: "Size of the SQLite write-ahead log file (-wal).")
+    static let ruleEvaluationDuration = MetricFamily(
+        "dedup_rule_evaluation_duration_seconds", .histogram, unit: "seconds",
+        help: "Time of one evaluation of all alert rules (including storing the alert state).")
+    static let ruleEvaluations = MetricFamily(
+        "dedup_rule_evaluations_total", .counter, help: "Evaluations of the alert rules.")
+    static let ruleEvaluationFailures = MetricFamily(
+        "dedup_rule_evaluation_failures_total", .counter,
+        help: "Evaluations of the alert rules that failed (the alert state could not be stored).")
+    static let reloadSuccessful = MetricFamily(
+        "dedup_config_last_reload_successful", .gauge,
+        help: "Whether the last configuration reload succeeded (1) or failed and the running configuration was kept (0).")
+    static let reloadSuccessTimestamp = MetricFamily(
+        "dedup_config_last_reload_success_timestamp_seconds", .gauge, unit: "seconds",
+        help: "Time of the last successful configuration load or reload, in seconds since the epoch.")
+    static let processCPU = MetricFamily(
+        "process_cpu_seconds_total", .counter, unit: "seconds", help: "Total user and system CPU time spent in seconds.")
+    static let processResidentMemory = MetricFamily(
+        "process_resident_memory_bytes", .gauge, unit: "bytes", help: "Resident memory size in bytes.")
+    static let processVirtualMemory = MetricFamily(
+        "process_virtual_memory_bytes", .gauge, unit: "bytes", help: "Virtual memory size in bytes.")
+    static let processOpenFDs = MetricFamily("process_open_fds", .gauge, help: "Number of open file descriptors.")
+    static let processMaxFDs = MetricFamily("process_max_fds", .gauge, help: "Maximum number of open file descriptors.")
+    static let processStartTime = MetricFamily(
+        "process_start_time_seconds", .gauge, unit: "seconds",
+        help: "Start time of the process since unix epoch in seconds.")
+
     static let buildInfo = MetricFamily(
         "dedup_build_info", .gauge, labels: ["version"], help: "Build information; always 1.")
 
-    /// Every family, in exposition order: the per-series families, then the process-wide ones.
+    /// Every family, in exposition order: the per-series families, then the process-wide ones, then those about the
+    /// service itself.
     static let all: [MetricFamily] = [
         events, duplicateRatio, attempts, inFlightKeys, staleInFlightKeys, doubleExecutions, lateRetries, narrowKeys,
         retryDelay, trackedKeys, keyEvictions, ingestRequests, ingestEvents, otlpIgnoredLogRecords, seriesLimitRejections,
-        rateLimitRejections, overloadRejections, alertsFiring, webhookDeliveries, webhookQueueDepth, internalErrors, buildInfo,
+        rateLimitRejections, overloadRejections, alertsFiring, webhookDeliveries, webhookQueueDepth, webhookDeliveryDuration,
+        internalErrors, httpRequestDuration, commitGroupSize, commitDuration, durableLatency, databaseSize, walSize,
+        ruleEvaluationDuration, ruleEvaluations, ruleEvaluationFailures, reloadSuccessful, reloadSuccessTimestamp, processCPU,
+        processResidentMemory, processVirtualMemory, processOpenFDs, processMaxFDs, processStartTime, buildInfo,
     ]
 }

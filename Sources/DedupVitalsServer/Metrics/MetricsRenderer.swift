@@ -22,10 +22,12 @@ struct MetricsRenderer {
     /// The whole exposition in one buffer (tests, benchmarks, tools).
     func render(
         series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
-        format: ExpositionFormat, alerting: AlertingState? = nil, errors: InternalErrors = InternalErrors()
+        format: ExpositionFormat, alerting: AlertingState? = nil, errors: InternalErrors = InternalErrors(),
+        selfMetrics: SelfMetrics? = nil
     ) -> ByteBuffer {
         var stream = self.stream(
-            series: series, forensics: forensics, counters: counters, format: format, alerting: alerting, errors: errors)
+            series: series, forensics: forensics, counters: counters, format: format, alerting: alerting, errors: errors,
+            selfMetrics: selfMetrics)
         var output = ByteBufferAllocator().buffer(capacity: 4096 + series.count * 3200)
         while var chunk = stream.next() { output.writeBuffer(&chunk) }
         return output
@@ -35,7 +37,8 @@ struct MetricsRenderer {
     /// families are rendered from `series` as the chunks are taken.
     func stream(
         series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
-        format: ExpositionFormat, alerting: AlertingState? = nil, errors: InternalErrors = InternalErrors()
+        format: ExpositionFormat, alerting: AlertingState? = nil, errors: InternalErrors = InternalErrors(),
+        selfMetrics: SelfMetrics? = nil
     ) -> MetricsStream {
         var tail = MetricsWriter(format: format, capacity: 4096)
         tail.family(MetricsCatalog.trackedKeys)
@@ -55,6 +58,7 @@ struct MetricsRenderer {
         counters.limits.write(to: &tail)
         if let alerting { AlertMetricsSection(alerting: alerting).write(into: &tail) }
         errors.write(to: &tail)
+        SelfMetricsSection(metrics: selfMetrics).write(into: &tail)
         tail.family(MetricsCatalog.buildInfo)
         tail.sample(MetricsCatalog.buildInfo, [version], Int64(1))
         tail.finish()

@@ -1,3 +1,4 @@
+import DedupVitalsCore
 import Foundation
 import NIOCore
 
@@ -72,6 +73,19 @@ struct MetricsWriter {
         sampleStart(family, labelValues)
         append(Self.format(value))
         output.writeInteger(UInt8(0x0A))
+    }
+
+    /// A histogram sample set of `family`: cumulative `_bucket` samples (with `le`), then `_sum` and `_count`.
+    mutating func histogram(_ family: MetricFamily, _ labelValues: [String] = [], _ histogram: BucketHistogram) {
+        precondition(labelValues.count == family.labels.count, "\(family.name) takes the labels \(family.labels)")
+        flush()
+        let labels = Array(zip(family.labels, labelValues))
+        for (index, count) in histogram.cumulativeCounts.enumerated() {
+            let bound = index < histogram.bounds.count ? Self.format(histogram.bounds[index]) : "+Inf"
+            line(family.name + "_bucket", labels + [("le", bound)], String(count))
+        }
+        line(family.name + "_sum", labels, Self.format(histogram.sum))
+        line(family.name + "_count", labels, String(histogram.count))
     }
 
     /// Labels escaped once and reused over many samples (a series' `service`/`operation`, an `outcome` or `window`):
@@ -192,11 +206,22 @@ struct MetricsWriter {
 
     private mutating func sampleStart(_ family: MetricFamily, _ values: [String]) {
         precondition(values.count == family.labels.count, "\(family.name) takes the labels \(family.labels)")
-        append(family.name)
-        if !values.isEmpty {
+        sampleStart(family.name, Array(zip(family.labels, values)))
+    }
+
+    /// One sample line with labels written as given (histogram series).
+    private mutating func line(_ name: String, _ labels: [(String, String)], _ value: String) {
+        sampleStart(name, labels)
+        append(value)
+        output.writeInteger(UInt8(0x0A))
+    }
+
+    private mutating func sampleStart(_ name: String, _ labels: [(String, String)]) {
+        append(name)
+        if !labels.isEmpty {
             var text: [UInt8] = [UInt8(ascii: "{")]
             var first = true
-            for (label, value) in zip(family.labels, values) {
+            for (label, value) in labels {
                 if !first { text.append(UInt8(ascii: ",")) }
                 first = false
                 text.append(contentsOf: label.utf8)

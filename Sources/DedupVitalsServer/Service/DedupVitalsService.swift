@@ -2,12 +2,21 @@ import DedupVitalsCore
 import DedupVitalsStorage
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// The assembled service: storage, group commit, live state and HTTP routes.
 public final class DedupVitalsService: Sendable {
-    public let config: ServiceConfig
+    /// The configuration in force (replaced by a reload, see ``reload()``).
+    public var config: ServiceConfig { live.config }
+    let live: LiveConfiguration
+    /// Where a reload reads the configuration from; nil: the service cannot reload.
+    let configurationSource: ConfigurationSource?
+    /// Serialises reloads.
+    let reloading = Mutex(0)
     public let store: DedupStore
     public let state: LiveState
     /// The write path every ingest protocol hands its events to.
@@ -20,8 +29,8 @@ public final class DedupVitalsService: Sendable {
     let alertEvaluator: AlertEvaluator
     let webhookDeliverer: WebhookDeliverer
     let alertingOptions: AlertingOptions
-    /// The token secrets (digests); empty: no authentication.
-    let credentials: Credentials
+    /// What the service measures about itself (request latency, group commit, rule evaluation, reloads).
+    public let telemetry: ServiceTelemetry
 
     /// Milliseconds since the Unix epoch, from the system clock.
     public static let systemClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -29,13 +38,14 @@ public final class DedupVitalsService: Sendable {
     /// Opens the database and rebuilds the in-memory windows from it. `alertingOptions` nil: the rules of
     /// `config` (or the defaults) and no signing keys. `credentials` holds the secrets of `config.tokens` (see
     /// ``Credentials/resolve(_:environment:file:)``); with tokens configured and no credentials given, every `/v1`
-    /// request is refused.
+    /// request is refused. `configurationSource`: what ``reload()`` reads (SIGHUP, `POST /-/reload`). `tlsContext`:
+    /// the context built from `config.tls` (``ConfigurationSource/load()`` builds it; nil: built here).
     public init(
         config: ServiceConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = DedupVitalsService.systemClock,
-        alertingOptions: AlertingOptions? = nil, credentials: Credentials = Credentials()
+        alertingOptions: AlertingOptions? = nil, credentials: Credentials = Credentials(),
+        configurationSource: ConfigurationSource? = nil, tlsContext: NIOSSLContext? = nil
     ) throws(StorageError) {
-        self.config = config
-        self.credentials = credentials
+        self.configurationSource = configurationSource
         self.logger = logger
         self.clock = clock
         let store = try DedupStore(path: config.database, synchronous: config.synchronous)
@@ -55,6 +65,14 @@ public final class DedupVitalsService: Sendable {
                 ruleFailure = error
             }
         }
+        var tlsFailure: ConfigError?
+        var tls = tlsContext
+        if tls == nil, let settings = config.tls {
+            do { tls = try TLSMaterial.context(for: settings) } catch { tlsFailure = error }
+        }
+        let live = LiveConfiguration(RunningConfiguration(
+            config: config, credentials: credentials, rules: options.rules, signingKeys: options.signingKeys, tlsContext: tls))
+        self.live = live
         // In memory, buckets are kept for the longest window that the summary, /metrics or a rule reads.
         let longest = (config.windows + options.rules.flatMap(\.windows) + [.hours(1)]).max()!.milliseconds
         let horizon = min(longest + BucketClock.defaultWidthMs, config.retention.milliseconds)
@@ -69,75 +87,100 @@ public final class DedupVitalsService: Sendable {
                 state.errors.record(.ruleLoad, "alert rules not loaded: \(problem.description)", error: ruleFailure, logger: logger)
             }
         }
+        if let tlsFailure {
+            // Only without a ConfigurationSource (serve loads TLS itself and refuses to start without it).
+            for problem in tlsFailure.problems {
+                state.errors.record(.configLoad, "TLS not loaded: \(problem.description)", error: tlsFailure, logger: logger)
+            }
+        }
         self.pipeline = IngestPipeline(
             store: store, state: state, maxSeries: config.limits.maxSeries, hasher: hasher, clock: clock)
         self.alertingOptions = options
-        let alerting = AlertingState(receivers: config.receivers.map(\.name), externalURL: "http://\(config.listen)")
+        self.telemetry = ServiceTelemetry(commits: pipeline.committer.statistics, databasePath: config.database)
+        let scheme = config.tls == nil ? "http" : "https"
+        let alerting = AlertingState(receivers: config.receivers.map(\.name), externalURL: "\(scheme)://\(config.listen)")
         self.alerting = alerting
         self.alertEvaluator = AlertEvaluator(
-            rules: options.rules, config: config, store: store, alerting: alerting,
-            source: options.signalSource ?? LiveSignalSource(state: state), logger: logger, errors: state.errors)
+            live: live, store: store, alerting: alerting, source: options.signalSource ?? LiveSignalSource(state: state),
+            logger: logger, errors: state.errors)
         self.webhookDeliverer = WebhookDeliverer(
-            store: store, receivers: Dictionary(config.receivers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
-            signingKeys: options.signingKeys, alerting: alerting, policy: options.deliveryPolicy, clock: clock,
+            store: store, live: live, alerting: alerting, policy: options.deliveryPolicy, clock: clock,
             random: options.random, logger: logger, errors: state.errors)
     }
 
     /// The router with every route.
     public func makeRouter() -> Router<DedupRequestContext> {
         let router = Router(context: DedupRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: RequestMetricsMiddleware(metrics: telemetry.httpRequests))
         router.add(middleware: APIErrorMiddleware())
-        router.add(middleware: AuthMiddleware(credentials: authCredentials, counters: state.counters))
+        router.add(middleware: AuthMiddleware(live: live, counters: state.counters))
         // One bound on in-flight ingest work, whatever the protocol.
-        let pressure = IngestPressure(maxRequests: config.limits.maxInFlightRequests, maxBytes: config.limits.maxInFlightBytes)
+        let pressure = IngestPressure(limits: live)
         IngestController(
-            limits: config.limits, pipeline: pipeline, store: store, counters: state.counters, clock: clock, hasher: hasher,
+            live: live, pipeline: pipeline, store: store, counters: state.counters, clock: clock, hasher: hasher,
             pressure: pressure
         ).addRoutes(to: router)
-        OTLPLogsController(limits: config.limits, pipeline: pipeline, counters: state.counters, clock: clock, pressure: pressure)
+        OTLPLogsController(live: live, pipeline: pipeline, counters: state.counters, clock: clock, pressure: pressure)
             .addRoutes(to: router)
         KeyLookupController(hasher: hasher, state: state, config: config, clock: clock).addRoutes(to: router)
-        ReadController(config: config, store: store, state: state, clock: clock, alerting: alerting).addRoutes(to: router)
+        ReadController(live: live, store: store, state: state, clock: clock, alerting: alerting, telemetry: telemetry)
+            .addRoutes(to: router)
         AlertsController(alerting: alerting).addRoutes(to: router)
         SeriesController(config: config, state: state, clock: clock).addRoutes(to: router)
+        AdminController(reload: { [self] () throws(ConfigError) -> ReloadReport in try reload() }).addRoutes(to: router)
         OpenAPIController().addRoutes(to: router)
         UnmatchedRouteMiddleware.install(on: router, headForGet: true)  // last: sees every route
         return router
     }
 
-    /// The credentials in force: with tokens configured but no secrets resolved, a set that refuses every token.
-    private var authCredentials: Credentials {
-        credentials.protectsAPI || config.tokens.isEmpty ? credentials : .refusingEveryToken
-    }
-
     /// The Hummingbird application, with storage maintenance and orderly shutdown attached as a service.
     /// `onListening` receives the bound `HOST:PORT` (useful with port 0).
     public func makeApplication(onListening: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let storage = StorageService(store: store, committer: pipeline.committer, state: state, config: config, clock: clock, logger: logger)
-        let bodyTimeoutMs = config.limits.bodyReadTimeout.milliseconds
+        let storage = StorageService(store: store, committer: pipeline.committer, state: state, live: live, clock: clock, logger: logger)
+        let config = self.config
+        let live = self.live
+        let http1 = HTTP1Channel.Configuration(
+            // Evaluated per connection: a reloaded body_read_timeout applies to new connections.
+            additionalChannelHandlers: [BodyDeadlineHandler(timeout: .milliseconds(live.limits.bodyReadTimeout.milliseconds))],
+            idleTimeout: .seconds(75))
+        let scheme = config.tls == nil ? "http" : "https"
+        if config.tls == nil, !config.tokens.isEmpty, !config.listen.isLoopback {
+            logger.warning(
+                "bearer tokens and idempotency keys cross the network in clear text: configure tls or put a TLS proxy in front",
+                metadata: ["listen": "\(config.listen)"])
+        }
+        let server: HTTPServerBuilder = config.tls == nil
+            ? .http1(configuration: http1)
+            // The context of the running configuration, per connection: certificates rotate on reload.
+            : .https(configuration: http1, tlsContext: { live.tlsContext })
         return Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [BodyDeadlineHandler(timeout: .milliseconds(bodyTimeoutMs))], idleTimeout: .seconds(75))),
+            server: server,
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: nil),
-            services: [storage] + alertingServices(),
+            services: [storage] + alertingServices() + reloadServices(),
             onServerRunning: { [config, alerting] channel in
                 let address = channel.localAddress
                 let text = "\(address?.ipAddress ?? config.listen.host):\(address?.port ?? config.listen.port)"
-                alerting.externalURL = "http://\(text)"
+                alerting.externalURL = "\(scheme)://\(text)"
                 await onListening(text)
             },
             logger: logger
         )
     }
 
+    /// SIGHUP reloads when the service has a configuration source.
+    func reloadServices() -> [any Service] {
+        guard configurationSource != nil else { return [] }
+        return [ReloadSignalService(reload: { [self] in _ = try? reload() })]
+    }
+
     /// The rule evaluator and the webhook delivery worker. Listed after storage, so graceful shutdown stops them
     /// before the database closes.
     func alertingServices() -> [any Service] {
-        let evaluationInterval = Duration.milliseconds(config.evaluationInterval.milliseconds)
-        let poll = alertingOptions.deliveryPollInterval ?? min(.seconds(1), evaluationInterval)
+        let poll = alertingOptions.deliveryPollInterval ?? min(.seconds(1), .milliseconds(config.evaluationInterval.milliseconds))
         return [
-            AlertEvaluatorService(evaluator: alertEvaluator, interval: evaluationInterval, clock: clock, logger: logger),
+            AlertEvaluatorService(
+                evaluator: alertEvaluator, live: live, clock: clock, metrics: telemetry.ruleEvaluations, logger: logger),
             WebhookDeliveryService(deliverer: webhookDeliverer, pollInterval: poll, logger: logger),
         ]
     }

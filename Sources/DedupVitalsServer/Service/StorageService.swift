@@ -9,7 +9,8 @@ struct StorageService: Service {
     let store: DedupStore
     let committer: GroupCommitter
     let state: LiveState
-    let config: ServiceConfig
+    /// Retention and the idempotency-key TTL are read at every pass (a reload may change them).
+    let live: LiveConfiguration
     let clock: @Sendable () -> Int64
     let logger: Logger
     var pruneInterval: Duration = .seconds(60)
@@ -33,6 +34,7 @@ struct StorageService: Service {
     /// Drops buckets and series past the retention, on disk (through the writer) and in memory.
     func prune() async {
         let nowMs = clock()
+        let config = live.config
         let retentionMs = config.retention.milliseconds
         do {
             try await committer.onWriter { [store, config, state] in

@@ -20,7 +20,11 @@ public struct ServiceClient: Sendable {
     public let timeout: TimeAmount
     private let http: HTTPClient
 
-    public init(baseURL: String, token: String? = nil, timeout: TimeAmount = .seconds(5)) throws(ServiceClientError) {
+    /// `caFile`: a PEM file of the CA certificates to trust for an `https` URL instead of the system's (a service
+    /// whose certificate a private CA signed).
+    public init(
+        baseURL: String, token: String? = nil, timeout: TimeAmount = .seconds(5), caFile: String? = nil
+    ) throws(ServiceClientError) {
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
@@ -30,7 +34,11 @@ public struct ServiceClient: Sendable {
         self.baseURL = url
         self.token = token
         self.timeout = timeout
-        self.http = HTTPClient.shared
+        if let caFile {
+            self.http = try TrustedHTTPClients.client(trusting: caFile)
+        } else {
+            self.http = HTTPClient.shared
+        }
     }
 
     // MARK: - Endpoints

@@ -8,6 +8,8 @@ public enum ServiceClientError: Error, Sendable, Equatable, CustomStringConverti
     case status(url: String, code: Int, message: String)
     /// The answer could not be read.
     case invalidResponse(url: String, reason: String)
+    /// The `--cacert` file cannot be used.
+    case invalidCA(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum ServiceClientError: Error, Sendable, Equatable, CustomStringConverti
         case .unreachable(let url, let reason): "cannot reach \(url): \(reason)"
         case .status(let url, let code, let message): "\(url) answered \(code)" + (message.isEmpty ? "" : ": \(message)")
         case .invalidResponse(let url, let reason): "unexpected answer from \(url): \(reason)"
+        case .invalidCA(let file, let reason): "cannot use the CA certificates in \(file): \(reason)"
         }
     }
 }
