@@ -1,5 +1,6 @@
 import DedupVitalsReporter
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdIdempotency
 import Logging
@@ -30,7 +31,12 @@ struct RefundService {
         var logger = Logger(label: "refund-service")
         logger.logLevel = .info
         let reporter = DecisionReporter(configuration: .init(endpoint: dedupVitals), logger: logger)
-        let keys: any IdempotencyStore = store == "memory" ? InMemoryIdempotencyStore() : try SQLiteIdempotencyStore(path: store)
+        let keys: any IdempotencyStore
+        if store == "memory" {
+            keys = InMemoryIdempotencyStore()
+        } else {
+            keys = try SQLiteIdempotencyStore(path: store)
+        }
 
         let router = Router()
         router.group("refunds")

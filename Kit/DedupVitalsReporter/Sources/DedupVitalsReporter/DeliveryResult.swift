@@ -19,7 +19,9 @@ enum DeliveryResult: Sendable, Equatable {
             return .uncompressedOnly
         case 400 where wasCompressed && body.contains("\"invalid_json\""):
             return .uncompressedOnly
-        case 408, 409, 429, 500..<600 where status != 501 && status != 505:
+        case 501, 505:
+            return .rejected(status: status, reason: "HTTP \(status): \(body.prefix(300))")
+        case 408, 409, 429, 500..<600:
             return .retry(retryAfter: retryAfter, reason: "HTTP \(status)")
         default:
             return .rejected(status: status, reason: "HTTP \(status): \(body.prefix(300))")

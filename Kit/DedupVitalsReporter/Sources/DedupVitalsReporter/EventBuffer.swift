@@ -80,7 +80,7 @@ final class EventBuffer: Sendable {
             state.events.removeAll()
             state.firstEnqueuedAt = nil
             state.statistics.bufferDepth = 0
-            state.statistics.dropped["shutdown", default: 0] += left
+            if left > 0 { state.statistics.dropped["shutdown", default: 0] += left }
             return left
         }
     }

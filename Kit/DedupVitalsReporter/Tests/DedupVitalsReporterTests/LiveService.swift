@@ -39,7 +39,7 @@ final class LiveService: @unchecked Sendable {
     /// Starts the service (on its previous port after a stop) and waits until it listens.
     func start() async throws {
         let log = directory.appendingPathComponent("service-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -72,14 +72,14 @@ final class LiveService: @unchecked Sendable {
         self.process = nil
     }
 
-    /// `dedup_events_total` of one service from `/metrics`, by outcome.
+    /// `dedup_events_total` of one service from `/metrics`, by outcome (outcomes not seen left out).
     func eventCounts(service: String) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for line in try await metricsText().split(separator: "\n") where line.hasPrefix("dedup_events_total{") {
             guard line.contains("service=\"\(service)\""), let outcome = Self.label("outcome", in: line),
                 let value = line.split(separator: " ").last.flatMap({ Double($0) })
             else { continue }
-            counts[outcome, default: 0] += Int(value)
+            if value > 0 { counts[outcome, default: 0] += Int(value) }
         }
         return counts
     }

@@ -73,7 +73,7 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             let now = Self.nowMs()
             let claim = IdempotencyClaim(
                 key: storeKey, fingerprint: decision.fingerprint, token: token, nowMs: now,
-                lockExpiresAtMs: now + configuration.lockTimeout.milliseconds, expiresAtMs: now + configuration.ttl.milliseconds)
+                lockExpiresAtMs: now + configuration.lockTimeout.inMilliseconds, expiresAtMs: now + configuration.ttl.inMilliseconds)
             let found: BeginResult
             do {
                 found = try await store.begin(claim)
@@ -139,7 +139,7 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             body: Array(body.readableBytesView))
         do {
             let now = Self.nowMs()
-            if try await store.complete(key: key, token: token, response: stored, expiresAtMs: now + configuration.ttl.milliseconds) {
+            if try await store.complete(key: key, token: token, response: stored, expiresAtMs: now + configuration.ttl.inMilliseconds) {
                 decision.report(.completed)
             } else {
                 context.logger.error("idempotency lock was lost while the request ran; its response is not stored")
@@ -159,7 +159,7 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             group.addTask {
                 while true {
                     try await Task.sleep(for: timeout / 3)
-                    let until = Self.nowMs() + timeout.milliseconds
+                    let until = Self.nowMs() + timeout.inMilliseconds
                     guard (try? await store.extendLock(key: key, token: token, until: until)) != false else { return }
                 }
             }
@@ -191,7 +191,7 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension Duration {
-    var milliseconds: Int64 {
+    var inMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }

@@ -55,21 +55,26 @@ struct SHA256 {
     private mutating func compress() {
         var w = [UInt32](repeating: 0, count: 64)
         for i in 0..<16 {
-            w[i] = UInt32(block[i * 4]) << 24 | UInt32(block[i * 4 + 1]) << 16 | UInt32(block[i * 4 + 2]) << 8 | UInt32(block[i * 4 + 3])
+            let b0: UInt32 = UInt32(block[i * 4]) << 24
+            let b1: UInt32 = UInt32(block[i * 4 + 1]) << 16
+            let b2: UInt32 = UInt32(block[i * 4 + 2]) << 8
+            w[i] = b0 | b1 | b2 | UInt32(block[i * 4 + 3])
         }
         for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+            let x: UInt32 = w[i - 15]
+            let y: UInt32 = w[i - 2]
+            let s0: UInt32 = rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3)
+            let s1: UInt32 = rotr(y, 17) ^ rotr(y, 19) ^ (y >> 10)
             w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
         }
         var (a, b, c, d, e, f, g, h) = state
         for i in 0..<64 {
-            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-            let choice = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ choice &+ Self.k[i] &+ w[i]
-            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let majority = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ majority
+            let s1: UInt32 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+            let choice: UInt32 = (e & f) ^ (~e & g)
+            let t1: UInt32 = h &+ s1 &+ choice &+ Self.k[i] &+ w[i]
+            let s0: UInt32 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+            let majority: UInt32 = (a & b) ^ (a & c) ^ (b & c)
+            let t2: UInt32 = s0 &+ majority
             (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
         }
         state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)

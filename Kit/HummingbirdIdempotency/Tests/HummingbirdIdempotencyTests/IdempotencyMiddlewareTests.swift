@@ -10,8 +10,7 @@ import Testing
 struct IdempotencyMiddlewareTests {
     @Test(arguments: StoreKind.allCases)
     func manyConcurrentRetriesExecuteOnceAndTheRestGet409(_ kind: StoreKind) async throws {
-        var app = TestApp(store: try kind.make())
-        app.gate = Gate()
+        let app = TestApp(store: try kind.make()) { $0.gate = Gate() }
         try await app.application().test(.live) { client in
             let port = try #require(client.port)
             let first = Task { try await post(port: port, key: "refund-1", body: "r1") }
@@ -48,9 +47,10 @@ struct IdempotencyMiddlewareTests {
 
     @Test(arguments: StoreKind.allCases)
     func waitingRetriesGetTheFirstResult(_ kind: StoreKind) async throws {
-        var app = TestApp(store: try kind.make())
-        app.configuration.inFlight = .wait(upTo: .seconds(10))
-        app.gate = Gate()
+        let app = TestApp(store: try kind.make()) {
+            $0.configuration.inFlight = .wait(upTo: .seconds(10))
+            $0.gate = Gate()
+        }
         try await app.application().test(.live) { client in
             let port = try #require(client.port)
             let first = Task { try await post(port: port, key: "refund-2", body: "r2") }
@@ -123,8 +123,7 @@ struct IdempotencyMiddlewareTests {
     }
 
     @Test func keyValidationAndRequiredMode() async throws {
-        var app = TestApp(store: InMemoryIdempotencyStore())
-        app.configuration.keyRequired = true
+        let app = TestApp(store: InMemoryIdempotencyStore()) { $0.configuration.keyRequired = true }
         try await app.application().test(.live) { client in
             let port = try #require(client.port)
             let missing = try await post(port: port, key: nil, body: "x")
@@ -145,8 +144,7 @@ struct IdempotencyMiddlewareTests {
 
     @Test(arguments: StoreKind.allCases)
     func completedKeysExpireAfterTheTTL(_ kind: StoreKind) async throws {
-        var app = TestApp(store: try kind.make())
-        app.configuration.ttl = .milliseconds(400)
+        let app = TestApp(store: try kind.make()) { $0.configuration.ttl = .milliseconds(400) }
         try await app.application().test(.live) { client in
             let port = try #require(client.port)
             let first = try await post(port: port, key: "ttl", body: "x")
@@ -161,9 +159,10 @@ struct IdempotencyMiddlewareTests {
 
     @Test(arguments: StoreKind.allCases)
     func aRunningHandlerKeepsItsLockPastTheLockTimeout(_ kind: StoreKind) async throws {
-        var app = TestApp(store: try kind.make())
-        app.configuration.lockTimeout = .milliseconds(300)
-        app.handlerDelay = .milliseconds(1200)
+        let app = TestApp(store: try kind.make()) {
+            $0.configuration.lockTimeout = .milliseconds(300)
+            $0.handlerDelay = .milliseconds(1200)
+        }
         try await app.application().test(.live) { client in
             let port = try #require(client.port)
             let first = Task { try await post(port: port, key: "long", body: "x") }

@@ -66,7 +66,11 @@ struct TestApp {
     let executions = Tally()
     var handlerDelay: Duration = .zero
 
-    init(store: any IdempotencyStore) { self.store = store }
+    /// `configure` adjusts the configuration, gate or handler delay before the app is built.
+    init(store: any IdempotencyStore, configure: (inout TestApp) -> Void = { _ in }) {
+        self.store = store
+        configure(&self)
+    }
 
     func application() -> some ApplicationProtocol {
         let (gate, executions, handlerDelay) = (self.gate, self.executions, self.handlerDelay)
