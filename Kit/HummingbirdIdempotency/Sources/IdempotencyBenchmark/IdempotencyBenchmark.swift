@@ -46,7 +46,7 @@ struct IdempotencyBenchmark {
         defer { try? FileManager.default.removeItem(at: directory) }
         let sqlite = try SQLiteIdempotencyStore(path: directory.appendingPathComponent("keys.sqlite").path)
         var sinkConfiguration = ReporterConfiguration(endpoint: "http://127.0.0.1:9")
-        sinkConfiguration.bufferCapacity = 4 * requests + 16
+        sinkConfiguration.bufferCapacity = 8 * requests + 1024
         let sink = DecisionReporter(configuration: sinkConfiguration)
 
         let router = Router()
@@ -62,7 +62,7 @@ struct IdempotencyBenchmark {
             .post(use: handler)
 
         var logger = Logger(label: "bench")
-        logger.logLevel = .error
+        logger.logLevel = .critical
         let port = ManagedAtomicPort()
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { port.set($0.localAddress?.port ?? 0) },
