@@ -86,10 +86,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What every test target shares: temporary directories, the HTTP client, the clock, the in-process service,
+        // the child-process runner and the scopes that always tear them down.
+        .target(
+            name: "DedupVitalsTestSupport",
+            dependencies: [
+                "DedupVitalsServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/DedupVitalsTestSupport"
+        ),
         .testTarget(
             name: "DedupVitalsCoreTests",
             dependencies: [
                 "DedupVitalsCore",
+                "DedupVitalsTestSupport",
                 "CHMACSHA256",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
@@ -101,12 +117,11 @@ let package = Package(
                 "DedupVitalsCore",
                 "DedupVitalsStorage",
                 "DedupVitalsServer",
+                "DedupVitalsTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
