@@ -140,6 +140,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .testTarget(
+            name: "DedupVitalsStorageTests",
+            dependencies: [
+                "DedupVitalsCore",
+                "DedupVitalsStorage",
+                "DedupVitalsTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
