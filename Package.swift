@@ -132,12 +132,13 @@ let package = Package(
             name: "DedupVitalsTerminalTests",
             dependencies: [
                 "DedupVitalsCore",
-                "DedupVitalsServer",
                 "DedupVitalsTerminal",
+                "DedupVitalsTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(
