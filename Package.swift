@@ -110,10 +110,26 @@ let package = Package(
             ],
             swiftSettings: strictSwiftSettings
         ),
+        // What every test target shares: temporary directories, the HTTP client, the clock, the in-process service,
+        // the child-process runner and the scopes that always tear them down.
+        .target(
+            name: "DedupVitalsTestSupport",
+            dependencies: [
+                "DedupVitalsServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/DedupVitalsTestSupport"
+        ),
         .testTarget(
             name: "DedupVitalsCoreTests",
             dependencies: [
                 "DedupVitalsCore",
+                "DedupVitalsTestSupport",
                 "CHMACSHA256",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
@@ -126,12 +142,11 @@ let package = Package(
                 "CZlib",
                 "DedupVitalsStorage",
                 "DedupVitalsServer",
+                "DedupVitalsTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
@@ -142,12 +157,22 @@ let package = Package(
             name: "DedupVitalsTerminalTests",
             dependencies: [
                 "DedupVitalsCore",
-                "DedupVitalsServer",
                 "DedupVitalsTerminal",
+                "DedupVitalsTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "DedupVitalsStorageTests",
+            dependencies: [
+                "DedupVitalsCore",
+                "DedupVitalsStorage",
+                "DedupVitalsTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ],

@@ -126,27 +126,10 @@ import Testing
 
     // MARK: The real binary
 
-    static var binary: String? {
-        let folder = Bundle.main.bundleURL.deletingLastPathComponent().path
-        for candidate in [folder + "/dedup-vitals", Bundle.main.bundleURL.path + "/dedup-vitals"]
-        where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        return nil
-    }
-
+    /// Runs the built binary to completion; its exit status and output (stdout then stderr).
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(binary, "build with --build-tests first"))
-        process.arguments = arguments
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let result = try ChildProcess.run(arguments, environment: environment)
+        return (result.status, result.stdout + result.stderr)
     }
 
     @Test func checkConfigBinaryExits78WithFileAndLine() throws {

@@ -52,92 +52,92 @@ import Testing
     @Test(arguments: badCredentials)
     func everyV1RouteRefusesABadCredentialWith401(_ bad: BadCredential) async throws {
         let dir = try TemporaryDirectory()
-        let service = try await Self.start(dir, metricsToken: true)
-        let requests: [(HTTP.Reply, String)] = [
-            (try await HTTP.post(service.baseURL + "/v1/events", Self.event("payments"), headers: bad.headers), "POST /v1/events"),
-            (try await HTTP.get(service.baseURL + "/v1/summary", headers: bad.headers), "GET /v1/summary"),
-            (try await HTTP.get(service.baseURL + "/v1/alerts", headers: bad.headers), "GET /v1/alerts"),
-            (try await HTTP.get(service.baseURL + "/v1/no-such-route", headers: bad.headers), "GET /v1/no-such-route"),
-        ]
-        for (reply, route) in requests {
-            #expect(reply.status == 401, "\(route)")
-            #expect(reply.errorCode == bad.code, "\(route): \(reply.text)")
-            #expect(reply.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true, "\(route)")
-            #expect(!reply.text.contains(Self.paymentsSecret) && !reply.text.contains(Self.metricsSecret))
+        try await Self.start(dir, metricsToken: true).scoped { service in
+            let requests: [(HTTP.Reply, String)] = [
+                (try await HTTP.post(service.baseURL + "/v1/events", Self.event("payments"), headers: bad.headers), "POST /v1/events"),
+                (try await HTTP.get(service.baseURL + "/v1/summary", headers: bad.headers), "GET /v1/summary"),
+                (try await HTTP.get(service.baseURL + "/v1/alerts", headers: bad.headers), "GET /v1/alerts"),
+                (try await HTTP.get(service.baseURL + "/v1/no-such-route", headers: bad.headers), "GET /v1/no-such-route"),
+            ]
+            for (reply, route) in requests {
+                #expect(reply.status == 401, "\(route)")
+                #expect(reply.errorCode == bad.code, "\(route): \(reply.text)")
+                #expect(reply.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true, "\(route)")
+                #expect(!reply.text.contains(Self.paymentsSecret) && !reply.text.contains(Self.metricsSecret))
+            }
+            #expect(Self.attempts(service, "payments") == 0)
         }
-        #expect(Self.attempts(service, "payments") == 0)
-        try await service.stop()
     }
 
     @Test func validTokensReachTheRoutesAndHealthChecksStayOpen() async throws {
         let dir = try TemporaryDirectory()
-        let service = try await Self.start(dir)
-        let posted = try await HTTP.post(service.baseURL + "/v1/events", Self.event("payments"), headers: Self.bearer(Self.paymentsSecret))
-        #expect(posted.status == 202)
-        let summary = try await HTTP.get(service.baseURL + "/v1/summary", headers: Self.bearer(Self.opsSecret))
-        #expect(summary.status == 200)
-        #expect((summary.json["series"] as? [Any])?.count == 1)
-        #expect(try await HTTP.get(service.baseURL + "/healthz").status == 200)
-        #expect(try await HTTP.get(service.baseURL + "/readyz").status == 200)
-        let metrics = try await HTTP.get(service.baseURL + "/metrics")
-        #expect(metrics.status == 200, "without metrics_token_env /metrics stays open")
-        #expect(metrics.text.contains(#"dedup_ingest_requests_total{code="202"} 1"#))
-        let unauthenticated = try await HTTP.post(service.baseURL + "/v1/events", Self.event("payments"))
-        #expect(unauthenticated.status == 401)
-        #expect(try await HTTP.get(service.baseURL + "/metrics").text.contains(#"dedup_ingest_requests_total{code="401"} 1"#))
-        try await service.stop()
+        try await Self.start(dir).scoped { service in
+            let posted = try await HTTP.post(service.baseURL + "/v1/events", Self.event("payments"), headers: Self.bearer(Self.paymentsSecret))
+            #expect(posted.status == 202)
+            let summary = try await HTTP.get(service.baseURL + "/v1/summary", headers: Self.bearer(Self.opsSecret))
+            #expect(summary.status == 200)
+            #expect((summary.json["series"] as? [Any])?.count == 1)
+            #expect(try await HTTP.get(service.baseURL + "/healthz").status == 200)
+            #expect(try await HTTP.get(service.baseURL + "/readyz").status == 200)
+            let metrics = try await HTTP.get(service.baseURL + "/metrics")
+            #expect(metrics.status == 200, "without metrics_token_env /metrics stays open")
+            #expect(metrics.text.contains(#"dedup_ingest_requests_total{code="202"} 1"#))
+            let unauthenticated = try await HTTP.post(service.baseURL + "/v1/events", Self.event("payments"))
+            #expect(unauthenticated.status == 401)
+            #expect(try await HTTP.get(service.baseURL + "/metrics").text.contains(#"dedup_ingest_requests_total{code="401"} 1"#))
+        }
     }
 
     @Test func aTokenLimitedToServicesCannotReportAnotherServicesEvents() async throws {
         let dir = try TemporaryDirectory()
-        let service = try await Self.start(dir)
-        let batch = "[" + [Self.event("payments"), Self.event("payments"), Self.event("orders")].joined(separator: ",") + "]"
-        let refused = try await HTTP.post(service.baseURL + "/v1/events", batch, headers: Self.bearer(Self.paymentsSecret))
-        #expect(refused.status == 403)
-        #expect(refused.errorCode == "forbidden_service")
-        #expect((refused.json["error"] as? [String: Any])?["index"] as? Int == 2)
-        #expect(Self.attempts(service, "payments") == 0, "the whole batch is refused")
-        #expect(Self.attempts(service, "orders") == 0)
-        let ndjson = Self.event("orders") + "\n"
-        let refusedNDJSON = try await HTTP.post(
-            service.baseURL + "/v1/events", ndjson, contentType: "application/x-ndjson", headers: Self.bearer(Self.paymentsSecret))
-        #expect(refusedNDJSON.status == 403)
-        let unscoped = try await HTTP.post(service.baseURL + "/v1/events", batch, headers: Self.bearer(Self.opsSecret))
-        #expect(unscoped.status == 202)
-        #expect(Self.attempts(service, "payments") == 2 && Self.attempts(service, "orders") == 1)
-        try await service.stop()
+        try await Self.start(dir).scoped { service in
+            let batch = "[" + [Self.event("payments"), Self.event("payments"), Self.event("orders")].joined(separator: ",") + "]"
+            let refused = try await HTTP.post(service.baseURL + "/v1/events", batch, headers: Self.bearer(Self.paymentsSecret))
+            #expect(refused.status == 403)
+            #expect(refused.errorCode == "forbidden_service")
+            #expect((refused.json["error"] as? [String: Any])?["index"] as? Int == 2)
+            #expect(Self.attempts(service, "payments") == 0, "the whole batch is refused")
+            #expect(Self.attempts(service, "orders") == 0)
+            let ndjson = Self.event("orders") + "\n"
+            let refusedNDJSON = try await HTTP.post(
+                service.baseURL + "/v1/events", ndjson, contentType: "application/x-ndjson", headers: Self.bearer(Self.paymentsSecret))
+            #expect(refusedNDJSON.status == 403)
+            let unscoped = try await HTTP.post(service.baseURL + "/v1/events", batch, headers: Self.bearer(Self.opsSecret))
+            #expect(unscoped.status == 202)
+            #expect(Self.attempts(service, "payments") == 2 && Self.attempts(service, "orders") == 1)
+        }
     }
 
     @Test func metricsTokenProtectsOnlyMetrics() async throws {
         let dir = try TemporaryDirectory()
-        let service = try await Self.start(dir, metricsToken: true)
-        let open = try await HTTP.get(service.baseURL + "/metrics")
-        #expect(open.status == 401)
-        #expect(open.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true)
-        #expect(try await HTTP.get(service.baseURL + "/metrics", headers: Self.bearer(Self.opsSecret)).status == 401)
-        let scraped = try await HTTP.get(service.baseURL + "/metrics", headers: Self.bearer(Self.metricsSecret))
-        #expect(scraped.status == 200)
-        #expect(scraped.text.contains("dedup_build_info"))
-        #expect(try await HTTP.get(service.baseURL + "/v1/summary", headers: Self.bearer(Self.metricsSecret)).status == 401)
-        #expect(try await HTTP.get(service.baseURL + "/healthz").status == 200)
-        #expect(try await HTTP.get(service.baseURL + "/readyz").status == 200)
-        try await service.stop()
+        try await Self.start(dir, metricsToken: true).scoped { service in
+            let open = try await HTTP.get(service.baseURL + "/metrics")
+            #expect(open.status == 401)
+            #expect(open.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true)
+            #expect(try await HTTP.get(service.baseURL + "/metrics", headers: Self.bearer(Self.opsSecret)).status == 401)
+            let scraped = try await HTTP.get(service.baseURL + "/metrics", headers: Self.bearer(Self.metricsSecret))
+            #expect(scraped.status == 200)
+            #expect(scraped.text.contains("dedup_build_info"))
+            #expect(try await HTTP.get(service.baseURL + "/v1/summary", headers: Self.bearer(Self.metricsSecret)).status == 401)
+            #expect(try await HTTP.get(service.baseURL + "/healthz").status == 200)
+            #expect(try await HTTP.get(service.baseURL + "/readyz").status == 200)
+        }
     }
 
     @Test func idempotencyKeysAreScopedPerToken() async throws {
         let dir = try TemporaryDirectory()
-        let service = try await Self.start(dir)
-        let url = service.baseURL + "/v1/events"
-        let key = [("Idempotency-Key", "batch-42")]
-        let first = try await HTTP.post(url, Self.event("payments"), headers: Self.bearer(Self.paymentsSecret) + key)
-        let otherToken = try await HTTP.post(url, Self.event("payments"), headers: Self.bearer(Self.opsSecret) + key)
-        let retry = try await HTTP.post(url, Self.event("payments"), headers: Self.bearer(Self.paymentsSecret) + key)
-        #expect(first.status == 202 && otherToken.status == 202 && retry.status == 202)
-        #expect(first.headers.first(name: "Idempotent-Replayed") == nil)
-        #expect(otherToken.headers.first(name: "Idempotent-Replayed") == nil, "another token's key is another key")
-        #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
-        #expect(Self.attempts(service, "payments") == 2)
-        try await service.stop()
+        try await Self.start(dir).scoped { service in
+            let url = service.baseURL + "/v1/events"
+            let key = [("Idempotency-Key", "batch-42")]
+            let first = try await HTTP.post(url, Self.event("payments"), headers: Self.bearer(Self.paymentsSecret) + key)
+            let otherToken = try await HTTP.post(url, Self.event("payments"), headers: Self.bearer(Self.opsSecret) + key)
+            let retry = try await HTTP.post(url, Self.event("payments"), headers: Self.bearer(Self.paymentsSecret) + key)
+            #expect(first.status == 202 && otherToken.status == 202 && retry.status == 202)
+            #expect(first.headers.first(name: "Idempotent-Replayed") == nil)
+            #expect(otherToken.headers.first(name: "Idempotent-Replayed") == nil, "another token's key is another key")
+            #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
+            #expect(Self.attempts(service, "payments") == 2)
+        }
         let stored = try await DatabaseQueue(path: dir.file("db.sqlite")).read { db in
             try String.fetchAll(db, sql: "SELECT scope || ' ' || idempotency_key FROM ingest_requests")
         }

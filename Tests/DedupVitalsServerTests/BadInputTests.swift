@@ -53,40 +53,40 @@ import Testing
     @Test(arguments: cases)
     func isRefusedWithItsStatusAndStoresNothing(_ bad: Case) async throws {
         let dir = try TemporaryDirectory()
-        let service = try await TestService.start(database: dir.file("db.sqlite"), configure: { config in
+        try await withService(database: dir.file("db.sqlite"), configure: { config in
             config.limits.maxBodyBytes = 64 * 1024
             config.limits.maxEventsPerRequest = 50
-        })
-        var headers = bad.headers
-        if let contentType = bad.contentType { headers.append(("Content-Type", contentType)) }
-        let reply = try await HTTP.request(.POST, service.baseURL + "/v1/events", bytes: bad.body, headers: headers)
-        #expect(reply.status == bad.status)
-        #expect(reply.headers.first(name: "Content-Type") == "application/json")
-        let error = try #require(reply.json["error"] as? [String: Any], Comment(rawValue: reply.text))
-        #expect(error["code"] as? String == bad.code)
-        #expect((error["message"] as? String)?.isEmpty == false)
-        if let index = bad.index { #expect(error["index"] as? Int == index) }
-        if let field = bad.field { #expect(error["field"] as? String == field) }
-        if let line = bad.line { #expect(error["line"] as? Int == line) }
+        }) { service in
+            var headers = bad.headers
+            if let contentType = bad.contentType { headers.append(("Content-Type", contentType)) }
+            let reply = try await HTTP.request(.POST, service.baseURL + "/v1/events", bytes: bad.body, headers: headers)
+            #expect(reply.status == bad.status)
+            #expect(reply.headers.first(name: "Content-Type") == "application/json")
+            let error = try #require(reply.json["error"] as? [String: Any], Comment(rawValue: reply.text))
+            #expect(error["code"] as? String == bad.code)
+            #expect((error["message"] as? String)?.isEmpty == false)
+            if let index = bad.index { #expect(error["index"] as? Int == index) }
+            if let field = bad.field { #expect(error["field"] as? String == field) }
+            if let line = bad.line { #expect(error["line"] as? Int == line) }
 
-        let summary = try await HTTP.get(service.baseURL + "/v1/summary").json
-        #expect((summary["series"] as? [Any])?.isEmpty == true)
-        let metrics = try await HTTP.get(service.baseURL + "/metrics").text
-        #expect(!metrics.contains("dedup_events_total{"))
-        #expect(metrics.contains("dedup_ingest_requests_total{code=\"\(bad.status)\"} 1"))
-        try await service.stop()
+            let summary = try await HTTP.get(service.baseURL + "/v1/summary").json
+            #expect((summary["series"] as? [Any])?.isEmpty == true)
+            let metrics = try await HTTP.get(service.baseURL + "/metrics").text
+            #expect(!metrics.contains("dedup_events_total{"))
+            #expect(metrics.contains("dedup_ingest_requests_total{code=\"\(bad.status)\"} 1"))
+        }
     }
 
     @Test func aBadEventLateInABigBatchStoresNothingOfIt() async throws {
         let dir = try TemporaryDirectory()
-        let service = try await TestService.start(database: dir.file("db.sqlite"))
-        let good = Array(repeating: Self.ok, count: 999)
-        let body = "[" + (good + [#"{"service":"payments","operation":"refund"}"#]).joined(separator: ",") + "]"
-        let reply = try await HTTP.post(service.baseURL + "/v1/events", body)
-        #expect(reply.status == 400)
-        #expect((reply.json["error"] as? [String: Any])?["index"] as? Int == 999)
-        #expect((reply.json["error"] as? [String: Any])?["field"] as? String == "outcome")
-        #expect(try await IngestTests.totals(service) == nil)
-        try await service.stop()
+        try await withService(database: dir.file("db.sqlite")) { service in
+            let good = Array(repeating: Self.ok, count: 999)
+            let body = "[" + (good + [#"{"service":"payments","operation":"refund"}"#]).joined(separator: ",") + "]"
+            let reply = try await HTTP.post(service.baseURL + "/v1/events", body)
+            #expect(reply.status == 400)
+            #expect((reply.json["error"] as? [String: Any])?["index"] as? Int == 999)
+            #expect((reply.json["error"] as? [String: Any])?["field"] as? String == "outcome")
+            #expect(try await IngestTests.totals(service) == nil)
+        }
     }
 }

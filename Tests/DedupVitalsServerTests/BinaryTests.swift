@@ -5,35 +5,42 @@ import Testing
 /// Start-up refusals of `dedup-vitals serve`, through the built binary: exit 78 with one clear stderr line, and
 /// a refused database file left byte for byte as it was.
 @Suite struct BinaryTests {
-    static func serve(_ arguments: [String], environment: [String: String] = [:]) throws -> ServeProcess {
-        try ServeProcess(["serve"] + arguments, environment: environment)
+    /// Runs `dedup-vitals serve ARGUMENTS` for `body`; the process is killed and reaped afterwards.
+    static func serve<Result>(
+        _ arguments: [String], environment: [String: String] = [:], _ body: (ChildProcess) async throws -> Result
+    ) async throws -> Result {
+        try await withProcess(["serve"] + arguments, environment: environment, body)
     }
 
     @Test func aNonLoopbackAddressWithoutTokensIsRefused() async throws {
         let dir = try TemporaryDirectory()
-        let refused = try Self.serve(["--listen", "0.0.0.0:0", "--db", dir.file("db.sqlite")])
-        #expect(await refused.exitCode() == 78)
-        let lines = refused.stderr.split(separator: "\n")
-        #expect(lines.count == 1, "\(refused.stderr)")
-        #expect(refused.stderr.contains("--allow-unauthenticated"))
-        #expect(!FileManager.default.fileExists(atPath: dir.file("db.sqlite")), "refused before opening the database")
+        try await Self.serve(["--listen", "0.0.0.0:0", "--db", dir.file("db.sqlite")]) { refused in
+            #expect(await refused.exitCode() == 78)
+            let lines = refused.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(refused.stderr)")
+            #expect(refused.stderr.contains("--allow-unauthenticated"))
+            #expect(!FileManager.default.fileExists(atPath: dir.file("db.sqlite")), "refused before opening the database")
+        }
 
-        let allowed = try Self.serve(["--listen", "0.0.0.0:0", "--db", dir.file("db.sqlite"), "--allow-unauthenticated"])
-        let url = try await allowed.baseURL()
-        #expect(try await HTTP.get(url + "/healthz").status == 200)
-        #expect(await allowed.stop() == 0)
+        try await Self.serve(["--listen", "0.0.0.0:0", "--db", dir.file("db.sqlite"), "--allow-unauthenticated"]) { allowed in
+            let url = try await allowed.baseURL()
+            #expect(try await HTTP.get(url + "/healthz").status == 200)
+            #expect(await allowed.stop() == 0)
+        }
     }
 
     @Test func aNonLoopbackAddressWithTokensIsAllowed() async throws {
         let dir = try TemporaryDirectory()
         let config = dir.file("config.yml")
         try "auth:\n  tokens:\n    - {name: ops, token_env: OPS_TOKEN}\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let service = try Self.serve(
-            ["--config", config, "--listen", "0.0.0.0:0", "--db", dir.file("db.sqlite")], environment: ["OPS_TOKEN": "s3cret-ops"])
-        let url = try await service.baseURL()
-        #expect(try await HTTP.get(url + "/v1/summary").status == 401)
-        #expect(try await HTTP.get(url + "/v1/summary", headers: [("Authorization", "Bearer s3cret-ops")]).status == 200)
-        #expect(await service.stop() == 0)
+        try await Self.serve(
+            ["--config", config, "--listen", "0.0.0.0:0", "--db", dir.file("db.sqlite")], environment: ["OPS_TOKEN": "s3cret-ops"]
+        ) { service in
+            let url = try await service.baseURL()
+            #expect(try await HTTP.get(url + "/v1/summary").status == 401)
+            #expect(try await HTTP.get(url + "/v1/summary", headers: [("Authorization", "Bearer s3cret-ops")]).status == 200)
+            #expect(await service.stop() == 0)
+        }
     }
 
     @Test(arguments: [["OPS_TOKEN": ""], [:]])
@@ -41,10 +48,11 @@ import Testing
         let dir = try TemporaryDirectory()
         let config = dir.file("config.yml")
         try "auth:\n  tokens:\n    - {name: ops, token_env: OPS_TOKEN}\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let refused = try Self.serve(["--config", config, "--db", dir.file("db.sqlite")], environment: environment)
-        #expect(await refused.exitCode() == 78)
-        #expect(refused.stderr.contains("OPS_TOKEN"))
-        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        try await Self.serve(["--config", config, "--db", dir.file("db.sqlite")], environment: environment) { refused in
+            #expect(await refused.exitCode() == 78)
+            #expect(refused.stderr.contains("OPS_TOKEN"))
+            #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        }
     }
 
     @Test func tokensNeverReachTheLogs() async throws {
@@ -53,17 +61,19 @@ import Testing
         try "auth:\n  tokens:\n    - {name: ops, token_env: OPS_TOKEN}\nmetrics_token_env: METRICS_TOKEN\n"
             .write(toFile: config, atomically: true, encoding: .utf8)
         let secrets = ["OPS_TOKEN": "ops-9d8c7b6a", "METRICS_TOKEN": "metrics-1a2b3c"]
-        let service = try Self.serve(
+        try await Self.serve(
             ["--config", config, "--db", dir.file("db.sqlite"), "--listen", "127.0.0.1:0", "--log-level", "trace"],
-            environment: secrets)
-        let url = try await service.baseURL()
-        let event = #"{"service":"payments","operation":"refund","outcome":"miss"}"#
-        #expect(try await HTTP.post(url + "/v1/events", event, headers: [("Authorization", "Bearer ops-9d8c7b6a")]).status == 202)
-        #expect(try await HTTP.post(url + "/v1/events", event, headers: [("Authorization", "Bearer ops-9d8c7b6b")]).status == 401)
-        #expect(try await HTTP.get(url + "/metrics", headers: [("Authorization", "Bearer metrics-1a2b3c")]).status == 200)
-        #expect(await service.stop() == 0)
-        #expect(!service.stderr.isEmpty)
-        for secret in secrets.values + ["ops-9d8c7b6b"] { #expect(!service.stderr.contains(secret)) }
+            environment: secrets
+        ) { service in
+            let url = try await service.baseURL()
+            let event = #"{"service":"payments","operation":"refund","outcome":"miss"}"#
+            #expect(try await HTTP.post(url + "/v1/events", event, headers: [("Authorization", "Bearer ops-9d8c7b6a")]).status == 202)
+            #expect(try await HTTP.post(url + "/v1/events", event, headers: [("Authorization", "Bearer ops-9d8c7b6b")]).status == 401)
+            #expect(try await HTTP.get(url + "/metrics", headers: [("Authorization", "Bearer metrics-1a2b3c")]).status == 200)
+            #expect(await service.stop() == 0)
+            #expect(!service.stderr.isEmpty)
+            for secret in secrets.values + ["ops-9d8c7b6b"] { #expect(!service.stderr.contains(secret)) }
+        }
     }
 
     struct BadFile: Sendable, CustomTestStringConvertible {
@@ -96,10 +106,10 @@ import Testing
             try queue.close()
         default:
             let source = dir.file("good.sqlite")
-            let service = try await TestService.start(database: source)
-            let body = "[" + (0..<300).map { #"{"service":"s\#($0)","operation":"op","outcome":"miss"}"# }.joined(separator: ",") + "]"
-            #expect(try await HTTP.post(service.baseURL + "/v1/events", body).status == 202)
-            try await service.stop()
+            try await withService(database: source) { service throws in
+                let body = "[" + (0..<300).map { #"{"service":"s\#($0)","operation":"op","outcome":"miss"}"# }.joined(separator: ",") + "]"
+                #expect(try await HTTP.post(service.baseURL + "/v1/events", body).status == 202)
+            }
             var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source)))
             if kind.name.contains("truncated") {
                 bytes = Array(bytes[..<(bytes.count / 2 + 100)])
@@ -116,15 +126,16 @@ import Testing
         let path = dir.file("db.sqlite")
         try await Self.make(kind, at: path, dir: dir)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        let refused = try Self.serve(["--db", path, "--listen", "127.0.0.1:0"])
-        let code = await refused.exitCode()
-        if code == nil { _ = await refused.stop() }
-        #expect(code == 78)
-        #expect(refused.stderr.contains(kind.message), "\(refused.stderr)")
-        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
-        let after = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(before == after, "the file is byte for byte unchanged")
-        #expect(!FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-shm"),
-                "no files left next to it")
+        try await Self.serve(["--db", path, "--listen", "127.0.0.1:0"]) { refused in
+            let code = await refused.exitCode()
+            if code == nil { _ = await refused.stop() }
+            #expect(code == 78)
+            #expect(refused.stderr.contains(kind.message), "\(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+            let after = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(before == after, "the file is byte for byte unchanged")
+            #expect(!FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-shm"),
+                    "no files left next to it")
+        }
     }
 }

@@ -22,125 +22,126 @@ import Testing
         let dir = try TemporaryDirectory()
         let clock = TestClock(1_800_000_000_000)
         let configure: (inout ServiceConfig) -> Void = { $0.staleInFlightAfter = .minutes(5) }
-        var service = try await TestService.start(database: dir.file("db.sqlite"), clock: clock.read, configure: configure)
-        try await Self.post(service, [
-            Self.event("miss", key: "order-1", extra: #","client":"checkout""#),
-            Self.event("hit", key: "order-1", extra: #","age_ms":1500,"client":"checkout""#),
-            Self.event("completed", key: "order-1"),
-            Self.event("miss", key: "order-2", extra: #","client":"mobile""#),  // never completes
-            Self.event("in_flight", key: "order-2", extra: #","client":"mobile""#),
-            Self.event("in_flight", key: "order-2", extra: #","client":"mobile""#),
-        ])
+        try await withService(database: dir.file("db.sqlite"), clock: clock.read, configure: configure) { service in
+            try await Self.post(service, [
+                Self.event("miss", key: "order-1", extra: #","client":"checkout""#),
+                Self.event("hit", key: "order-1", extra: #","age_ms":1500,"client":"checkout""#),
+                Self.event("completed", key: "order-1"),
+                Self.event("miss", key: "order-2", extra: #","client":"mobile""#),  // never completes
+                Self.event("in_flight", key: "order-2", extra: #","client":"mobile""#),
+                Self.event("in_flight", key: "order-2", extra: #","client":"mobile""#),
+            ])
+        }
         // A restart in the middle: the second miss of order-1 must still be recognised.
-        try await service.stop()
         clock.advance(by: 6 * 60_000)
-        service = try await TestService.start(database: dir.file("db.sqlite"), clock: clock.read, configure: configure)
-        try await Self.post(service, [Self.event("miss", key: "order-1")])
+        try await withService(database: dir.file("db.sqlite"), clock: clock.read, configure: configure) { service in
+            try await Self.post(service, [Self.event("miss", key: "order-1")])
 
-        let metrics = try await HTTP.get(service.baseURL + "/metrics").text
-        #expect(metrics.contains(#"dedup_double_executions_total{service="payments",operation="refund"} 1"#))
-        #expect(metrics.contains(#"dedup_in_flight_keys{service="payments",operation="refund"} 2"#))
-        #expect(metrics.contains(#"dedup_stale_in_flight_keys{service="payments",operation="refund"} 1"#))
-        #expect(metrics.contains(#"dedup_retry_delay_seconds_bucket{service="payments",operation="refund",le="2.5"} 3"#))
-        #expect(metrics.contains(#"dedup_retry_delay_seconds_count{service="payments",operation="refund"} 3"#))
-        #expect(metrics.contains(#"dedup_tracked_keys 2"#))
+            let metrics = try await HTTP.get(service.baseURL + "/metrics").text
+            #expect(metrics.contains(#"dedup_double_executions_total{service="payments",operation="refund"} 1"#))
+            #expect(metrics.contains(#"dedup_in_flight_keys{service="payments",operation="refund"} 2"#))
+            #expect(metrics.contains(#"dedup_stale_in_flight_keys{service="payments",operation="refund"} 1"#))
+            #expect(metrics.contains(#"dedup_retry_delay_seconds_bucket{service="payments",operation="refund",le="2.5"} 3"#))
+            #expect(metrics.contains(#"dedup_retry_delay_seconds_count{service="payments",operation="refund"} 3"#))
+            #expect(metrics.contains(#"dedup_tracked_keys 2"#))
 
-        let series = try await Self.series(service)
-        #expect(series["double_executions"] as? Int == 1)
-        #expect(series["in_flight_keys"] as? Int == 2)
-        #expect(series["stale_in_flight_keys"] as? Int == 1)
-        let clients = try #require(series["top_clients"] as? [[String: Any]])
-        #expect(clients.first?["client"] as? String == "mobile")
-        #expect(clients.first?["attempts"] as? Int == 3)
-        #expect(clients.last?["client"] as? String == "checkout")
-        let delay = try #require(series["retry_delay"] as? [String: Any])
-        #expect(delay["count"] as? Int == 3)
-        #expect(delay["dedup_window_seconds"] as? Double == 86_400)
+            let series = try await Self.series(service)
+            #expect(series["double_executions"] as? Int == 1)
+            #expect(series["in_flight_keys"] as? Int == 2)
+            #expect(series["stale_in_flight_keys"] as? Int == 1)
+            let clients = try #require(series["top_clients"] as? [[String: Any]])
+            #expect(clients.first?["client"] as? String == "mobile")
+            #expect(clients.first?["attempts"] as? Int == 3)
+            #expect(clients.last?["client"] as? String == "checkout")
+            let delay = try #require(series["retry_delay"] as? [String: Any])
+            #expect(delay["count"] as? Int == 3)
+            #expect(delay["dedup_window_seconds"] as? Double == 86_400)
 
-        let found = try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=order-2")
-        #expect(found.status == 200)
-        #expect(found.json["state"] as? String == "stale_in_flight")
-        #expect((found.json["counts"] as? [String: Int])?["in_flight"] == 2)
-        let missing = try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=never")
-        #expect(missing.status == 404)
-        #expect(missing.errorCode == "key_not_found")
-        let invalid = try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=pay%20ments&operation=refund&key=x")
-        #expect(invalid.status == 400)
+            let found = try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=order-2")
+            #expect(found.status == 200)
+            #expect(found.json["state"] as? String == "stale_in_flight")
+            #expect((found.json["counts"] as? [String: Int])?["in_flight"] == 2)
+            let missing = try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=never")
+            #expect(missing.status == 404)
+            #expect(missing.errorCode == "key_not_found")
+            let invalid = try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=pay%20ments&operation=refund&key=x")
+            #expect(invalid.status == 400)
 
-        // A later completed clears the stale lock.
-        try await Self.post(service, [Self.event("completed", key: "order-2"), Self.event("completed", key: "order-1")])
-        let after = try await HTTP.get(service.baseURL + "/metrics").text
-        #expect(after.contains(#"dedup_stale_in_flight_keys{service="payments",operation="refund"} 0"#))
-        #expect(after.contains(#"dedup_in_flight_keys{service="payments",operation="refund"} 0"#))
-        try await service.stop()
+            // A later completed clears the stale lock.
+            try await Self.post(service, [Self.event("completed", key: "order-2"), Self.event("completed", key: "order-1")])
+            let after = try await HTTP.get(service.baseURL + "/metrics").text
+            #expect(after.contains(#"dedup_stale_in_flight_keys{service="payments",operation="refund"} 0"#))
+            #expect(after.contains(#"dedup_in_flight_keys{service="payments",operation="refund"} 0"#))
+        }
     }
 
     @Test func lateRetriesAndNarrowKeysAreCounted() async throws {
         let dir = try TemporaryDirectory()
         let clock = TestClock(1_800_000_000_000)
         let configure: (inout ServiceConfig) -> Void = { $0.dedupWindow = .minutes(10) }
-        let service = try await TestService.start(database: dir.file("db.sqlite"), clock: clock.read, configure: configure)
-        try await Self.post(service, [Self.event("miss", key: "late")])
-        clock.advance(by: 10 * 60_000 + 1)
-        try await Self.post(service, [Self.event("miss", key: "late")])
-        try await Self.post(service, (1...4).map { Self.event("miss", key: "fresh-\($0)", extra: #","payload":"sha256:abc""#) })
-        let metrics = try await HTTP.get(service.baseURL + "/metrics").text
-        #expect(metrics.contains(#"dedup_late_retries_total{service="payments",operation="refund"} 1"#))
-        #expect(metrics.contains(#"dedup_double_executions_total{service="payments",operation="refund"} 0"#))
-        #expect(metrics.contains(#"dedup_suspected_narrow_keys_total{service="payments",operation="refund"} 1"#))
-        try await service.stop()
+        try await withService(database: dir.file("db.sqlite"), clock: clock.read, configure: configure) { service in
+            try await Self.post(service, [Self.event("miss", key: "late")])
+            clock.advance(by: 10 * 60_000 + 1)
+            try await Self.post(service, [Self.event("miss", key: "late")])
+            try await Self.post(service, (1...4).map { Self.event("miss", key: "fresh-\($0)", extra: #","payload":"sha256:abc""#) })
+            let metrics = try await HTTP.get(service.baseURL + "/metrics").text
+            #expect(metrics.contains(#"dedup_late_retries_total{service="payments",operation="refund"} 1"#))
+            #expect(metrics.contains(#"dedup_double_executions_total{service="payments",operation="refund"} 0"#))
+            #expect(metrics.contains(#"dedup_suspected_narrow_keys_total{service="payments",operation="refund"} 1"#))
+        }
     }
 
     @Test func theKeyCapEvictsOldestFirstAndCountsIt() async throws {
         let dir = try TemporaryDirectory()
         let configure: (inout ServiceConfig) -> Void = { $0.maxTrackedKeys = 10 }
-        var service = try await TestService.start(database: dir.file("db.sqlite"), configure: configure)
-        try await Self.post(service, (1...25).map { Self.event("miss", key: "k\($0)") })
-        var metrics = try await HTTP.get(service.baseURL + "/metrics").text
-        #expect(metrics.contains("dedup_tracked_keys 10"))
-        #expect(metrics.contains("dedup_key_evictions_total 15"))
-        #expect(try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=k1").status == 404)
-        #expect(try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=k25").status == 200)
-        try await service.stop()
-        service = try await TestService.start(database: dir.file("db.sqlite"), configure: configure)
-        metrics = try await HTTP.get(service.baseURL + "/metrics").text
-        #expect(metrics.contains("dedup_tracked_keys 10"))
-        try await service.stop()
+        try await withService(database: dir.file("db.sqlite"), configure: configure) { service in
+            try await Self.post(service, (1...25).map { Self.event("miss", key: "k\($0)") })
+            let metrics = try await HTTP.get(service.baseURL + "/metrics").text
+            #expect(metrics.contains("dedup_tracked_keys 10"))
+            #expect(metrics.contains("dedup_key_evictions_total 15"))
+            #expect(try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=k1").status == 404)
+            #expect(try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=k25").status == 200)
+        }
+        try await withService(database: dir.file("db.sqlite"), configure: configure) { service in
+            let metrics = try await HTTP.get(service.baseURL + "/metrics").text
+            #expect(metrics.contains("dedup_tracked_keys 10"))
+        }
     }
 
     @Test func noRawKeyAtRestOrInAnyOutput() async throws {
         let dir = try TemporaryDirectory()
         let canary = "CANARY-KEY-7f3a9e"
         let database = dir.file("db.sqlite")
-        let process = try await ServiceProcess(database: database, logPath: dir.file("serve.log"), extraArguments: ["--log-level", "trace"])
-        let events = [
-            Self.event("miss", key: canary, extra: #","payload":"CANARY-PAYLOAD-51c2","client":"c1""#),
-            Self.event("hit", key: canary), Self.event("miss", key: canary), Self.event("mismatch", key: canary),
-        ]
-        let reply = try await HTTP.post(process.baseURL + "/v1/events", "[" + events.joined(separator: ",") + "]", headers: [("Idempotency-Key", "batch-\(canary.prefix(3))")])
-        #expect(reply.status == 202)
-        var outputs = [reply.text]
-        for path in ["/metrics", "/v1/summary", "/v1/keys/lookup?service=payments&operation=refund&key=\(canary)", "/healthz", "/readyz"] {
-            outputs.append(try await HTTP.get(process.baseURL + path).text)
-        }
-        outputs.append(try await HTTP.get(process.baseURL + "/metrics", headers: [("Accept", "application/openmetrics-text")]).text)
-        let bad = try await HTTP.post(process.baseURL + "/v1/events", Self.event("oops", key: canary))
-        outputs.append(bad.text)
-        for output in outputs { #expect(!output.contains(canary)) }
-        #expect(!outputs.joined().contains("CANARY-PAYLOAD"))
-
-        // Before a checkpoint (WAL) and after the shutdown checkpoint (main file).
-        for suffix in ["", "-wal", "-shm"] {
-            if let bytes = FileManager.default.contents(atPath: database + suffix) {
-                #expect(bytes.range(of: Data(canary.utf8)) == nil, "raw key in \(suffix)")
-                #expect(bytes.range(of: Data("CANARY-PAYLOAD".utf8)) == nil)
+        try await withProcess(serving: database, logPath: dir.file("serve.log"), extraArguments: ["--log-level", "trace"]) { process in
+            let events = [
+                Self.event("miss", key: canary, extra: #","payload":"CANARY-PAYLOAD-51c2","client":"c1""#),
+                Self.event("hit", key: canary), Self.event("miss", key: canary), Self.event("mismatch", key: canary),
+            ]
+            let reply = try await HTTP.post(process.baseURL + "/v1/events", "[" + events.joined(separator: ",") + "]", headers: [("Idempotency-Key", "batch-\(canary.prefix(3))")])
+            #expect(reply.status == 202)
+            var outputs = [reply.text]
+            for path in ["/metrics", "/v1/summary", "/v1/keys/lookup?service=payments&operation=refund&key=\(canary)", "/healthz", "/readyz"] {
+                outputs.append(try await HTTP.get(process.baseURL + path).text)
             }
+            outputs.append(try await HTTP.get(process.baseURL + "/metrics", headers: [("Accept", "application/openmetrics-text")]).text)
+            let bad = try await HTTP.post(process.baseURL + "/v1/events", Self.event("oops", key: canary))
+            outputs.append(bad.text)
+            for output in outputs { #expect(!output.contains(canary)) }
+            #expect(!outputs.joined().contains("CANARY-PAYLOAD"))
+
+            // Before a checkpoint (WAL) and after the shutdown checkpoint (main file).
+            for suffix in ["", "-wal", "-shm"] {
+                if let bytes = FileManager.default.contents(atPath: database + suffix) {
+                    #expect(bytes.range(of: Data(canary.utf8)) == nil, "raw key in \(suffix)")
+                    #expect(bytes.range(of: Data("CANARY-PAYLOAD".utf8)) == nil)
+                }
+            }
+            process.kill(SIGTERM)
+            #expect(try await process.waitForExit() == 0)
+            let main = try #require(FileManager.default.contents(atPath: database))
+            #expect(main.range(of: Data(canary.utf8)) == nil)
+            #expect(!process.log().contains(canary))
         }
-        process.kill(SIGTERM)
-        #expect(try await process.waitForExit() == 0)
-        let main = try #require(FileManager.default.contents(atPath: database))
-        #expect(main.range(of: Data(canary.utf8)) == nil)
-        #expect(!process.log().contains(canary))
     }
 }
 

@@ -61,25 +61,25 @@ import Testing
 
     @Test func hostileBodiesGetA4xxJSONErrorAndStoreNothing() async throws {
         let dir = try TemporaryDirectory()
-        let service = try await TestService.start(database: dir.file("db.sqlite"))
-        let url = service.baseURL + "/v1/events"
-        let nowSeconds = Int(Date().timeIntervalSince1970)
-        let statuses = Statuses()
-        await propertyCheck(count: 400, input: Gen<Kind>.case, Gen.uint8().array(of: 0...200), Gen.int(in: 0...1_000)) { kind, noise, n in
-            let (bytes, ndjson) = Self.body(kind, noise: noise, n: n, nowSeconds: nowSeconds)
-            let reply = try await HTTP.request(
-                .POST, url, bytes: bytes, headers: [("Content-Type", ndjson ? "application/x-ndjson" : "application/json")])
-            statuses.add(kind)
-            #expect((400..<500).contains(reply.status), "\(kind) \(String(decoding: bytes.prefix(120), as: UTF8.self)): \(reply.status)")
-            #expect(reply.headers.first(name: "Content-Type") == "application/json")
-            #expect(reply.errorCode != nil, "\(kind): \(reply.text)")
+        try await withService(database: dir.file("db.sqlite")) { service in
+            let url = service.baseURL + "/v1/events"
+            let nowSeconds = Int(Date().timeIntervalSince1970)
+            let statuses = Statuses()
+            await propertyCheck(count: 400, input: Gen<Kind>.case, Gen.uint8().array(of: 0...200), Gen.int(in: 0...1_000)) { kind, noise, n in
+                let (bytes, ndjson) = Self.body(kind, noise: noise, n: n, nowSeconds: nowSeconds)
+                let reply = try await HTTP.request(
+                    .POST, url, bytes: bytes, headers: [("Content-Type", ndjson ? "application/x-ndjson" : "application/json")])
+                statuses.add(kind)
+                #expect((400..<500).contains(reply.status), "\(kind) \(String(decoding: bytes.prefix(120), as: UTF8.self)): \(reply.status)")
+                #expect(reply.headers.first(name: "Content-Type") == "application/json")
+                #expect(reply.errorCode != nil, "\(kind): \(reply.text)")
+            }
+            #expect(service.service.state.withWindows { $0.seriesCount } == 0, "nothing was stored")
+            let metrics = try await HTTP.get(service.baseURL + "/metrics").text
+            #expect(!metrics.contains(#"dedup_ingest_requests_total{code="5"#))
+            #expect(try await HTTP.post(url, #"{"service":"payments","operation":"refund","outcome":"miss"}"#).status == 202)
+            #expect(statuses.kinds.count == Kind.allCases.count, "every kind was generated")
         }
-        #expect(service.service.state.withWindows { $0.seriesCount } == 0, "nothing was stored")
-        let metrics = try await HTTP.get(service.baseURL + "/metrics").text
-        #expect(!metrics.contains(#"dedup_ingest_requests_total{code="5"#))
-        #expect(try await HTTP.post(url, #"{"service":"payments","operation":"refund","outcome":"miss"}"#).status == 202)
-        #expect(statuses.kinds.count == Kind.allCases.count, "every kind was generated")
-        try await service.stop()
     }
 }
 

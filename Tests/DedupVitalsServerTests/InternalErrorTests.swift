@@ -9,10 +9,10 @@ import Testing
         let dir = try TemporaryDirectory()
         let rules = dir.file("rules.yml")
         try "groups: [this is: not a rule file".write(toFile: rules, atomically: true, encoding: .utf8)
-        let service = try await TestService.start(database: dir.file("db.sqlite"), configure: { $0.ruleFiles = [rules] })
-        let metrics = try await HTTP.get(service.baseURL + "/metrics").text
-        #expect(metrics.contains(#"dedup_internal_errors_total{operation="rule_load"} 1"#), "\(metrics.suffix(800))")
-        #expect(metrics.contains(#"dedup_internal_errors_total{operation="outbox_prune"} 0"#))
-        try await service.stop()
+        try await withService(database: dir.file("db.sqlite"), configure: { $0.ruleFiles = [rules] }) { service in
+            let metrics = try await HTTP.get(service.baseURL + "/metrics").text
+            #expect(metrics.contains(#"dedup_internal_errors_total{operation="rule_load"} 1"#), "\(metrics.suffix(800))")
+            #expect(metrics.contains(#"dedup_internal_errors_total{operation="outbox_prune"} 0"#))
+        }
     }
 }

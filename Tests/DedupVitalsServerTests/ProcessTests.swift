@@ -7,44 +7,47 @@ import Testing
     @Test func everyAcknowledgedEventSurvivesSIGKILL() async throws {
         let dir = try TemporaryDirectory()
         let database = dir.file("db.sqlite")
-        let service = try await ServiceProcess(database: database, logPath: dir.file("serve.log"))
-        let url = service.baseURL + "/v1/events"
         let batch = "[" + Array(repeating: #"{"service":"payments","operation":"refund","outcome":"miss"}"#, count: 10).joined(separator: ",") + "]"
         let acknowledged = Counter()
         let sent = Counter()
-        // Several concurrent clients keep sending until the process dies under them.
-        let clients = (0..<8).map { _ in
-            Task {
-                while !Task.isCancelled {
-                    sent.add(10)
-                    guard let reply = try? await HTTP.post(url, batch) else { return }
-                    if reply.status == 202 { acknowledged.add(10) }
+        try await withProcess(serving: database, logPath: dir.file("serve.log")) { service in
+            let url = service.baseURL + "/v1/events"
+            // Several concurrent clients keep sending until the process dies under them.
+            let clients = (0..<8).map { _ in
+                Task {
+                    while !Task.isCancelled {
+                        sent.add(10)
+                        guard let reply = try? await HTTP.post(url, batch) else { return }
+                        if reply.status == 202 { acknowledged.add(10) }
+                    }
                 }
             }
+            try await Task.sleep(for: .milliseconds(800))
+            service.kill(SIGKILL)
+            _ = try await service.waitForExit()
+            for client in clients { client.cancel() }
+            for client in clients { await client.value }
+            #expect(acknowledged.value > 0)
         }
-        try await Task.sleep(for: .milliseconds(800))
-        service.kill(SIGKILL)
-        _ = try await service.waitForExit()
-        for client in clients { client.cancel() }
-        for client in clients { await client.value }
-        #expect(acknowledged.value > 0)
 
-        let restarted = try await ServiceProcess(database: database, logPath: dir.file("serve2.log"))
-        let totals = try #require(try await IngestTests.totals(restarted.baseURL))
-        let stored = try #require(totals["miss"])
-        #expect(stored >= acknowledged.value, "acknowledged \(acknowledged.value), stored \(stored)")
-        #expect(stored <= sent.value)
-        restarted.kill(SIGTERM)
-        #expect(try await restarted.waitForExit() == 0)
+        try await withProcess(serving: database, logPath: dir.file("serve2.log")) { restarted in
+            let totals = try #require(try await IngestTests.totals(restarted.baseURL))
+            let stored = try #require(totals["miss"])
+            #expect(stored >= acknowledged.value, "acknowledged \(acknowledged.value), stored \(stored)")
+            #expect(stored <= sent.value)
+            restarted.kill(SIGTERM)
+            #expect(try await restarted.waitForExit() == 0)
+        }
     }
 
     @Test func sigtermFinishesGracefullyWithExitZero() async throws {
         let dir = try TemporaryDirectory()
-        let service = try await ServiceProcess(database: dir.file("db.sqlite"), logPath: dir.file("serve.log"))
-        #expect(try await HTTP.post(service.baseURL + "/v1/events", #"{"service":"a","operation":"b","outcome":"miss"}"#).status == 202)
-        service.kill(SIGTERM)
-        #expect(try await service.waitForExit() == 0)
-        #expect(service.log().contains("database closed"))
+        try await withProcess(serving: dir.file("db.sqlite"), logPath: dir.file("serve.log")) { service throws in
+            #expect(try await HTTP.post(service.baseURL + "/v1/events", #"{"service":"a","operation":"b","outcome":"miss"}"#).status == 202)
+            service.kill(SIGTERM)
+            #expect(try await service.waitForExit() == 0)
+            #expect(service.log().contains("database closed"))
+        }
     }
 
     @Test func aForeignDatabaseFileIsRefusedWithExit78AndLeftUntouched() async throws {
@@ -52,7 +55,7 @@ import Testing
         let path = dir.file("foreign.sqlite")
         let original = Data("this is not a database, just some bytes that happen to be here\n".utf8)
         try #require(FileManager.default.createFile(atPath: path, contents: original))
-        let result = try ServiceProcess.run(["serve", "--listen", "127.0.0.1:0", "--db", path])
+        let result = try ChildProcess.run(["serve", "--listen", "127.0.0.1:0", "--db", path])
         #expect(result.status == 78)
         #expect(result.stderr.contains("not a dedup-vitals database"))
         #expect(result.stderr.split(separator: "\n").count == 1)
@@ -61,28 +64,28 @@ import Testing
 
     @Test func usageAndConfigurationErrorsHaveTheirExitCodes() throws {
         let dir = try TemporaryDirectory()
-        #expect(try ServiceProcess.run(["serve", "--listen", "nonsense"]).status == 64)
-        #expect(try ServiceProcess.run(["no-such-command"]).status == 64)
-        let version = try ServiceProcess.run(["--version"])
+        #expect(try ChildProcess.run(["serve", "--listen", "nonsense"]).status == 64)
+        #expect(try ChildProcess.run(["no-such-command"]).status == 64)
+        let version = try ChildProcess.run(["--version"])
         #expect(version.status == 0)
         #expect(!version.stdout.isEmpty)
 
         let bad = dir.file("bad.yml")
         try "listen: 127.0.0.1:9470\nretention: forever\nwindows: [1m, 7s]\nfrobnicate: true\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        let check = try ServiceProcess.run(["check-config", bad])
+        let check = try ChildProcess.run(["check-config", bad])
         #expect(check.status == 78)
         let lines = check.stderr.split(separator: "\n")
         #expect(lines.count == 3)
         #expect(lines.contains { $0.contains("bad.yml:2:") && $0.contains("retention") })
         #expect(lines.contains { $0.contains("bad.yml:3:") && $0.contains("7s") })
         #expect(lines.contains { $0.contains("bad.yml:4:") && $0.contains("frobnicate") })
-        #expect(try ServiceProcess.run(["serve", "--config", bad]).status == 78)
+        #expect(try ChildProcess.run(["serve", "--config", bad]).status == 78)
 
         let good = dir.file("good.yml")
         try "listen: 127.0.0.1:9470\nwindows: [1m, 5m]\nretention: 2h\nlimits: {max_events_per_request: 500}\n".write(toFile: good, atomically: true, encoding: .utf8)
-        #expect(try ServiceProcess.run(["check-config", good]).status == 0)
+        #expect(try ChildProcess.run(["check-config", good]).status == 0)
 
-        let open = try ServiceProcess.run(["serve", "--listen", "0.0.0.0:0", "--db", dir.file("x.sqlite")])
+        let open = try ChildProcess.run(["serve", "--listen", "0.0.0.0:0", "--db", dir.file("x.sqlite")])
         #expect(open.status == 78)
         #expect(open.stderr.contains("--allow-unauthenticated"))
     }
@@ -123,26 +126,29 @@ final class Counter: Sendable {
               - {name: oncall, url: "\(receiver.url)", send_resolved: false}
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let database = dir.file("db.sqlite")
-        let first = try await ServiceProcess(database: database, logPath: dir.file("first.log"), extraArguments: ["--config", config])
-        let spike = "[" + Array(repeating: #"{"service":"payments","operation":"refund","outcome":"hit"}"#, count: 5).joined(separator: ",") + "]"
-        #expect(try await HTTP.post(first.baseURL + "/v1/events", spike).status == 202)
+        let inFlight = try await withProcess(serving: database, logPath: dir.file("first.log"), extraArguments: ["--config", config]) { first in
+            let spike = "[" + Array(repeating: #"{"service":"payments","operation":"refund","outcome":"hit"}"#, count: 5).joined(separator: ",") + "]"
+            #expect(try await HTTP.post(first.baseURL + "/v1/events", spike).status == 202)
 
-        let deadline = ContinuousClock.now + .seconds(20)
-        while receiver.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        let inFlight = try #require(receiver.requests.first, "no delivery started")
-        #expect(!inFlight.webhookID.isEmpty)
-        first.kill(SIGKILL)
-        _ = try await first.waitForExit()
+            let deadline = ContinuousClock.now + .seconds(20)
+            while receiver.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let inFlight = try #require(receiver.requests.first, "no delivery started")
+            #expect(!inFlight.webhookID.isEmpty)
+            first.kill(SIGKILL)
+            _ = try await first.waitForExit()
+            return inFlight
+        }
 
-        let second = try await ServiceProcess(database: database, logPath: dir.file("second.log"), extraArguments: ["--config", config])
-        let redeliveryDeadline = ContinuousClock.now + .seconds(30)
-        while receiver.requests.count < 2, ContinuousClock.now < redeliveryDeadline { try await Task.sleep(for: .milliseconds(100)) }
-        let requests = receiver.requests
-        #expect(requests.count >= 2, "the notification was not delivered after the restart")
-        #expect(requests.dropFirst().contains { $0.webhookID == inFlight.webhookID })
-        #expect(requests.allSatisfy { ($0.json["alerts"] as? [[String: Any]])?.first?["status"] as? String == "firing" })
-        second.kill(SIGTERM)
-        #expect(try await second.waitForExit() == 0)
+        try await withProcess(serving: database, logPath: dir.file("second.log"), extraArguments: ["--config", config]) { second in
+            let redeliveryDeadline = ContinuousClock.now + .seconds(30)
+            while receiver.requests.count < 2, ContinuousClock.now < redeliveryDeadline { try await Task.sleep(for: .milliseconds(100)) }
+            let requests = receiver.requests
+            #expect(requests.count >= 2, "the notification was not delivered after the restart")
+            #expect(requests.dropFirst().contains { $0.webhookID == inFlight.webhookID })
+            #expect(requests.allSatisfy { ($0.json["alerts"] as? [[String: Any]])?.first?["status"] as? String == "firing" })
+            second.kill(SIGTERM)
+            #expect(try await second.waitForExit() == 0)
+        }
         await receiver.stop()
     }
 }

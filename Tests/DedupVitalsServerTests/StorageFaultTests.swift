@@ -55,15 +55,15 @@ import Testing
     func aDatabaseLockedByAnotherProcess() async throws {
         let dir = try TemporaryDirectory()
         let path = dir.file("db.sqlite")
-        let service = try await TestService.start(database: path)
-        #expect(try await HTTP.post(service.baseURL + "/v1/events", Self.one).status == 202)
-        let lock = try SQLiteLockHolder(database: path)
-        try await Self.expectUnavailable(service)
-        #expect(Self.attempts(service) == 1)
-        lock.release()
-        try await Self.expectRecovered(service)
-        #expect(Self.attempts(service) == 2)
-        try await service.stop()
+        try await withService(database: path) { service in
+            #expect(try await HTTP.post(service.baseURL + "/v1/events", Self.one).status == 202)
+            let lock = try await SQLiteLockHolder(database: path)
+            try await Self.expectUnavailable(service)
+            #expect(Self.attempts(service) == 1)
+            await lock.release()
+            try await Self.expectRecovered(service)
+            #expect(Self.attempts(service) == 2)
+        }
         #expect(try Self.attemptsOnDisk(path) == 2)
     }
 
@@ -71,17 +71,17 @@ import Testing
     func readOnlyDatabaseFiles() async throws {
         let dir = try TemporaryDirectory()
         let path = dir.file("db.sqlite")
-        let service = try await TestService.start(database: path)
-        #expect(try await HTTP.post(service.baseURL + "/v1/events", Self.one).status == 202)
-        let files = [path, path + "-wal"]
-        #expect(Command.run(["chattr", "+i"] + files) == 0)
-        defer { Command.run(["chattr", "-i"] + files) }
-        try await Self.expectUnavailable(service)
-        #expect(Self.attempts(service) == 1)
-        #expect(Command.run(["chattr", "-i"] + files) == 0)
-        try await Self.expectRecovered(service)
-        #expect(Self.attempts(service) == 2)
-        try await service.stop()
+        try await withService(database: path) { service in
+            #expect(try await HTTP.post(service.baseURL + "/v1/events", Self.one).status == 202)
+            let files = [path, path + "-wal"]
+            #expect(Command.run(["chattr", "+i"] + files) == 0)
+            defer { Command.run(["chattr", "-i"] + files) }
+            try await Self.expectUnavailable(service)
+            #expect(Self.attempts(service) == 1)
+            #expect(Command.run(["chattr", "-i"] + files) == 0)
+            try await Self.expectRecovered(service)
+            #expect(Self.attempts(service) == 2)
+        }
         #expect(try Self.attemptsOnDisk(path) == 2)
     }
 
@@ -93,16 +93,16 @@ import Testing
         #expect(Command.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mount]) == 0)
         defer { Command.run(["umount", "-l", mount]) }
         let path = mount + "/db.sqlite"
-        let service = try await TestService.start(database: path)
-        #expect(try await HTTP.post(service.baseURL + "/v1/events", Self.one).status == 202)
-        let filler = mount + "/filler"
-        Command.run(["dd", "if=/dev/zero", "of=\(filler)", "bs=64k"])
-        try await Self.expectUnavailable(service, body: Self.big)
-        #expect(Self.attempts(service) == 1)
-        try FileManager.default.removeItem(atPath: filler)
-        try await Self.expectRecovered(service, body: Self.big)
-        #expect(Self.attempts(service) == 2_001)
-        try await service.stop()
+        try await withService(database: path) { service in
+            #expect(try await HTTP.post(service.baseURL + "/v1/events", Self.one).status == 202)
+            let filler = mount + "/filler"
+            Command.run(["dd", "if=/dev/zero", "of=\(filler)", "bs=64k"])
+            try await Self.expectUnavailable(service, body: Self.big)
+            #expect(Self.attempts(service) == 1)
+            try FileManager.default.removeItem(atPath: filler)
+            try await Self.expectRecovered(service, body: Self.big)
+            #expect(Self.attempts(service) == 2_001)
+        }
         #expect(try Self.attemptsOnDisk(path) == 2_001)
     }
 }

@@ -1,27 +1,17 @@
 import DedupVitalsCore
-import DedupVitalsServer
 import DedupVitalsTerminal
 import Foundation
-import Hummingbird
-import HummingbirdTesting
-import Logging
-import Testing
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
 
-/// A real dedup-vitals service on a loopback port with a SQLite file in a temporary directory.
+/// A real dedup-vitals service (the test kit's) on a loopback port with a SQLite file in a temporary directory.
 enum LiveService {
-    static func run(_ body: @Sendable (ServiceClient, any TestClientProtocol) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dv-top-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var config = ServiceConfig()
-        config.database = directory.appendingPathComponent("db.sqlite").path
-        config.listen = .init(host: "127.0.0.1", port: 0)
-        var logger = Logger(label: "terminal-tests")
-        logger.logLevel = .warning
-        let service = try DedupVitalsService(config: config, logger: logger)
-        try await service.makeApplication().test(.live) { client in
-            let port = try #require(client.port)
-            try await body(try ServiceClient(baseURL: "http://127.0.0.1:\(port)"), client)
+    /// Runs `body` with a client of a fresh service and a plain HTTP client of it; the service is stopped afterwards.
+    static func run(_ body: @Sendable (ServiceClient, RawClient) async throws -> Void) async throws {
+        let directory = try TemporaryDirectory()
+        try await withService(database: directory.file("db.sqlite")) { service in
+            try await body(try ServiceClient(baseURL: service.baseURL), RawClient(baseURL: service.baseURL))
         }
     }
 
@@ -32,6 +22,21 @@ enum LiveService {
     }
 
     static var nowMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// Plain requests to the service, answered with the status and body as received.
+struct RawClient: Sendable {
+    struct Response: Sendable {
+        var status: HTTPResponse.Status
+        var body: ByteBuffer
+    }
+
+    let baseURL: String
+
+    func execute(uri: String, method: HTTPRequest.Method) async throws -> Response {
+        let reply = try await HTTP.request(HTTPMethod(rawValue: method.rawValue), baseURL + uri)
+        return Response(status: .init(code: reply.status), body: ByteBuffer(bytes: reply.body))
+    }
 }
 
 /// A loopback port nothing listens on: bound once to get a free number, then closed.

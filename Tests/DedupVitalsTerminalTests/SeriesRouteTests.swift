@@ -3,7 +3,6 @@ import DedupVitalsTerminal
 import Foundation
 import NIOCore
 import Hummingbird
-import HummingbirdTesting
 import Testing
 
 @Suite("GET /v1/series on a live service")

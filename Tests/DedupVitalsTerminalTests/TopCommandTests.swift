@@ -3,29 +3,8 @@ import Testing
 
 @Suite("dedup-vitals top --once (the built executable)")
 struct TopCommandTests {
-    /// The `dedup-vitals` executable next to the test bundle.
-    static var executable: URL? {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dedup-vitals"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("dedup-vitals"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
-
     private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let binary = try #require(Self.executable, "build the executable first: swift build --build-tests")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        try ChildProcess.run(arguments)
     }
 
     @Test("an unreachable service: one stderr line, nothing on stdout, exit 1")

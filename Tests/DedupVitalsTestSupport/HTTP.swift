@@ -4,19 +4,19 @@ import NIOCore
 import NIOHTTP1
 
 /// A small HTTP client for tests, over AsyncHTTPClient.
-struct HTTP {
-    struct Reply: Sendable {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: Data
-        var text: String { String(decoding: body, as: UTF8.self) }
+public enum HTTP {
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: Data
+        public var text: String { String(decoding: body, as: UTF8.self) }
         /// The body as a JSON object (empty when it is not one).
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
         /// `error.code` of a JSON error body.
-        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+        public var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
     }
 
-    static func request(
+    public static func request(
         _ method: HTTPMethod, _ url: String, body: String? = nil, bytes: [UInt8]? = nil,
         headers: [(String, String)] = [("Content-Type", "application/json")]
     ) async throws -> Reply {
@@ -30,11 +30,13 @@ struct HTTP {
         return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
     }
 
-    static func post(_ url: String, _ body: String, contentType: String = "application/json", headers: [(String, String)] = []) async throws -> Reply {
+    public static func post(
+        _ url: String, _ body: String, contentType: String = "application/json", headers: [(String, String)] = []
+    ) async throws -> Reply {
         try await request(.POST, url, body: body, headers: [("Content-Type", contentType)] + headers)
     }
 
-    static func get(_ url: String, headers: [(String, String)] = []) async throws -> Reply {
+    public static func get(_ url: String, headers: [(String, String)] = []) async throws -> Reply {
         try await request(.GET, url, headers: headers)
     }
 }
