@@ -11,8 +11,11 @@ func checkDecoder(_ bytes: UnsafeBufferPointer<UInt8>) {
         do {
             let events = try decoder.decode(bytes, format: format, nowMs: nowMs)
             for event in events {
-                precondition(EventRules.isValidName(event.service) && EventRules.isValidName(event.operation), "invalid name accepted")
-                precondition(event.timeMs >= nowMs - EventRules.maxPastMs && event.timeMs <= nowMs + EventRules.maxFutureMs, "ts out of range")
+                precondition(
+                    EventRules.isValidName(event.service) && EventRules.isValidName(event.operation), "invalid name accepted")
+                precondition(
+                    event.timeMs >= nowMs - EventRules.maxPastMs && event.timeMs <= nowMs + EventRules.maxFutureMs,
+                    "ts out of range")
                 precondition((event.ageMs ?? 0) >= 0, "negative age_ms")
                 if let key = event.key { precondition(EventRules.keyLengthRange.contains(key.utf8.count), "key length") }
             }

@@ -17,8 +17,10 @@ enum MutationLoop {
         }
         guard !corpus.isEmpty else { exit(66) }
         var random = SplitMix(seed: seed)
-        let interesting: [[UInt8]] = [[0x22], [0x5C], [0x00], [0xFF], [0xC3, 0x28], [0x5B], [0x7B], [0x7D], [0x5D], [0x0A],
-                                     Array("1e999".utf8), Array("NaN".utf8), Array("\\u0000".utf8), Array("-".utf8)]
+        let interesting: [[UInt8]] = [
+            [0x22], [0x5C], [0x00], [0xFF], [0xC3, 0x28], [0x5B], [0x7B], [0x7D], [0x5D], [0x0A],
+            Array("1e999".utf8), Array("NaN".utf8), Array("\\u0000".utf8), Array("-".utf8),
+        ]
         let deadline = Date().addingTimeInterval(seconds)
         var runs = 0
         while Date() < deadline {

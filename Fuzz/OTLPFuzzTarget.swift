@@ -24,11 +24,16 @@ func checkOTLPDecoders(_ bytes: UnsafeBufferPointer<UInt8>) {
         precondition(batch.events.count + batch.ignored + batch.rejected == batch.records, "a record was lost or counted twice")
         precondition((batch.rejected > 0) == (batch.firstProblem != nil), "rejections without a message")
         for event in batch.events {
-            precondition(EventRules.isValidName(event.service) && EventRules.isValidName(event.operation), "invalid name accepted")
-            precondition(event.timeMs >= nowMs - EventRules.maxPastMs && event.timeMs <= nowMs + EventRules.maxFutureMs, "time out of range")
+            precondition(
+                EventRules.isValidName(event.service) && EventRules.isValidName(event.operation), "invalid name accepted")
+            precondition(
+                event.timeMs >= nowMs - EventRules.maxPastMs && event.timeMs <= nowMs + EventRules.maxFutureMs,
+                "time out of range")
             precondition((event.ageMs ?? 0) >= 0, "negative age_ms")
             if let key = event.key { precondition(EventRules.keyLengthRange.contains(key.utf8.count), "key length") }
-            if let trace = event.trace { precondition(trace.traceID.count == 16 && (trace.spanID?.count ?? 8) == 8, "trace id length") }
+            if let trace = event.trace {
+                precondition(trace.traceID.count == 16 && (trace.spanID?.count ?? 8) == 8, "trace id length")
+            }
         }
     }
 }

@@ -25,7 +25,10 @@ public enum Base64 {
         var values: [UInt8] = []
         var padding = 0
         for byte in text.utf8 {
-            if byte == UInt8(ascii: "=") { padding += 1; continue }
+            if byte == UInt8(ascii: "=") {
+                padding += 1
+                continue
+            }
             guard padding == 0, let value = alphabet.firstIndex(of: byte) else { return nil }
             values.append(UInt8(value))
         }

@@ -51,10 +51,11 @@ public struct BatchDelta: Sendable, Equatable {
             }
             if let hasher, event.key != nil || event.ageMs != nil {
                 hasForensicEvents = true
-                forensicEvents.append(ForensicEvent(
-                    series: series, outcome: event.outcome, key: event.key.map { hasher.hashKey($0, series: series) },
-                    payload: event.key == nil ? nil : event.payload.map { hasher.hashPayload($0, series: series) },
-                    timeMs: event.timeMs, ageMs: event.ageMs))
+                forensicEvents.append(
+                    ForensicEvent(
+                        series: series, outcome: event.outcome, key: event.key.map { hasher.hashKey($0, series: series) },
+                        payload: event.key == nil ? nil : event.payload.map { hasher.hashPayload($0, series: series) },
+                        timeMs: event.timeMs, ageMs: event.ageMs))
             }
         }
     }

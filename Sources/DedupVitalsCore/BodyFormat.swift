@@ -7,9 +7,15 @@ public enum BodyFormat: Sendable, Equatable {
 
     /// Picks the format from a `Content-Type` value (a missing header means JSON); nil when the media type is not supported.
     public init?(contentType: String?) {
-        guard let contentType else { self = .json; return }
+        guard let contentType else {
+            self = .json
+            return
+        }
         // The usual value, without building strings (this runs once per ingest request).
-        if contentType.utf8.elementsEqual("application/json".utf8) { self = .json; return }
+        if contentType.utf8.elementsEqual("application/json".utf8) {
+            self = .json
+            return
+        }
         let media = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         switch media.filter({ $0 != " " && $0 != "\t" }).lowercased() {
         case "application/json", "text/json": self = .json

@@ -71,9 +71,12 @@ public struct ClientAttribution: Sendable {
             let counts = state.buckets.sums(startingAtOrAfter: [lowerBoundMs])[0]
             return counts.attempts > 0 ? Ranked(client: client, counts: counts) : nil
         }
-        return Array(ranked.sorted {
-            ($0.counts.duplicateRatio, $0.counts.attempts, $1.client) > ($1.counts.duplicateRatio, $1.counts.attempts, $0.client)
-        }.prefix(limit))
+        return Array(
+            ranked.sorted {
+                ($0.counts.duplicateRatio, $0.counts.attempts, $1.client) > (
+                    $1.counts.duplicateRatio, $1.counts.attempts, $0.client
+                )
+            }.prefix(limit))
     }
 
     /// Drops old buckets and clients not seen for the retention.

@@ -74,7 +74,14 @@ struct EventParser {
     }
 
     private enum Field: UInt16 {
-        case service = 1, operation = 2, outcome = 4, key = 8, payload = 16, client = 32, ts = 64, ageMs = 128
+        case service = 1
+        case operation = 2
+        case outcome = 4
+        case key = 8
+        case payload = 16
+        case client = 32
+        case ts = 64
+        case ageMs = 128
 
         var name: String {
             switch self {
@@ -129,8 +136,9 @@ struct EventParser {
                     try parseEventArray()
                     skipWhitespace()
                     guard pos < end, buffer[pos] == UInt8(ascii: "}") else {
-                        throw .syntax(pos < end && buffer[pos] == UInt8(ascii: ",")
-                            ? "an {\"events\": [...]} wrapper holds nothing but \"events\"" : "expected '}'", pos)
+                        throw .syntax(
+                            pos < end && buffer[pos] == UInt8(ascii: ",")
+                                ? "an {\"events\": [...]} wrapper holds nothing but \"events\"" : "expected '}'", pos)
                     }
                     pos += 1
                 } else {
@@ -223,12 +231,15 @@ struct EventParser {
             while true {
                 skipWhitespace()
                 guard pos < end, buffer[pos] == UInt8(ascii: "\"") else {
-                    throw .syntax(pos < end ? "expected a field name in double quotes" : "unexpected end of input inside an event", pos)
+                    throw .syntax(
+                        pos < end ? "expected a field name in double quotes" : "unexpected end of input inside an event", pos)
                 }
                 let name = try parseString()
                 try parseColon()
                 if let field = field(named: name) {
-                    guard seen & field.rawValue == 0 else { throw .event("field \"\(field.name)\" appears more than once", field.name) }
+                    guard seen & field.rawValue == 0 else {
+                        throw .event("field \"\(field.name)\" appears more than once", field.name)
+                    }
                     seen |= field.rawValue
                     if try parseNull() {
                         // null is the same as leaving the field out.
@@ -239,13 +250,17 @@ struct EventParser {
                         case .client: client = try parseName(field)
                         case .outcome:
                             let text = try parseStringField(field)
-                            outcome = try checked { () throws(EventFieldProblem) in try EventFieldCheck.outcome(text, field: field.name) }
+                            outcome = try checked { () throws(EventFieldProblem) in
+                                try EventFieldCheck.outcome(text, field: field.name)
+                            }
                         case .key:
                             let text = try parseStringField(field)
                             key = try checked { () throws(EventFieldProblem) in try EventFieldCheck.key(text, field: field.name) }
                         case .payload:
                             let text = try parseStringField(field)
-                            payload = try checked { () throws(EventFieldProblem) in try EventFieldCheck.payload(text, field: field.name) }
+                            payload = try checked { () throws(EventFieldProblem) in
+                                try EventFieldCheck.payload(text, field: field.name)
+                            }
                         case .ts:
                             timeMs = try parseTimestamp()
                         case .ageMs:
@@ -261,9 +276,11 @@ struct EventParser {
             }
         }
         let required = try checked { () throws(EventFieldProblem) in
-            (try EventFieldCheck.required(service, field: Field.service.name),
-             try EventFieldCheck.required(operation, field: Field.operation.name),
-             try EventFieldCheck.required(outcome, field: Field.outcome.name))
+            (
+                try EventFieldCheck.required(service, field: Field.service.name),
+                try EventFieldCheck.required(operation, field: Field.operation.name),
+                try EventFieldCheck.required(outcome, field: Field.outcome.name)
+            )
         }
         return Event(
             service: required.0, operation: required.1, outcome: required.2, key: key, payload: payload, client: client,
@@ -309,10 +326,11 @@ struct EventParser {
         let ms: Int64
         if pos < end, buffer[pos] == UInt8(ascii: "\"") {
             let value = try parseString()
-            let parsed: Int64? = switch value {
-            case .raw(let range): RFC3339.parseMilliseconds(UnsafeBufferPointer(rebasing: buffer[range]))
-            case .decoded(let bytes): RFC3339.parseMilliseconds(bytes)
-            }
+            let parsed: Int64? =
+                switch value {
+                case .raw(let range): RFC3339.parseMilliseconds(UnsafeBufferPointer(rebasing: buffer[range]))
+                case .decoded(let bytes): RFC3339.parseMilliseconds(bytes)
+                }
             guard let parsed else { throw .event("ts must be an RFC 3339 timestamp or Unix seconds", "ts") }
             ms = parsed
         } else if pos < end, isNumberStart(buffer[pos]) {
@@ -556,7 +574,9 @@ struct EventParser {
             }
             while true {
                 skipWhitespace()
-                guard pos < end, buffer[pos] == UInt8(ascii: "\"") else { throw .syntax("expected a field name in double quotes", pos) }
+                guard pos < end, buffer[pos] == UInt8(ascii: "\"") else {
+                    throw .syntax("expected a field name in double quotes", pos)
+                }
                 _ = try parseString()
                 try parseColon()
                 try skipValue(depth: depth + 1)

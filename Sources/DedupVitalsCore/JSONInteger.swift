@@ -28,13 +28,17 @@ public enum JSONInteger {
             let exponentNegative = i < number.count && number[i] == UInt8(ascii: "-")
             if i < number.count, number[i] == UInt8(ascii: "-") || number[i] == UInt8(ascii: "+") { i += 1 }
             // Saturates far beyond any digit count a body can hold, so the value's meaning is kept.
-            while i < number.count, exponent < 1 << 40 { exponent = exponent * 10 + Int(number[i] - 0x30); i += 1 }
+            while i < number.count, exponent < 1 << 40 {
+                exponent = exponent * 10 + Int(number[i] - 0x30)
+                i += 1
+            }
             if exponentNegative { exponent = -exponent }
         }
         // The digits, integer part then fraction, without the trailing zeros (each one moves the exponent up).
         let count = integerDigits.count + fractionDigits.count
         func digit(_ k: Int) -> UInt8 {
-            number[k < integerDigits.count ? integerDigits.lowerBound + k : fractionDigits.lowerBound + k - integerDigits.count] - 0x30
+            number[k < integerDigits.count ? integerDigits.lowerBound + k : fractionDigits.lowerBound + k - integerDigits.count]
+                - 0x30
         }
         var last = count
         while last > 0, digit(last - 1) == 0 { last -= 1 }

@@ -19,7 +19,9 @@ public struct KeyForensics: Sendable {
         public var narrowKeySpanMs: Int64
         public var narrowKeyThreshold: Int
 
-        public init(dedupWindowMs: Int64, staleAfterMs: Int64, maxKeys: Int, narrowKeySpanMs: Int64 = 600_000, narrowKeyThreshold: Int = 3) {
+        public init(
+            dedupWindowMs: Int64, staleAfterMs: Int64, maxKeys: Int, narrowKeySpanMs: Int64 = 600_000, narrowKeyThreshold: Int = 3
+        ) {
             self.dedupWindowMs = dedupWindowMs
             self.staleAfterMs = staleAfterMs
             self.maxKeys = maxKeys
@@ -256,7 +258,9 @@ public struct KeyForensics: Sendable {
         var expired: [KeyHash] = []
         table.forEach { key, record in if record.lastSeenMs < cutoff { expired.append(key) } }
         for key in expired { if let record = table[key] { remove(key, record) } }
-        while let oldest = sightingOrder.first, let sighting = sightings[oldest], nowMs - sighting.firstMs > settings.narrowKeySpanMs {
+        while let oldest = sightingOrder.first, let sighting = sightings[oldest],
+            nowMs - sighting.firstMs > settings.narrowKeySpanMs
+        {
             sightingOrder.removeFirst()
             sightings[oldest] = nil
         }

@@ -35,7 +35,9 @@ public struct KeyHasher: Sendable {
                         buffer[0] = domain
                         var offset = 1
                         func put(_ part: UnsafeBufferPointer<UInt8>) {
-                            if let start = part.baseAddress { (buffer.baseAddress! + offset).update(from: start, count: part.count) }
+                            if let start = part.baseAddress {
+                                (buffer.baseAddress! + offset).update(from: start, count: part.count)
+                            }
                             offset += part.count
                         }
                         put(service)
@@ -64,7 +66,8 @@ public struct KeyHasher: Sendable {
         }
 
         deinit {
-            UnsafeMutableRawPointer(state).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<dv_hmac_sha256_key>.size)
+            UnsafeMutableRawPointer(state).initializeMemory(
+                as: UInt8.self, repeating: 0, count: MemoryLayout<dv_hmac_sha256_key>.size)
             state.deallocate()
         }
     }

@@ -17,7 +17,10 @@ public struct PromDuration: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// Parses the Prometheus duration syntax. Units must appear in decreasing order, each at most once.
     public init?(_ text: String) {
-        if text == "0" { self.milliseconds = 0; return }
+        if text == "0" {
+            self.milliseconds = 0
+            return
+        }
         let bytes = Array(text.utf8)
         guard !bytes.isEmpty else { return nil }
         var i = 0

@@ -42,7 +42,10 @@ public struct RetryDelayHistogram: Sendable, Equatable {
     /// Cumulative counts per bound (the `le` buckets), ending with +Inf.
     public var cumulativeCounts: [Int64] {
         var running: Int64 = 0
-        return counts.map { running += $0; return running }
+        return counts.map {
+            running += $0
+            return running
+        }
     }
 
     /// The q-quantile estimated by linear interpolation inside the bucket (as PromQL's histogram_quantile); nil

@@ -38,11 +38,13 @@ public struct RollingWindows: Sendable {
     public mutating func apply(_ delta: BatchDelta) {
         var added = false
         for (cell, counts) in delta.cells {
-            var state = series.removeValue(forKey: cell.series) ?? {
-                orderedKeys.append(cell.series)
-                added = true
-                return SeriesState()
-            }()
+            var state =
+                series.removeValue(forKey: cell.series)
+                ?? {
+                    orderedKeys.append(cell.series)
+                    added = true
+                    return SeriesState()
+                }()
             state.totals += counts
             state.buckets.add(counts, at: cell.bucketStartMs)
             state.lastSeenMs = max(state.lastSeenMs, delta.receivedAtMs)
@@ -110,7 +112,9 @@ public struct RollingWindows: Sendable {
         let keys = orderedKeysSorted ? orderedKeys : orderedKeys.sorted()
         return keys.map { key in
             let state = series[key]!
-            return SeriesWindows(series: key, totals: state.totals, windows: counts(state, windows: windows, nowMs: nowMs), lastSeenMs: state.lastSeenMs)
+            return SeriesWindows(
+                series: key, totals: state.totals, windows: counts(state, windows: windows, nowMs: nowMs),
+                lastSeenMs: state.lastSeenMs)
         }
     }
 

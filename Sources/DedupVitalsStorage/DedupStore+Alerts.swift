@@ -8,11 +8,14 @@ extension DedupStore {
     public func loadAlertInstances() throws(StorageError) -> [AlertInstance] {
         do {
             return try pool.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT rule, service, operation, state, active_at_ms, starts_at_ms, ends_at_ms, last_notified_ms,
-                           value, labels, annotations
-                    FROM alert_instances ORDER BY rule, service, operation
-                    """).compactMap { row in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT rule, service, operation, state, active_at_ms, starts_at_ms, ends_at_ms, last_notified_ms,
+                               value, labels, annotations
+                        FROM alert_instances ORDER BY rule, service, operation
+                        """
+                ).compactMap { row in
                     guard let state = AlertState(rawValue: row[3]) else { return nil }
                     return AlertInstance(
                         key: AlertInstanceKey(rule: row[0], series: SeriesKey(service: row[1], operation: row[2])),
@@ -33,11 +36,12 @@ extension DedupStore {
         guard !changed.isEmpty || !removed.isEmpty || !messages.isEmpty else { return }
         do {
             try pool.write { db in
-                let upsert = try db.cachedStatement(sql: """
-                    INSERT OR REPLACE INTO alert_instances(rule, service, operation, state, active_at_ms, starts_at_ms,
-                        ends_at_ms, last_notified_ms, fingerprint, value, labels, annotations)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
+                let upsert = try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO alert_instances(rule, service, operation, state, active_at_ms, starts_at_ms,
+                            ends_at_ms, last_notified_ms, fingerprint, value, labels, annotations)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
                 for instance in changed {
                     try upsert.execute(arguments: [
                         instance.key.rule, instance.key.series.service, instance.key.series.operation,
@@ -54,7 +58,8 @@ extension DedupStore {
                 for (message, replacesPending) in messages {
                     if replacesPending {
                         try db.execute(
-                            sql: "DELETE FROM webhook_outbox WHERE receiver = ? AND status = 'pending'", arguments: [message.receiver])
+                            sql: "DELETE FROM webhook_outbox WHERE receiver = ? AND status = 'pending'",
+                            arguments: [message.receiver])
                     }
                     try db.execute(
                         sql: """
@@ -74,18 +79,20 @@ extension DedupStore {
 
     /// Pending messages due at `nowMs`, oldest first.
     public func dueOutboxMessages(nowMs: Int64, limit: Int = 100) throws(StorageError) -> [OutboxMessage] {
-        try fetchOutbox(sql: """
-            SELECT id, receiver, body, attempts, next_attempt_ms, created_ms, status FROM webhook_outbox
-            WHERE status = 'pending' AND next_attempt_ms <= ? ORDER BY created_ms, id LIMIT ?
-            """, arguments: [nowMs, limit])
+        try fetchOutbox(
+            sql: """
+                SELECT id, receiver, body, attempts, next_attempt_ms, created_ms, status FROM webhook_outbox
+                WHERE status = 'pending' AND next_attempt_ms <= ? ORDER BY created_ms, id LIMIT ?
+                """, arguments: [nowMs, limit])
     }
 
     /// Every message of the outbox (any status), oldest first.
     public func outboxMessages() throws(StorageError) -> [OutboxMessage] {
-        try fetchOutbox(sql: """
-            SELECT id, receiver, body, attempts, next_attempt_ms, created_ms, status FROM webhook_outbox
-            ORDER BY created_ms, id
-            """, arguments: [])
+        try fetchOutbox(
+            sql: """
+                SELECT id, receiver, body, attempts, next_attempt_ms, created_ms, status FROM webhook_outbox
+                ORDER BY created_ms, id
+                """, arguments: [])
     }
 
     private func fetchOutbox(sql: String, arguments: StatementArguments) throws(StorageError) -> [OutboxMessage] {
@@ -158,7 +165,8 @@ extension DedupStore {
             return try pool.read { db in
                 var depth: [String: Int] = [:]
                 for row in try Row.fetchAll(
-                    db, sql: "SELECT receiver, count(*) FROM webhook_outbox WHERE status = 'pending' GROUP BY receiver") {
+                    db, sql: "SELECT receiver, count(*) FROM webhook_outbox WHERE status = 'pending' GROUP BY receiver")
+                {
                     depth[row[0]] = row[1]
                 }
                 return depth

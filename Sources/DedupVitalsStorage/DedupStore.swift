@@ -123,17 +123,23 @@ public final class DedupStore: Sendable {
                 var clients = ClientAttribution(maxClientsPerSeries: maxClientsPerSeries)
                 var seriesByID: [Int64: SeriesKey] = [:]
                 var bucketsBySeries: [Int64: [SeriesBuckets.Bucket]] = [:]
-                let bucketRows = try Row.fetchCursor(db, sql: "SELECT series_id, start_ms, \(Self.countColumns) FROM buckets WHERE start_ms >= ? ORDER BY series_id, start_ms", arguments: [since])
+                let bucketRows = try Row.fetchCursor(
+                    db,
+                    sql:
+                        "SELECT series_id, start_ms, \(Self.countColumns) FROM buckets WHERE start_ms >= ? ORDER BY series_id, start_ms",
+                    arguments: [since])
                 while let row = try bucketRows.next() {
                     let bucket = SeriesBuckets.Bucket(startMs: row[1], counts: Self.counts(row, from: 2))
                     bucketsBySeries[row[0], default: []].append(bucket)
                 }
-                let seriesRows = try Row.fetchCursor(db, sql: "SELECT id, service, operation, last_seen_ms, \(Self.countColumns) FROM series")
+                let seriesRows = try Row.fetchCursor(
+                    db, sql: "SELECT id, service, operation, last_seen_ms, \(Self.countColumns) FROM series")
                 while let row = try seriesRows.next() {
                     let id: Int64 = row[0]
                     let key = SeriesKey(service: row[1], operation: row[2])
                     seriesByID[id] = key
-                    windows.restore(key, totals: Self.counts(row, from: 4), lastSeenMs: row[3], buckets: bucketsBySeries[id] ?? [])
+                    windows.restore(
+                        key, totals: Self.counts(row, from: 4), lastSeenMs: row[3], buckets: bucketsBySeries[id] ?? [])
                 }
                 let logEntries = try Self.replayKeyLog(db, seriesByID: seriesByID, into: &forensics)
                 compactor.loaded(entries: logEntries)
@@ -141,10 +147,15 @@ public final class DedupStore: Sendable {
                 let delayRows = try Row.fetchCursor(db, sql: "SELECT series_id, sum, buckets FROM retry_delays")
                 while let row = try delayRows.next() {
                     guard let series = seriesByID[row[0]],
-                          let histogram = RetryDelayHistogram(counts: Self.decodeCounts(row[2]), sum: row[1]) else { continue }
+                        let histogram = RetryDelayHistogram(counts: Self.decodeCounts(row[2]), sum: row[1])
+                    else { continue }
                     forensics.restoreHistogram(histogram, series: series)
                 }
-                let clientRows = try Row.fetchCursor(db, sql: "SELECT series_id, client, start_ms, miss, hit, in_flight, completed, mismatch FROM client_buckets WHERE start_ms >= ?", arguments: [since])
+                let clientRows = try Row.fetchCursor(
+                    db,
+                    sql:
+                        "SELECT series_id, client, start_ms, miss, hit, in_flight, completed, mismatch FROM client_buckets WHERE start_ms >= ?",
+                    arguments: [since])
                 while let row = try clientRows.next() {
                     guard let series = seriesByID[row[0]] else { continue }
                     let counts = OutcomeCounts(miss: row[3], hit: row[4], inFlight: row[5], completed: row[6], mismatch: row[7])
@@ -199,17 +210,19 @@ public final class DedupStore: Sendable {
         do {
             try pool.write { db in
                 var seriesIDs: [SeriesKey: Int64] = [:]
-                let upsertSeries = try BoundStatement(db, sql: """
-                    INSERT INTO series(service, operation, last_seen_ms, \(Self.countColumns))
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(service, operation) DO UPDATE SET
-                        last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
-                        miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
-                        completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch,
-                        double_executions = double_executions + excluded.double_executions,
-                        late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
-                    RETURNING id
-                    """)
+                let upsertSeries = try BoundStatement(
+                    db,
+                    sql: """
+                        INSERT INTO series(service, operation, last_seen_ms, \(Self.countColumns))
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(service, operation) DO UPDATE SET
+                            last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
+                            miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
+                            completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch,
+                            double_executions = double_executions + excluded.double_executions,
+                            late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
+                        RETURNING id
+                        """)
                 for (series, totals) in delta.totalsBySeries {
                     upsertSeries.bind(series.service, at: 1)
                     upsertSeries.bind(series.operation, at: 2)
@@ -217,15 +230,17 @@ public final class DedupStore: Sendable {
                     Self.bindCounts(totals, to: upsertSeries, from: 4)
                     seriesIDs[series] = try upsertSeries.run()
                 }
-                let upsertBucket = try BoundStatement(db, sql: """
-                    INSERT INTO buckets(series_id, start_ms, \(Self.countColumns))
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(series_id, start_ms) DO UPDATE SET
-                        miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
-                        completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch,
-                        double_executions = double_executions + excluded.double_executions,
-                        late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
-                    """)
+                let upsertBucket = try BoundStatement(
+                    db,
+                    sql: """
+                        INSERT INTO buckets(series_id, start_ms, \(Self.countColumns))
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(series_id, start_ms) DO UPDATE SET
+                            miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
+                            completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch,
+                            double_executions = double_executions + excluded.double_executions,
+                            late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
+                        """)
                 for (cell, counts) in delta.cells {
                     guard let seriesID = seriesIDs[cell.series] else { continue }
                     upsertBucket.bind(seriesID, at: 1)
@@ -234,19 +249,23 @@ public final class DedupStore: Sendable {
                     try upsertBucket.run()
                 }
                 if !delta.clientCells.isEmpty {
-                    let upsertClient = try BoundStatement(db, sql: """
-                        INSERT INTO client_buckets(series_id, client, start_ms, miss, hit, in_flight, completed, mismatch)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(series_id, client, start_ms) DO UPDATE SET
-                            miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
-                            completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch
-                        """)
+                    let upsertClient = try BoundStatement(
+                        db,
+                        sql: """
+                            INSERT INTO client_buckets(series_id, client, start_ms, miss, hit, in_flight, completed, mismatch)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            ON CONFLICT(series_id, client, start_ms) DO UPDATE SET
+                                miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
+                                completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch
+                            """)
                     for (cell, counts) in delta.clientCells {
                         guard let seriesID = seriesIDs[cell.series] else { continue }
                         upsertClient.bind(seriesID, at: 1)
                         upsertClient.bind(cell.client, at: 2)
                         upsertClient.bind(cell.bucketStartMs, at: 3)
-                        for (offset, count) in [counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch].enumerated() {
+                        for (offset, count) in [counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch]
+                            .enumerated()
+                        {
                             upsertClient.bind(count, at: 4 + Int32(offset))
                         }
                         try upsertClient.run()
@@ -258,10 +277,11 @@ public final class DedupStore: Sendable {
                     appendedEntries = try Self.writeForensics(forensics, seriesIDs: seriesIDs, db: db)
                 }
                 if !idempotencyRecords.isEmpty {
-                    let insert = try db.cachedStatement(sql: """
-                        INSERT OR REPLACE INTO ingest_requests(scope, idempotency_key, body_sha256, status, response, created_ms)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """)
+                    let insert = try db.cachedStatement(
+                        sql: """
+                            INSERT OR REPLACE INTO ingest_requests(scope, idempotency_key, body_sha256, status, response, created_ms)
+                            VALUES (?, ?, ?, ?, ?, ?)
+                            """)
                     for record in idempotencyRecords {
                         try insert.execute(arguments: [
                             record.scope, record.key, record.response.bodySHA256, record.response.status,
@@ -278,13 +298,16 @@ public final class DedupStore: Sendable {
 
     /// Appends the group's key changes to the key log (one row) and upserts the changed retry-delay histograms;
     /// returns the number of log entries written.
-    private static func writeForensics(_ changes: [KeyForensics.Changes], seriesIDs: [SeriesKey: Int64], db: Database) throws -> Int {
+    private static func writeForensics(
+        _ changes: [KeyForensics.Changes], seriesIDs: [SeriesKey: Int64], db: Database
+    ) throws -> Int {
         let (bytes, count) = KeyLog.encode(changes, seriesIDs: seriesIDs)
         if count > 0 { try KeyLog.appendRow(bytes, db: db) }
         var histograms: [SeriesKey: RetryDelayHistogram] = [:]
         for batch in changes { histograms.merge(batch.histograms) { _, newer in newer } }
         if !histograms.isEmpty {
-            let upsertDelays = try db.cachedStatement(sql: "INSERT OR REPLACE INTO retry_delays(series_id, sum, buckets) VALUES (?, ?, ?)")
+            let upsertDelays = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO retry_delays(series_id, sum, buckets) VALUES (?, ?, ?)")
             for (series, histogram) in histograms {
                 guard let seriesID = seriesIDs[series] else { continue }
                 try upsertDelays.execute(arguments: [seriesID, histogram.sum, encodeCounts(histogram.counts)])
@@ -294,7 +317,9 @@ public final class DedupStore: Sendable {
     }
 
     /// Replays the key log into `forensics` (the last entry of a key wins); returns the number of entries.
-    private static func replayKeyLog(_ db: Database, seriesByID: [Int64: SeriesKey], into forensics: inout KeyForensics) throws -> Int {
+    private static func replayKeyLog(
+        _ db: Database, seriesByID: [Int64: SeriesKey], into forensics: inout KeyForensics
+    ) throws -> Int {
         var entries = 0
         let rows = try Row.fetchCursor(db, sql: "SELECT records FROM key_log ORDER BY id")
         while let row = try rows.next() {

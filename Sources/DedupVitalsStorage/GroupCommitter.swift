@@ -24,7 +24,8 @@ public final class GroupCommitter: Sendable {
         public var idempotencyRecord: IdempotencyRecord?
         /// When the batch entered the write path (``CommitStatistics/now()``), for the durable-latency histogram.
         public var enteredAtNs: UInt64
-        public init(delta: BatchDelta, idempotencyRecord: IdempotencyRecord? = nil, enteredAtNs: UInt64 = CommitStatistics.now()) {
+        public init(delta: BatchDelta, idempotencyRecord: IdempotencyRecord? = nil, enteredAtNs: UInt64 = CommitStatistics.now())
+        {
             self.delta = delta
             self.idempotencyRecord = idempotencyRecord
             self.enteredAtNs = enteredAtNs

@@ -54,7 +54,9 @@ struct KeyLog: Sendable {
 
     /// Appends one entry: `record` for the key, or its removal when nil.
     static func append(hash: KeyHash, seriesID: Int64, record: KeyRecord?, to bytes: inout [UInt8]) {
-        ByteWriter.append(to: &bytes, maximum: maximumEntrySize) { write(hash: hash, seriesID: seriesID, record: record, to: &$0) }
+        ByteWriter.append(to: &bytes, maximum: maximumEntrySize) {
+            write(hash: hash, seriesID: seriesID, record: record, to: &$0)
+        }
     }
 
     /// Writes one entry: `record` for the key, or its removal when nil.
@@ -132,7 +134,7 @@ struct KeyLog: Sendable {
             case 2:
                 // A record in the compact form.
                 guard let seriesID = CompactKeyRecordCodec.varint(blob, &offset),
-                      let record = CompactKeyRecordCodec.decode(blob, at: &offset)
+                    let record = CompactKeyRecordCodec.decode(blob, at: &offset)
                 else { return false }
                 try body(Entry(hash: hash, seriesID: Int64(bitPattern: seriesID), record: record, range: start..<offset))
             default:

@@ -92,7 +92,8 @@ public final class KeyLogCompactor: Sendable {
             guard !log.planning, log.needsCompaction(liveKeys: liveKeys) else { return nil }
             log.planning = true
             return Claim(
-                after: log.plannedThrough, budget: min(max(2 * log.appended, KeyLog.minimumPass), KeyLog.maximumPass), epoch: log.epoch)
+                after: log.plannedThrough, budget: min(max(2 * log.appended, KeyLog.minimumPass), KeyLog.maximumPass),
+                epoch: log.epoch)
         }
         guard var claim else { return nil }
         let rows: [(id: Int64, blob: Data)]?

@@ -69,8 +69,8 @@ enum CompactKeyRecordCodec {
             return UInt32(value)
         }
         guard let firstMiss = time(), let lastMiss = time(), let completedAt = time(), let lastSeen = time(),
-              let miss = count(), let hit = count(), let inFlight = count(), let completed = count(), let mismatch = count(),
-              bytes.count - offset >= 2
+            let miss = count(), let hit = count(), let inFlight = count(), let completed = count(), let mismatch = count(),
+            bytes.count - offset >= 2
         else { return nil }
         let flags = bytes[offset]
         var record = KeyRecord(seriesIndex: 0, createdMs: createdMs)
@@ -82,7 +82,9 @@ enum CompactKeyRecordCodec {
             offset += 8
         }
         record.open = flags & 1 != 0
-        (record.firstMissMs, record.lastMissMs, record.completedMs, record.lastSeenMs) = (firstMiss, lastMiss, completedAt, lastSeen)
+        (record.firstMissMs, record.lastMissMs, record.completedMs, record.lastSeenMs) = (
+            firstMiss, lastMiss, completedAt, lastSeen
+        )
         (record.miss, record.hit, record.inFlight, record.completed, record.mismatch) = (miss, hit, inFlight, completed, mismatch)
         return record
     }

@@ -21,7 +21,10 @@ public struct OutboxMessage: Sendable, Equatable {
     public var createdMs: Int64
     public var status: Status
 
-    public init(id: String, receiver: String, body: [UInt8], attempts: Int = 0, nextAttemptMs: Int64, createdMs: Int64, status: Status = .pending) {
+    public init(
+        id: String, receiver: String, body: [UInt8], attempts: Int = 0, nextAttemptMs: Int64, createdMs: Int64,
+        status: Status = .pending
+    ) {
         self.id = id
         self.receiver = receiver
         self.body = body

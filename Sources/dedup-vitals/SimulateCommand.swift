@@ -10,7 +10,8 @@ struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Send realistic synthetic traffic to a running service.",
-        discussion: "Scenarios:\n" + TrafficScenario.allCases.map { "  \($0.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0))\($0.summary)" }
+        discussion: "Scenarios:\n"
+            + TrafficScenario.allCases.map { "  \($0.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0))\($0.summary)" }
             .joined(separator: "\n")
     )
 

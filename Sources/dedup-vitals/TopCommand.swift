@@ -31,8 +31,10 @@ struct TopCommand: AsyncParsableCommand {
         let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         if once {
             let isTerminal = TerminalSession.isTerminal(STDOUT_FILENO)
-            let size = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init)
-                .map { TerminalSize(columns: $0, rows: TerminalSize.standard.rows) } ?? TerminalSize(columns: 120, rows: TerminalSize.standard.rows)
+            let size =
+                ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init)
+                .map { TerminalSize(columns: $0, rows: TerminalSize.standard.rows) }
+                ?? TerminalSize(columns: 120, rows: TerminalSize.standard.rows)
             do {
                 let lines = try await DashboardOnce.frame(
                     fetcher: fetcher, size: isTerminal ? TerminalSession.size(of: STDOUT_FILENO) ?? size : size,

@@ -23,8 +23,10 @@ import Testing
         AlertRule(name: "Spike", kind: kind, window: .minutes(5), above: above, labels: ["severity": "warning"])
     }
 
-    static func run(_ rules: [AlertRule], _ signals: [SeriesSignals], _ previous: [AlertInstance] = [], at nowMs: Int64 = t0,
-                    repeatMs: Int64 = 4 * 3_600_000) -> AlertEvaluation {
+    static func run(
+        _ rules: [AlertRule], _ signals: [SeriesSignals], _ previous: [AlertInstance] = [], at nowMs: Int64 = t0,
+        repeatMs: Int64 = 4 * 3_600_000
+    ) -> AlertEvaluation {
         AlertEvaluation.evaluate(rules: rules, signals: signals, previous: previous, nowMs: nowMs, repeatIntervalMs: repeatMs)
     }
 
@@ -32,7 +34,10 @@ import Testing
         let fired = Self.run([Self.rule()], [Self.signals(Self.spike)])
         #expect(fired.instances.map(\.state) == [.firing])
         #expect(fired.transitions.map(\.reason) == [.firing])
-        #expect(fired.instances[0].labels == ["alertname": "Spike", "service": "payments", "operation": "refund", "severity": "warning"])
+        #expect(
+            fired.instances[0].labels == [
+                "alertname": "Spike", "service": "payments", "operation": "refund", "severity": "warning",
+            ])
         #expect(fired.instances[0].value == 0.8)
 
         let still = Self.run([Self.rule()], [Self.signals(Self.spike)], fired.instances, at: Self.t0 + 15_000)

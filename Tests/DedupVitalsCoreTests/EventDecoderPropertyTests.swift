@@ -45,7 +45,8 @@ import Testing
 
     /// Random bytes spliced into a valid body: mostly near-valid input that reaches deep into the parser.
     @Test func validBodiesWithRandomSplicesKeepTheInvariants() async {
-        let body = Array(("[" + (0..<3).map { Self.event($0, extra: #","ts":1800000000,"age_ms":5"#) }.joined(separator: ",") + "]").utf8)
+        let body = Array(
+            ("[" + (0..<3).map { Self.event($0, extra: #","ts":1800000000,"age_ms":5"#) }.joined(separator: ",") + "]").utf8)
         let splice = Gen.uint8(in: 0...255).array(of: 1...4)
         await propertyCheck(count: 2_000, input: Gen.int(in: 0...body.count), splice, Gen.int(in: 0...3)) { at, bytes, cut in
             var mutated = body
@@ -144,14 +145,15 @@ import Testing
         let form = Gen.int(in: 0...5)
         let field = Gen<String?>.element(of: ["ts", "age_ms"]).compactMap { $0 }
         await propertyCheck(count: 1_000, input: digits, form, field) { digits, form, field in
-            let number = switch form {
-            case 0: "9" + digits
-            case 1: "-9" + digits
-            case 2: "1e" + digits
-            case 3: "-1e" + digits
-            case 4: "0." + digits + "1"
-            default: "1" + digits + ".5e-3"
-            }
+            let number =
+                switch form {
+                case 0: "9" + digits
+                case 1: "-9" + digits
+                case 2: "1e" + digits
+                case 3: "-1e" + digits
+                case 4: "0." + digits + "1"
+                default: "1" + digits + ".5e-3"
+                }
             let result = Self.decode(Array(Self.event(0, extra: #","\#(field)":\#(number)"#).utf8), .json)
             switch result {
             case .failure(.invalidEvent(_, 0, let reported)): #expect(reported == field)
@@ -161,12 +163,15 @@ import Testing
         }
     }
 
-    static let nonJSONNumbers = ["NaN", "-NaN", "Infinity", "-Infinity", "+1", "01", ".5", "1.", "1e", "0x10", "1_000", "--1", "1e+"]
+    static let nonJSONNumbers = [
+        "NaN", "-NaN", "Infinity", "-Infinity", "+1", "01", ".5", "1.", "1e", "0x10", "1_000", "--1", "1e+",
+    ]
 
     /// Refused as invalid JSON, or, when a prefix of the token is itself a number out of the field's range (`0` of
     /// `0x10` as a `ts`), as an invalid event naming the field: the decoder reports the first problem in scan order.
     @Test func nonJSONNumbersAreRefused() async {
-        await propertyCheck(count: 200, input: Gen<String?>.element(of: Self.nonJSONNumbers).compactMap { $0 }, Gen.bool) { number, ts in
+        await propertyCheck(count: 200, input: Gen<String?>.element(of: Self.nonJSONNumbers).compactMap { $0 }, Gen.bool) {
+            number, ts in
             let field = ts ? "ts" : "age_ms"
             switch Self.decode(Array(Self.event(0, extra: #","\#(field)":\#(number)"#).utf8), .json) {
             case .failure(.invalidJSON): break

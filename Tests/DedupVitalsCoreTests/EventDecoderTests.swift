@@ -19,10 +19,16 @@ import Testing
     }
 
     @Test func decodesEveryFieldAndDefaultsTsToNow() throws {
-        let events = try decode(#"""
+        let events = try decode(
+            #"""
             {"service":"payments","operation":"refund","outcome":"in_flight","key":"k-1","payload":"p","client":"api.gw-1","age_ms":250,"extra":{"nested":[1,2,{"a":null}]}}
             """#)
-        #expect(events == [Event(service: "payments", operation: "refund", outcome: .inFlight, key: "k-1", payload: "p", client: "api.gw-1", timeMs: Self.now, ageMs: 250)])
+        #expect(
+            events == [
+                Event(
+                    service: "payments", operation: "refund", outcome: .inFlight, key: "k-1", payload: "p", client: "api.gw-1",
+                    timeMs: Self.now, ageMs: 250)
+            ])
         #expect(try decode(#"{"service":"a","operation":"b","outcome":"miss","key":null}"#)[0].key == nil)
     }
 
@@ -39,7 +45,9 @@ import Testing
         // The accepted range: now - 1h .. now + 5m, inclusive.
         #expect(try ts("1799996400") == Self.now - 3_600_000)
         #expect(try ts("1800000300") == Self.now + 300_000)
-        #expect(error(#"{"service":"a","operation":"b","outcome":"hit","ts":1799996399.999}"#) == .invalidEvent(message: "ts must lie between now - 1h and now + 5m", index: 0, field: "ts"))
+        #expect(
+            error(#"{"service":"a","operation":"b","outcome":"hit","ts":1799996399.999}"#)
+                == .invalidEvent(message: "ts must lie between now - 1h and now + 5m", index: 0, field: "ts"))
         #expect(error(#"{"service":"a","operation":"b","outcome":"hit","ts":"2027-02-30T00:00:00Z"}"#) != nil)
         #expect(error(#"{"service":"a","operation":"b","outcome":"hit","ts":true}"#) != nil)
     }
@@ -58,21 +66,30 @@ import Testing
 
     @Test func unicodeLookalikesAreNotValidNames() {
         // Cyrillic "а" in "pаyments" and a fullwidth letter.
-        #expect(error(#"{"service":"p\#u{0430}yments","operation":"b","outcome":"hit"}"#) == .invalidEvent(message: "service must match [A-Za-z_][A-Za-z0-9_.-]{0,63}", index: 0, field: "service"))
+        #expect(
+            error(#"{"service":"p\#u{0430}yments","operation":"b","outcome":"hit"}"#)
+                == .invalidEvent(message: "service must match [A-Za-z_][A-Za-z0-9_.-]{0,63}", index: 0, field: "service"))
         #expect(error(#"{"service":"a","operation":"\#u{FF52}efund","outcome":"hit"}"#) != nil)
         #expect(error(#"{"service":"1abc","operation":"b","outcome":"hit"}"#) != nil)
     }
 
     @Test func reportsLineAndColumnOfSyntaxErrors() {
-        #expect(error("[\n  {\"service\": \"a\",\n   \"operation\" \"b\"}]") == .invalidJSON(message: "expected ':' after the field name", line: 3, column: 16))
-        #expect(error("{\"service\":\"a\",\"operation\":\"b\",\"outcome\":\"hit\"}\n{\"service\"", .ndjson) == .invalidJSON(message: "expected ':' after the field name", line: 2, column: 11))
+        #expect(
+            error("[\n  {\"service\": \"a\",\n   \"operation\" \"b\"}]")
+                == .invalidJSON(message: "expected ':' after the field name", line: 3, column: 16))
+        #expect(
+            error("{\"service\":\"a\",\"operation\":\"b\",\"outcome\":\"hit\"}\n{\"service\"", .ndjson)
+                == .invalidJSON(message: "expected ':' after the field name", line: 2, column: 11))
         #expect(error("[1,]") == .invalidEvent(message: "an event must be a JSON object", index: 0, field: nil))
         #expect(error("[{\"service\":\"a\",\"operation\":\"b\",\"outcome\":\"hit\"},]") != nil)
     }
 
     @Test func ndjsonSkipsBlankLinesAndCountsIndexesByEvent() {
-        #expect(error("{\"service\":\"a\",\"operation\":\"b\",\"outcome\":\"hit\"}\n\n  \n{\"service\":\"a\",\"operation\":\"b\"}\n", .ndjson)
-            == .invalidEvent(message: "outcome is required", index: 1, field: "outcome"))
+        #expect(
+            error(
+                "{\"service\":\"a\",\"operation\":\"b\",\"outcome\":\"hit\"}\n\n  \n{\"service\":\"a\",\"operation\":\"b\"}\n",
+                .ndjson)
+                == .invalidEvent(message: "outcome is required", index: 1, field: "outcome"))
         #expect(error("\n \n", .ndjson) != nil)
     }
 
@@ -125,24 +142,38 @@ import Testing
         var windows = RollingWindows()
         let now: Int64 = 1_800_000_005_000
         var delta = BatchDelta()
-        for (offset, outcome) in [(0, Outcome.miss), (-50_000, .hit), (-60_000, .hit), (-3_590_000, .inFlight), (-3_600_000, .miss)] {
-            delta.merge(BatchDelta(events: [Event(service: "a", operation: "b", outcome: outcome, timeMs: now + Int64(offset))], receivedAtMs: now, bucketWidthMs: 10_000))
+        for (offset, outcome) in [
+            (0, Outcome.miss), (-50_000, .hit), (-60_000, .hit), (-3_590_000, .inFlight), (-3_600_000, .miss),
+        ] {
+            delta.merge(
+                BatchDelta(
+                    events: [Event(service: "a", operation: "b", outcome: outcome, timeMs: now + Int64(offset))],
+                    receivedAtMs: now, bucketWidthMs: 10_000))
         }
         windows.apply(delta)
-        let counts = windows.windowCounts(of: SeriesKey(service: "a", operation: "b"), windows: [.minutes(1), .hours(1)], nowMs: now)!
+        let counts = windows.windowCounts(
+            of: SeriesKey(service: "a", operation: "b"), windows: [.minutes(1), .hours(1)], nowMs: now)!
         #expect(counts[0].attempts == 2)  // buckets from now-50s
         #expect(counts[1].attempts == 4)  // the -3600s event is one bucket too old
         #expect(counts[1].duplicateRatio == 0.75)
-        windows.prune(nowMs: now + 10_000, retentionMs: 3_600_000)  // the bucket holding the cutoff is kept until it is wholly older
-        #expect(windows.windowCounts(of: SeriesKey(service: "a", operation: "b"), windows: [.hours(2)], nowMs: now)![0].attempts == 4)
+        // The bucket holding the cutoff is kept until it is wholly older.
+        windows.prune(nowMs: now + 10_000, retentionMs: 3_600_000)
+        #expect(
+            windows.windowCounts(of: SeriesKey(service: "a", operation: "b"), windows: [.hours(2)], nowMs: now)![0].attempts == 4)
     }
 
     @Test func inMemoryBucketsAreKeptOnlyForTheHorizonWhileSeriesLiveForTheRetention() {
         var windows = RollingWindows()
         let now: Int64 = 1_800_000_000_000
         let series = SeriesKey(service: "a", operation: "b")
-        windows.apply(BatchDelta(events: [Event(service: "a", operation: "b", outcome: .hit, timeMs: now - 7_200_000)], receivedAtMs: now, bucketWidthMs: 10_000))
-        windows.apply(BatchDelta(events: [Event(service: "a", operation: "b", outcome: .miss, timeMs: now)], receivedAtMs: now, bucketWidthMs: 10_000))
+        windows.apply(
+            BatchDelta(
+                events: [Event(service: "a", operation: "b", outcome: .hit, timeMs: now - 7_200_000)], receivedAtMs: now,
+                bucketWidthMs: 10_000))
+        windows.apply(
+            BatchDelta(
+                events: [Event(service: "a", operation: "b", outcome: .miss, timeMs: now)], receivedAtMs: now,
+                bucketWidthMs: 10_000))
         let dropped = windows.prune(nowMs: now, retentionMs: 86_400_000, bucketHorizonMs: 3_610_000)
         #expect(dropped.isEmpty)
         #expect(windows.series[series]?.buckets.buckets.count == 1)

@@ -5,13 +5,16 @@ import Testing
 @Suite struct KeyForensicsTests {
     static let series = SeriesKey(service: "payments", operation: "refund")
     static let window: Int64 = 86_400_000
-    static let settings = KeyForensics.Settings(dedupWindowMs: window, staleAfterMs: 300_000, maxKeys: 100, narrowKeySpanMs: 600_000, narrowKeyThreshold: 3)
+    static let settings = KeyForensics.Settings(
+        dedupWindowMs: window, staleAfterMs: 300_000, maxKeys: 100, narrowKeySpanMs: 600_000, narrowKeyThreshold: 3)
     static let t0: Int64 = 1_800_000_000_000
 
     static func key(_ n: UInt64) -> KeyHash { KeyHash(high: n, low: n &* 31) }
 
-    static func event(_ outcome: Outcome, key: UInt64?, at t: Int64, payload: UInt64? = nil, ageMs: Int64? = nil) -> ForensicEvent {
-        ForensicEvent(series: series, outcome: outcome, key: key.map(Self.key), payload: payload.map(Self.key), timeMs: t, ageMs: ageMs)
+    static func event(_ outcome: Outcome, key: UInt64?, at t: Int64, payload: UInt64? = nil, ageMs: Int64? = nil) -> ForensicEvent
+    {
+        ForensicEvent(
+            series: series, outcome: outcome, key: key.map(Self.key), payload: payload.map(Self.key), timeMs: t, ageMs: ageMs)
     }
 
     static func detections(_ changes: KeyForensics.Changes) -> OutcomeCounts {
@@ -28,7 +31,8 @@ import Testing
 
     @Test func aSecondMissJustOutsideTheWindowIsALateRetry() {
         var forensics = KeyForensics(settings: Self.settings)
-        _ = forensics.process([Self.event(.miss, key: 1, at: Self.t0), Self.event(.completed, key: 1, at: Self.t0 + 5)], bucketWidthMs: 10_000)
+        _ = forensics.process(
+            [Self.event(.miss, key: 1, at: Self.t0), Self.event(.completed, key: 1, at: Self.t0 + 5)], bucketWidthMs: 10_000)
         let outside = forensics.process([Self.event(.miss, key: 1, at: Self.t0 + Self.window + 1)], bucketWidthMs: 10_000)
         #expect(Self.detections(outside).doubleExecutions == 0)
         #expect(Self.detections(outside).lateRetries == 1)
@@ -39,17 +43,19 @@ import Testing
 
     @Test func hitsAndCompletionsAreNotDetections() {
         var forensics = KeyForensics(settings: Self.settings)
-        let changes = forensics.process([
-            Self.event(.miss, key: 1, at: Self.t0), Self.event(.inFlight, key: 1, at: Self.t0 + 10),
-            Self.event(.completed, key: 1, at: Self.t0 + 20), Self.event(.hit, key: 1, at: Self.t0 + 30),
-        ], bucketWidthMs: 10_000)
+        let changes = forensics.process(
+            [
+                Self.event(.miss, key: 1, at: Self.t0), Self.event(.inFlight, key: 1, at: Self.t0 + 10),
+                Self.event(.completed, key: 1, at: Self.t0 + 20), Self.event(.hit, key: 1, at: Self.t0 + 30),
+            ], bucketWidthMs: 10_000)
         #expect(Self.detections(changes) == .zero)
         #expect(forensics.inFlightKeys.isEmpty)
     }
 
     @Test func staleInFlightBoundaryAndCompletionClearsIt() {
         var forensics = KeyForensics(settings: Self.settings)
-        _ = forensics.process([Self.event(.miss, key: 1, at: Self.t0), Self.event(.miss, key: 2, at: Self.t0)], bucketWidthMs: 10_000)
+        _ = forensics.process(
+            [Self.event(.miss, key: 1, at: Self.t0), Self.event(.miss, key: 2, at: Self.t0)], bucketWidthMs: 10_000)
         #expect(forensics.inFlightKeys[Self.series] == 2)
         #expect(forensics.staleInFlightKeys(nowMs: Self.t0 + 300_000).isEmpty)  // exactly at the threshold: not yet
         #expect(forensics.staleInFlightKeys(nowMs: Self.t0 + 300_001)[Self.series] == 2)
@@ -60,12 +66,13 @@ import Testing
 
     @Test func retryDelayComesFromAgeOrFromTheFirstMiss() {
         var forensics = KeyForensics(settings: Self.settings)
-        _ = forensics.process([
-            Self.event(.miss, key: 1, at: Self.t0),
-            Self.event(.hit, key: 1, at: Self.t0 + 3_000),  // 3 s since the first miss
-            Self.event(.inFlight, key: nil, at: Self.t0, ageMs: 200),  // no key, age given
-            Self.event(.mismatch, key: 1, at: Self.t0 + 4_000),  // not a duplicate
-        ], bucketWidthMs: 10_000)
+        _ = forensics.process(
+            [
+                Self.event(.miss, key: 1, at: Self.t0),
+                Self.event(.hit, key: 1, at: Self.t0 + 3_000),  // 3 s since the first miss
+                Self.event(.inFlight, key: nil, at: Self.t0, ageMs: 200),  // no key, age given
+                Self.event(.mismatch, key: 1, at: Self.t0 + 4_000),  // not a duplicate
+            ], bucketWidthMs: 10_000)
         let histogram = forensics.retryDelays[Self.series]!
         #expect(histogram.count == 2)
         #expect(histogram.sum == 3.2)
@@ -75,19 +82,22 @@ import Testing
 
     @Test func onePayloadUnderSeveralKeysIsANarrowKeyOnce() {
         var forensics = KeyForensics(settings: Self.settings)
-        let changes = forensics.process([
-            Self.event(.miss, key: 1, at: Self.t0, payload: 9), Self.event(.miss, key: 2, at: Self.t0 + 1000, payload: 9),
-            Self.event(.miss, key: 3, at: Self.t0 + 2000, payload: 9), Self.event(.miss, key: 4, at: Self.t0 + 3000, payload: 9),
-            Self.event(.miss, key: 5, at: Self.t0, payload: 8), Self.event(.miss, key: 6, at: Self.t0 + 700_000, payload: 8),
-            Self.event(.miss, key: 7, at: Self.t0 + 700_001, payload: 8),
-        ], bucketWidthMs: 10_000)
+        let changes = forensics.process(
+            [
+                Self.event(.miss, key: 1, at: Self.t0, payload: 9), Self.event(.miss, key: 2, at: Self.t0 + 1000, payload: 9),
+                Self.event(.miss, key: 3, at: Self.t0 + 2000, payload: 9),
+                Self.event(.miss, key: 4, at: Self.t0 + 3000, payload: 9),
+                Self.event(.miss, key: 5, at: Self.t0, payload: 8), Self.event(.miss, key: 6, at: Self.t0 + 700_000, payload: 8),
+                Self.event(.miss, key: 7, at: Self.t0 + 700_001, payload: 8),
+            ], bucketWidthMs: 10_000)
         // Payload 9: flagged once at the third key. Payload 8: its third key comes after the span, so not flagged.
         #expect(Self.detections(changes).narrowKeys == 1)
     }
 
     @Test func theKeyCapEvictsTheOldestFirst() {
         var forensics = KeyForensics(settings: .init(dedupWindowMs: Self.window, staleAfterMs: 1000, maxKeys: 3))
-        let changes = forensics.process((1...5).map { Self.event(.miss, key: UInt64($0), at: Self.t0 + Int64($0)) }, bucketWidthMs: 10_000)
+        let changes = forensics.process(
+            (1...5).map { Self.event(.miss, key: UInt64($0), at: Self.t0 + Int64($0)) }, bucketWidthMs: 10_000)
         #expect(forensics.keyCount == 3)
         #expect(changes.evicted == 2)
         #expect(forensics.evictions == 2)
@@ -100,12 +110,14 @@ import Testing
 
     @Test func rollbackRestoresTheStateBeforeTheGroup() {
         var forensics = KeyForensics(settings: .init(dedupWindowMs: Self.window, staleAfterMs: 1000, maxKeys: 2))
-        _ = forensics.process([Self.event(.miss, key: 1, at: Self.t0), Self.event(.miss, key: 2, at: Self.t0)], bucketWidthMs: 10_000)
+        _ = forensics.process(
+            [Self.event(.miss, key: 1, at: Self.t0), Self.event(.miss, key: 2, at: Self.t0)], bucketWidthMs: 10_000)
         let before = forensics.records
-        let changes = forensics.process([
-            Self.event(.completed, key: 1, at: Self.t0 + 1), Self.event(.miss, key: 3, at: Self.t0 + 2),
-            Self.event(.hit, key: 2, at: Self.t0 + 3, ageMs: 5),
-        ], bucketWidthMs: 10_000)
+        let changes = forensics.process(
+            [
+                Self.event(.completed, key: 1, at: Self.t0 + 1), Self.event(.miss, key: 3, at: Self.t0 + 2),
+                Self.event(.hit, key: 2, at: Self.t0 + 3, ageMs: 5),
+            ], bucketWidthMs: 10_000)
         #expect(forensics.records != before)
         forensics.rollback(changes)
         #expect(forensics.records == before)
@@ -116,7 +128,8 @@ import Testing
 
     @Test func expiryForgetsKeysAfterTwiceTheWindow() {
         var forensics = KeyForensics(settings: Self.settings)
-        _ = forensics.process([Self.event(.miss, key: 1, at: Self.t0), Self.event(.miss, key: 2, at: Self.t0 + Self.window)], bucketWidthMs: 10_000)
+        _ = forensics.process(
+            [Self.event(.miss, key: 1, at: Self.t0), Self.event(.miss, key: 2, at: Self.t0 + Self.window)], bucketWidthMs: 10_000)
         let expired = forensics.expire(nowMs: Self.t0 + 2 * Self.window + 1)
         #expect(expired == [Self.key(1)])
         #expect(forensics.keyCount == 1)

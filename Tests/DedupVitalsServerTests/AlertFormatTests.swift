@@ -1,13 +1,16 @@
 import DedupVitalsCore
-@testable import DedupVitalsServer
 import Testing
+
+@testable import DedupVitalsServer
 
 /// Templates, fingerprints, signatures and the retry schedule.
 @Suite struct AlertFormatTests {
     let labels = ["alertname": "Spike", "service": "payments", "operation": "refund"]
 
     @Test func annotationTemplatesRenderLikePrometheus() {
-        #expect(AnnotationTemplate.render("{{ $labels.service }}/{{ $labels.operation }}", labels: labels, value: 0) == "payments/refund")
+        #expect(
+            AnnotationTemplate.render("{{ $labels.service }}/{{ $labels.operation }}", labels: labels, value: 0)
+                == "payments/refund")
         #expect(AnnotationTemplate.render("{{ $value }}", labels: labels, value: 0.125) == "0.125")
         #expect(AnnotationTemplate.render("{{ $value }}", labels: labels, value: 3) == "3")
         #expect(AnnotationTemplate.render("{{ $value | humanizePercentage }}", labels: labels, value: 0.1234567) == "12.35%")
@@ -62,7 +65,10 @@ import Testing
         let body = Array(#"{"test": 2432232314}"#.utf8)
         let signature = WebhookSignature.sign(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: body, key: key)
         #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
-        #expect(WebhookSignature.verify(header: "v1,bogus \(signature)", id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: body, key: key))
+        #expect(
+            WebhookSignature.verify(
+                header: "v1,bogus \(signature)", id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: body,
+                key: key))
         #expect(!WebhookSignature.verify(header: signature, id: "msg_other", timestamp: 1_614_265_330, body: body, key: key))
         #expect(WebhookSignature.key(fromSecret: "plain") == Array("plain".utf8))
         #expect(WebhookSignature.key(fromSecret: "whsec_not*base64") == nil)
@@ -100,6 +106,8 @@ import Testing
         #expect(policy.nextAttemptMs(failedAttempts: 1, createdMs: 0, nowMs: 0, retryAfterMs: 30_000, random: 0) == 30_000)
         let day: Int64 = 86_400_000
         #expect(policy.nextAttemptMs(failedAttempts: 100, createdMs: 0, nowMs: day - 1000, retryAfterMs: nil, random: 1) == nil)
-        #expect(policy.nextAttemptMs(failedAttempts: 100, createdMs: 0, nowMs: day - 700_000, retryAfterMs: nil, random: 1) == day - 100_000)
+        #expect(
+            policy.nextAttemptMs(failedAttempts: 100, createdMs: 0, nowMs: day - 700_000, retryAfterMs: nil, random: 1) == day
+                - 100_000)
     }
 }

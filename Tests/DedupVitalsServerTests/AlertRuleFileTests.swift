@@ -1,7 +1,8 @@
 import DedupVitalsCore
-@testable import DedupVitalsServer
 import Foundation
 import Testing
+
+@testable import DedupVitalsServer
 
 /// Rule files: the shipped defaults, validation with file:line, and `check-config` / `serve` of the real binary.
 @Suite struct AlertRuleFileTests {
@@ -15,7 +16,10 @@ import Testing
 
     @Test func defaultRulesAreValidAndLoadedWithoutRuleFiles() throws {
         let rules = try AlertRuleLoader.load(for: ServiceConfig())
-        #expect(rules.map(\.name) == ["DuplicateAttemptSpike", "InFlightContention", "IdempotencyKeyMismatch", "StaleInFlightKeys", "DoubleExecution"])
+        #expect(
+            rules.map(\.name) == [
+                "DuplicateAttemptSpike", "InFlightContention", "IdempotencyKeyMismatch", "StaleInFlightKeys", "DoubleExecution",
+            ])
         #expect(Set(rules.map(\.kind)) == Set(AlertRuleKind.allCases))
         for rule in rules {
             #expect(rule.labels["severity"] != nil)
@@ -44,10 +48,15 @@ import Testing
             """
         let (rules, problems) = AlertRuleLoader.parse(text, file: "rules.yml")
         #expect(problems.isEmpty)
-        #expect(rules == [AlertRule(
-            name: "Spike", kind: .duplicateRatio, window: .minutes(5), above: 0.25, baseline: .init(window: .hours(1), factor: 2.5),
-            minAttempts: 10, forDuration: .seconds(90), match: ["service": "payments", "operation": "refund"],
-            labels: ["severity": "critical", "team": "core"], annotations: ["summary": "{{ $value | humanizePercentage }}"])])
+        #expect(
+            rules == [
+                AlertRule(
+                    name: "Spike", kind: .duplicateRatio, window: .minutes(5), above: 0.25,
+                    baseline: .init(window: .hours(1), factor: 2.5),
+                    minAttempts: 10, forDuration: .seconds(90), match: ["service": "payments", "operation": "refund"],
+                    labels: ["severity": "critical", "team": "core"],
+                    annotations: ["summary": "{{ $value | humanizePercentage }}"])
+            ])
     }
 
     static let invalidRules = """
@@ -104,11 +113,15 @@ import Testing
         let config = try dir.write("config.yml", "rule_files: [a.yml, b.yml]\n")
         let (_, rules, problems) = AlertRuleLoader.checkConfigFile(config)
         #expect(rules.count == 1)
-        #expect(problems.map(\.description) == ["\(b):2: alert \"Double\" is already defined at \(dir.path)/a.yml:2; alert names must be unique"])
+        #expect(
+            problems.map(\.description) == [
+                "\(b):2: alert \"Double\" is already defined at \(dir.path)/a.yml:2; alert names must be unique"
+            ])
     }
 
     @Test func receiverKindIsValidated() {
-        let (config, problems) = ConfigLoader.parse("""
+        let (config, problems) = ConfigLoader.parse(
+            """
             receivers:
               - {name: am, url: "http://127.0.0.1:9093", kind: alertmanager}
               - {name: bad, url: "http://127.0.0.1:9000/hook", kind: pager}
@@ -120,8 +133,13 @@ import Testing
     @Test func missingReceiverSecretIsAConfigurationError() {
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: "http://127.0.0.1:9/h", secretEnv: "ONCALL_SECRET")]
         #expect(throws: ConfigError.self) { try ReceiverSecrets.resolve(receivers, environment: [:], configFile: "c.yml") }
-        #expect(throws: ConfigError.self) { try ReceiverSecrets.resolve(receivers, environment: ["ONCALL_SECRET": "whsec_!!"], configFile: "c.yml") }
-        #expect((try? ReceiverSecrets.resolve(receivers, environment: ["ONCALL_SECRET": "s3cret"], configFile: "c.yml")) == ["oncall": Array("s3cret".utf8)])
+        #expect(throws: ConfigError.self) {
+            try ReceiverSecrets.resolve(receivers, environment: ["ONCALL_SECRET": "whsec_!!"], configFile: "c.yml")
+        }
+        #expect(
+            (try? ReceiverSecrets.resolve(receivers, environment: ["ONCALL_SECRET": "s3cret"], configFile: "c.yml")) == [
+                "oncall": Array("s3cret".utf8)
+            ])
     }
 
     // MARK: The real binary
@@ -148,11 +166,15 @@ import Testing
 
     @Test func serveExits78WhenAReceiverSecretIsMissing() throws {
         let dir = try TemporaryDirectory()
-        let config = try dir.write("config.yml", """
+        let config = try dir.write(
+            "config.yml",
+            """
             receivers:
               - {name: oncall, url: "http://127.0.0.1:9/hook", secret_env: DEDUP_TEST_MISSING_SECRET}
             """)
-        let (status, output) = try Self.run(["serve", "--config", config, "--db", dir.file("db.sqlite"), "--listen", "127.0.0.1:0"])
+        let (status, output) = try Self.run([
+            "serve", "--config", config, "--db", dir.file("db.sqlite"), "--listen", "127.0.0.1:0",
+        ])
         #expect(status == 78)
         #expect(output.contains("DEDUP_TEST_MISSING_SECRET"))
     }

@@ -48,7 +48,8 @@ struct AlertingLiveTests {
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url, secretEnv: "ONCALL_SECRET")]
         try await TestService.startAlerting(
             config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
-            options: try Self.options(receivers: receivers)).scoped { service in
+            options: try Self.options(receivers: receivers)
+        ).scoped { service in
 
             try await Self.spike(service)
             #expect(await eventually { receiver.requests.count >= 1 })
@@ -57,24 +58,32 @@ struct AlertingLiveTests {
             let firing = try #require(receiver.requests.first)
             let timestamp = try #require(Int64(firing.headers["webhook-timestamp"] ?? ""))
             #expect(firing.webhookID.hasPrefix("msg_"))
-            #expect(WebhookSignature.verify(
-                header: firing.headers["webhook-signature"] ?? "", id: firing.webhookID, timestamp: timestamp,
-                body: firing.body, key: WebhookSignature.key(fromSecret: Self.secret)!))
-            #expect(!WebhookSignature.verify(
-                header: firing.headers["webhook-signature"] ?? "", id: firing.webhookID, timestamp: timestamp + 1,
-                body: firing.body, key: WebhookSignature.key(fromSecret: Self.secret)!))
+            #expect(
+                WebhookSignature.verify(
+                    header: firing.headers["webhook-signature"] ?? "", id: firing.webhookID, timestamp: timestamp,
+                    body: firing.body, key: WebhookSignature.key(fromSecret: Self.secret)!))
+            #expect(
+                !WebhookSignature.verify(
+                    header: firing.headers["webhook-signature"] ?? "", id: firing.webhookID, timestamp: timestamp + 1,
+                    body: firing.body, key: WebhookSignature.key(fromSecret: Self.secret)!))
             #expect(firing.json["version"] as? String == "4")
             #expect(firing.json["status"] as? String == "firing")
             #expect(firing.json["receiver"] as? String == "oncall")
             #expect(firing.json["groupKey"] as? String == #"{}:{alertname="DuplicateAttemptSpike"}"#)
             let alert = try #require(Self.alertsOf(firing).first)
             let labels = alert["labels"] as? [String: String] ?? [:]
-            #expect(labels == ["alertname": "DuplicateAttemptSpike", "service": "payments", "operation": "refund", "severity": "warning"])
+            #expect(
+                labels == [
+                    "alertname": "DuplicateAttemptSpike", "service": "payments", "operation": "refund", "severity": "warning",
+                ])
             #expect((alert["annotations"] as? [String: String])?["summary"] == "80% duplicates on payments/refund")
             #expect(alert["endsAt"] as? String == "0001-01-01T00:00:00Z")
 
             let metrics = try await service.get("/metrics").1
-            #expect(metrics.contains(#"dedup_alerts_firing{alertname="DuplicateAttemptSpike",service="payments",operation="refund",severity="warning"} 1"#))
+            #expect(
+                metrics.contains(
+                    #"dedup_alerts_firing{alertname="DuplicateAttemptSpike",service="payments",operation="refund",severity="warning"} 1"#
+                ))
             #expect(metrics.contains(#"dedup_webhook_deliveries_total{receiver="oncall",result="success"} 1"#))
             #expect(try PromtoolCheck.run(metrics) == "")
             let summaryAlerts = try await service.getJSON("/v1/summary")["alerts"] as? [[String: Any]] ?? []
@@ -111,7 +120,8 @@ struct AlertingLiveTests {
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url, secretEnv: "ONCALL_SECRET")]
         try await TestService.startAlerting(
             config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: DedupVitalsService.systemClock,
-            options: try Self.options(receivers: receivers, initialDelayMs: 100)).scoped { service in
+            options: try Self.options(receivers: receivers, initialDelayMs: 100)
+        ).scoped { service in
 
             try await Self.spike(service)
             #expect(await eventually(timeout: .seconds(15)) { receiver.requests.count >= 3 })
@@ -140,24 +150,30 @@ struct AlertingLiveTests {
         let clock = TestClock(DedupVitalsService.systemClock())
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url, secretEnv: "ONCALL_SECRET")]
         let config = Self.config(db: dir.file("db.sqlite"), receivers: receivers)
-        let id = try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers)).scoped { first in
+        let id = try await TestService.startAlerting(
+            config: config, clock: clock.read, options: try Self.options(receivers: receivers)
+        ).scoped { first in
             try await Self.spike(first)
             #expect(await eventually { receiver.requests.count >= 1 })
             let id = try #require(receiver.requests.first).webhookID
-            #expect(try await eventually { try await first.get("/metrics").1.contains(#"dedup_webhook_queue_depth{receiver="oncall"} 1"#) })
+            #expect(
+                try await eventually {
+                    try await first.get("/metrics").1.contains(#"dedup_webhook_queue_depth{receiver="oncall"} 1"#)
+                })
             return id
         }
 
         receiver.answer([], then: .init(status: 200))
         let before = receiver.requests.count
         clock.advance(by: 5_000)
-        try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers)).scoped { second in
-            #expect(await eventually { receiver.requests.count > before })
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(receiver.requests.count == before + 1)
-            #expect(receiver.requests.allSatisfy { $0.webhookID == id })
-            #expect(receiver.requests.last?.json["status"] as? String == "firing")
-        }
+        try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers))
+            .scoped { second in
+                #expect(await eventually { receiver.requests.count > before })
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(receiver.requests.count == before + 1)
+                #expect(receiver.requests.allSatisfy { $0.webhookID == id })
+                #expect(receiver.requests.last?.json["status"] as? String == "firing")
+            }
         await receiver.stop()
     }
 
@@ -167,7 +183,9 @@ struct AlertingLiveTests {
         let clock = TestClock(DedupVitalsService.systemClock())
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url)]
         let config = Self.config(db: dir.file("db.sqlite"), receivers: receivers)
-        let startsAt = try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers)).scoped { first in
+        let startsAt = try await TestService.startAlerting(
+            config: config, clock: clock.read, options: try Self.options(receivers: receivers)
+        ).scoped { first in
             try await Self.spike(first)
             #expect(await eventually { receiver.requests.count == 1 })
             let startsAt = try await first.alerts().first?["startsAt"] as? String
@@ -175,22 +193,24 @@ struct AlertingLiveTests {
         }
 
         clock.advance(by: 1_000)
-        try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers)).scoped { second in
-            try await Task.sleep(for: .milliseconds(700))
-            #expect(receiver.requests.count == 1)
-            let alerts = try await second.alerts()
-            #expect(alerts.first?["state"] as? String == "firing")
-            #expect(alerts.first?["startsAt"] as? String == startsAt)
-            #expect(receiver.requests.first?.headers["webhook-signature"] == nil)
-        }
+        try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers))
+            .scoped { second in
+                try await Task.sleep(for: .milliseconds(700))
+                #expect(receiver.requests.count == 1)
+                let alerts = try await second.alerts()
+                #expect(alerts.first?["state"] as? String == "firing")
+                #expect(alerts.first?["startsAt"] as? String == startsAt)
+                #expect(receiver.requests.first?.headers["webhook-signature"] == nil)
+            }
 
         clock.advance(by: 180_000)
-        try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers)).scoped { third in
-            #expect(await eventually { receiver.requests.count >= 2 })
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(receiver.requests.count == 2)
-            #expect(receiver.requests.last?.json["status"] as? String == "resolved")
-        }
+        try await TestService.startAlerting(config: config, clock: clock.read, options: try Self.options(receivers: receivers))
+            .scoped { third in
+                #expect(await eventually { receiver.requests.count >= 2 })
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(receiver.requests.count == 2)
+                #expect(receiver.requests.last?.json["status"] as? String == "resolved")
+            }
         await receiver.stop()
     }
 
@@ -204,7 +224,8 @@ struct AlertingLiveTests {
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url)]
         try await TestService.startAlerting(
             config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
-            options: try Self.options(rules: [rule], receivers: receivers)).scoped { service in
+            options: try Self.options(rules: [rule], receivers: receivers)
+        ).scoped { service in
             try await Self.spike(service)
             #expect(try await eventually { try await service.alerts().first?["state"] as? String == "pending" })
             clock.advance(by: 30_000)
@@ -228,7 +249,8 @@ struct AlertingLiveTests {
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url)]
         try await TestService.startAlerting(
             config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
-            options: try Self.options(rules: [Self.spikeRule, mismatch], receivers: receivers)).scoped { service in
+            options: try Self.options(rules: [Self.spikeRule, mismatch], receivers: receivers)
+        ).scoped { service in
             try await service.post("mismatch", count: 2)
             try await Self.spike(service)
             #expect(try await eventually { try await service.get("/metrics").1.contains(#"result="failed"} 1"#) })
@@ -252,7 +274,8 @@ struct AlertingLiveTests {
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url)]
         try await TestService.startAlerting(
             config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
-            options: try Self.options(receivers: receivers)).scoped { service in
+            options: try Self.options(receivers: receivers)
+        ).scoped { service in
             try await Self.spike(service)
             #expect(await eventually { receiver.requests.count == 1 })
             clock.advance(by: 30_000)
@@ -272,15 +295,19 @@ struct AlertingLiveTests {
         let receivers = [ServiceConfig.Receiver(name: "am", url: receiver.baseURL, kind: .alertmanager)]
         try await TestService.startAlerting(
             config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
-            options: try Self.options(receivers: receivers)).scoped { service in
+            options: try Self.options(receivers: receivers)
+        ).scoped { service in
             try await Self.spike(service)
             #expect(await eventually { receiver.requests.count >= 1 })
             let posted = try #require(receiver.requests.first)
             #expect(posted.path == "/api/v2/alerts")
             let alerts = try #require((try JSONSerialization.jsonObject(with: Data(posted.body))) as? [[String: Any]])
             #expect(alerts.count == 1)
-            #expect(alerts.first?["labels"] as? [String: String]
-                == ["alertname": "DuplicateAttemptSpike", "service": "payments", "operation": "refund", "severity": "warning"])
+            #expect(
+                alerts.first?["labels"] as? [String: String]
+                    == [
+                        "alertname": "DuplicateAttemptSpike", "service": "payments", "operation": "refund", "severity": "warning",
+                    ])
             let endsAt = RFC3339.parseMilliseconds(Array((alerts.first?["endsAt"] as? String ?? "").utf8)) ?? 0
             #expect(endsAt >= clock.read() + 4 * 60_000)
             #expect((alerts.first?["generatorURL"] as? String)?.hasPrefix(service.baseURL) == true)
@@ -307,7 +334,8 @@ struct AlertingLiveTests {
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: receiver.url)]
         try await TestService.startAlerting(
             config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
-            options: try Self.options(rules: rules, receivers: receivers)).scoped { service in
+            options: try Self.options(rules: rules, receivers: receivers)
+        ).scoped { service in
             let miss = #"{"service":"payments","operation":"refund","outcome":"miss","key":"order-1"}"#
             #expect(try await HTTP.post(service.baseURL + "/v1/events", miss).status == 202)
             try await Task.sleep(for: .milliseconds(300))
@@ -315,11 +343,13 @@ struct AlertingLiveTests {
 
             // A second miss for the same key: a double execution.
             #expect(try await HTTP.post(service.baseURL + "/v1/events", miss).status == 202)
-            #expect(await eventually { receiver.requests.contains { $0.json["groupKey"] as? String == #"{}:{alertname="Double"}"# } })
+            #expect(
+                await eventually { receiver.requests.contains { $0.json["groupKey"] as? String == #"{}:{alertname="Double"}"# } })
 
             // Neither miss completed: after stale_in_flight_after (5m) the key is a stale in-flight key.
             clock.advance(by: 6 * 60_000)
-            #expect(await eventually { receiver.requests.contains { $0.json["groupKey"] as? String == #"{}:{alertname="Stale"}"# } })
+            #expect(
+                await eventually { receiver.requests.contains { $0.json["groupKey"] as? String == #"{}:{alertname="Stale"}"# } })
             let firing = try await service.alerts().filter { $0["state"] as? String == "firing" }
             #expect(firing.compactMap { ($0["labels"] as? [String: String])?["alertname"] }.sorted() == ["Double", "Stale"])
         }

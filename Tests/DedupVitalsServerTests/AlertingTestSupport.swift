@@ -13,7 +13,8 @@ extension TestService {
     /// POSTs `count` events of one outcome for payments/refund (or the given series); expects 202.
     func post(_ outcome: String, count: Int, service: String = "payments", operation: String = "refund") async throws {
         let event = #"{"service":"\#(service)","operation":"\#(operation)","outcome":"\#(outcome)"}"#
-        let reply = try await HTTP.post(baseURL + "/v1/events", "[" + Array(repeating: event, count: count).joined(separator: ",") + "]")
+        let reply = try await HTTP.post(
+            baseURL + "/v1/events", "[" + Array(repeating: event, count: count).joined(separator: ",") + "]")
         guard reply.status == 202 else { throw TestFailure("ingest answered \(reply.status): \(reply.text)") }
     }
 

@@ -54,7 +54,10 @@ import Testing
         let dir = try TemporaryDirectory()
         try await Self.start(dir, metricsToken: true).scoped { service in
             let requests: [(HTTP.Reply, String)] = [
-                (try await HTTP.post(service.baseURL + "/v1/events", Self.event("payments"), headers: bad.headers), "POST /v1/events"),
+                (
+                    try await HTTP.post(service.baseURL + "/v1/events", Self.event("payments"), headers: bad.headers),
+                    "POST /v1/events"
+                ),
                 (try await HTTP.get(service.baseURL + "/v1/summary", headers: bad.headers), "GET /v1/summary"),
                 (try await HTTP.get(service.baseURL + "/v1/alerts", headers: bad.headers), "GET /v1/alerts"),
                 (try await HTTP.get(service.baseURL + "/v1/no-such-route", headers: bad.headers), "GET /v1/no-such-route"),
@@ -72,7 +75,8 @@ import Testing
     @Test func validTokensReachTheRoutesAndHealthChecksStayOpen() async throws {
         let dir = try TemporaryDirectory()
         try await Self.start(dir).scoped { service in
-            let posted = try await HTTP.post(service.baseURL + "/v1/events", Self.event("payments"), headers: Self.bearer(Self.paymentsSecret))
+            let posted = try await HTTP.post(
+                service.baseURL + "/v1/events", Self.event("payments"), headers: Self.bearer(Self.paymentsSecret))
             #expect(posted.status == 202)
             let summary = try await HTTP.get(service.baseURL + "/v1/summary", headers: Self.bearer(Self.opsSecret))
             #expect(summary.status == 200)
@@ -100,7 +104,8 @@ import Testing
             #expect(Self.attempts(service, "orders") == 0)
             let ndjson = Self.event("orders") + "\n"
             let refusedNDJSON = try await HTTP.post(
-                service.baseURL + "/v1/events", ndjson, contentType: "application/x-ndjson", headers: Self.bearer(Self.paymentsSecret))
+                service.baseURL + "/v1/events", ndjson, contentType: "application/x-ndjson",
+                headers: Self.bearer(Self.paymentsSecret))
             #expect(refusedNDJSON.status == 403)
             let unscoped = try await HTTP.post(service.baseURL + "/v1/events", batch, headers: Self.bearer(Self.opsSecret))
             #expect(unscoped.status == 202)
@@ -155,7 +160,8 @@ import Testing
 
     @Test(arguments: [
         MissingSecret(name: "token variable unset", environment: ["METRICS_TOKEN": "m-secret-1"], variable: "OPS_TOKEN"),
-        MissingSecret(name: "token variable empty", environment: ["OPS_TOKEN": "", "METRICS_TOKEN": "m-secret-1"], variable: "OPS_TOKEN"),
+        MissingSecret(
+            name: "token variable empty", environment: ["OPS_TOKEN": "", "METRICS_TOKEN": "m-secret-1"], variable: "OPS_TOKEN"),
         MissingSecret(name: "metrics variable unset", environment: ["OPS_TOKEN": "o-secret-2"], variable: "METRICS_TOKEN"),
         MissingSecret(
             name: "two tokens share a secret",
@@ -165,9 +171,13 @@ import Testing
     func unusableSecretsAreConfigErrorsThatNameTheVariableNotTheValue(_ missing: MissingSecret) throws {
         var config = ServiceConfig()
         config.tokens = [.init(name: "ops", tokenEnv: "OPS_TOKEN", services: nil)]
-        if missing.environment["PAY_TOKEN"] != nil { config.tokens.append(.init(name: "pay", tokenEnv: "PAY_TOKEN", services: nil)) }
+        if missing.environment["PAY_TOKEN"] != nil {
+            config.tokens.append(.init(name: "pay", tokenEnv: "PAY_TOKEN", services: nil))
+        }
         config.metricsTokenEnv = "METRICS_TOKEN"
-        let error = #expect(throws: ConfigError.self) { try Credentials.resolve(config, environment: missing.environment, file: "c.yml") }
+        let error = #expect(throws: ConfigError.self) {
+            try Credentials.resolve(config, environment: missing.environment, file: "c.yml")
+        }
         let text = error?.description ?? ""
         #expect(text.contains(missing.variable), "\(text)")
         for secret in missing.environment.values where !secret.isEmpty { #expect(!text.contains(secret)) }

@@ -67,8 +67,10 @@ import Testing
         ) { service in
             let url = try await service.baseURL()
             let event = #"{"service":"payments","operation":"refund","outcome":"miss"}"#
-            #expect(try await HTTP.post(url + "/v1/events", event, headers: [("Authorization", "Bearer ops-9d8c7b6a")]).status == 202)
-            #expect(try await HTTP.post(url + "/v1/events", event, headers: [("Authorization", "Bearer ops-9d8c7b6b")]).status == 401)
+            #expect(
+                try await HTTP.post(url + "/v1/events", event, headers: [("Authorization", "Bearer ops-9d8c7b6a")]).status == 202)
+            #expect(
+                try await HTTP.post(url + "/v1/events", event, headers: [("Authorization", "Bearer ops-9d8c7b6b")]).status == 401)
             #expect(try await HTTP.get(url + "/metrics", headers: [("Authorization", "Bearer metrics-1a2b3c")]).status == 200)
             #expect(await service.stop() == 0)
             #expect(!service.stderr.isEmpty)
@@ -101,20 +103,25 @@ import Testing
         case "another application's SQLite database":
             let queue = try DatabaseQueue(path: path)
             try await queue.write { db in
-                try db.execute(sql: "CREATE TABLE invoices(id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices(total) VALUES (9.5)")
+                try db.execute(
+                    sql: "CREATE TABLE invoices(id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices(total) VALUES (9.5)")
             }
             try queue.close()
         default:
             let source = dir.file("good.sqlite")
             try await withService(database: source) { service throws in
-                let body = "[" + (0..<300).map { #"{"service":"s\#($0)","operation":"op","outcome":"miss"}"# }.joined(separator: ",") + "]"
+                let body =
+                    "[" + (0..<300).map { #"{"service":"s\#($0)","operation":"op","outcome":"miss"}"# }.joined(separator: ",")
+                    + "]"
                 #expect(try await HTTP.post(service.baseURL + "/v1/events", body).status == 202)
             }
             var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source)))
             if kind.name.contains("truncated") {
                 bytes = Array(bytes[..<(bytes.count / 2 + 100)])
             } else {
-                for i in stride(from: 4096 * 2, to: bytes.count, by: 4096) { bytes.replaceSubrange(i + 8..<i + 200, with: repeatElement(0xA5, count: 192)) }
+                for i in stride(from: 4096 * 2, to: bytes.count, by: 4096) {
+                    bytes.replaceSubrange(i + 8..<i + 200, with: repeatElement(0xA5, count: 192))
+                }
             }
             try Data(bytes).write(to: URL(fileURLWithPath: path))
         }
@@ -134,8 +141,9 @@ import Testing
             #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
             let after = try Data(contentsOf: URL(fileURLWithPath: path))
             #expect(before == after, "the file is byte for byte unchanged")
-            #expect(!FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-shm"),
-                    "no files left next to it")
+            #expect(
+                !FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-shm"),
+                "no files left next to it")
         }
     }
 }

@@ -1,3 +1,4 @@
+import DedupVitalsCore
 import DedupVitalsServer
 import Foundation
 import Testing
@@ -23,14 +24,16 @@ import Testing
         let clock = TestClock(1_800_000_000_000)
         let configure: (inout ServiceConfig) -> Void = { $0.staleInFlightAfter = .minutes(5) }
         try await withService(database: dir.file("db.sqlite"), clock: clock.read, configure: configure) { service in
-            try await Self.post(service, [
-                Self.event("miss", key: "order-1", extra: #","client":"checkout""#),
-                Self.event("hit", key: "order-1", extra: #","age_ms":1500,"client":"checkout""#),
-                Self.event("completed", key: "order-1"),
-                Self.event("miss", key: "order-2", extra: #","client":"mobile""#),  // never completes
-                Self.event("in_flight", key: "order-2", extra: #","client":"mobile""#),
-                Self.event("in_flight", key: "order-2", extra: #","client":"mobile""#),
-            ])
+            try await Self.post(
+                service,
+                [
+                    Self.event("miss", key: "order-1", extra: #","client":"checkout""#),
+                    Self.event("hit", key: "order-1", extra: #","age_ms":1500,"client":"checkout""#),
+                    Self.event("completed", key: "order-1"),
+                    Self.event("miss", key: "order-2", extra: #","client":"mobile""#),  // never completes
+                    Self.event("in_flight", key: "order-2", extra: #","client":"mobile""#),
+                    Self.event("in_flight", key: "order-2", extra: #","client":"mobile""#),
+                ])
         }
         // A restart in the middle: the second miss of order-1 must still be recognised.
         clock.advance(by: 6 * 60_000)
@@ -83,7 +86,8 @@ import Testing
             try await Self.post(service, [Self.event("miss", key: "late")])
             clock.advance(by: 10 * 60_000 + 1)
             try await Self.post(service, [Self.event("miss", key: "late")])
-            try await Self.post(service, (1...4).map { Self.event("miss", key: "fresh-\($0)", extra: #","payload":"sha256:abc""#) })
+            try await Self.post(
+                service, (1...4).map { Self.event("miss", key: "fresh-\($0)", extra: #","payload":"sha256:abc""#) })
             let metrics = try await HTTP.get(service.baseURL + "/metrics").text
             #expect(metrics.contains(#"dedup_late_retries_total{service="payments",operation="refund"} 1"#))
             #expect(metrics.contains(#"dedup_double_executions_total{service="payments",operation="refund"} 0"#))
@@ -99,8 +103,10 @@ import Testing
             let metrics = try await HTTP.get(service.baseURL + "/metrics").text
             #expect(metrics.contains("dedup_tracked_keys 10"))
             #expect(metrics.contains("dedup_key_evictions_total 15"))
-            #expect(try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=k1").status == 404)
-            #expect(try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=k25").status == 200)
+            #expect(
+                try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=k1").status == 404)
+            #expect(
+                try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=k25").status == 200)
         }
         try await withService(database: dir.file("db.sqlite"), configure: configure) { service in
             let metrics = try await HTTP.get(service.baseURL + "/metrics").text
@@ -112,18 +118,25 @@ import Testing
         let dir = try TemporaryDirectory()
         let canary = "CANARY-KEY-7f3a9e"
         let database = dir.file("db.sqlite")
-        try await withProcess(serving: database, logPath: dir.file("serve.log"), extraArguments: ["--log-level", "trace"]) { process in
+        try await withProcess(serving: database, logPath: dir.file("serve.log"), extraArguments: ["--log-level", "trace"]) {
+            process in
             let events = [
                 Self.event("miss", key: canary, extra: #","payload":"CANARY-PAYLOAD-51c2","client":"c1""#),
                 Self.event("hit", key: canary), Self.event("miss", key: canary), Self.event("mismatch", key: canary),
             ]
-            let reply = try await HTTP.post(process.baseURL + "/v1/events", "[" + events.joined(separator: ",") + "]", headers: [("Idempotency-Key", "batch-\(canary.prefix(3))")])
+            let reply = try await HTTP.post(
+                process.baseURL + "/v1/events", "[" + events.joined(separator: ",") + "]",
+                headers: [("Idempotency-Key", "batch-\(canary.prefix(3))")])
             #expect(reply.status == 202)
             var outputs = [reply.text]
-            for path in ["/metrics", "/v1/summary", "/v1/keys/lookup?service=payments&operation=refund&key=\(canary)", "/healthz", "/readyz"] {
+            for path in [
+                "/metrics", "/v1/summary", "/v1/keys/lookup?service=payments&operation=refund&key=\(canary)", "/healthz",
+                "/readyz",
+            ] {
                 outputs.append(try await HTTP.get(process.baseURL + path).text)
             }
-            outputs.append(try await HTTP.get(process.baseURL + "/metrics", headers: [("Accept", "application/openmetrics-text")]).text)
+            outputs.append(
+                try await HTTP.get(process.baseURL + "/metrics", headers: [("Accept", "application/openmetrics-text")]).text)
             let bad = try await HTTP.post(process.baseURL + "/v1/events", Self.event("oops", key: canary))
             outputs.append(bad.text)
             for output in outputs { #expect(!output.contains(canary)) }
@@ -144,5 +157,3 @@ import Testing
         }
     }
 }
-
-import DedupVitalsCore

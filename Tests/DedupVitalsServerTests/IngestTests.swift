@@ -7,19 +7,26 @@ import Testing
     static let refund = #""service":"payments","operation":"refund""#
 
     /// Totals of one series from /v1/summary (nil when the series does not exist).
-    static func totals(_ service: TestService, _ name: String = "payments", _ operation: String = "refund") async throws -> [String: Int]? {
+    static func totals(
+        _ service: TestService, _ name: String = "payments", _ operation: String = "refund"
+    ) async throws -> [String: Int]? {
         try await seriesField(service.baseURL, name, operation, "totals")
     }
 
-    static func totals(_ baseURL: String, _ name: String = "payments", _ operation: String = "refund") async throws -> [String: Int]? {
+    static func totals(
+        _ baseURL: String, _ name: String = "payments", _ operation: String = "refund"
+    ) async throws -> [String: Int]? {
         try await seriesField(baseURL, name, operation, "totals")
     }
 
-    static func seriesField(_ baseURL: String, _ name: String, _ operation: String, _ field: String) async throws -> [String: Int]? {
+    static func seriesField(
+        _ baseURL: String, _ name: String, _ operation: String, _ field: String
+    ) async throws -> [String: Int]? {
         let summary = try await HTTP.get(baseURL + "/v1/summary").json
         let series = summary["series"] as? [[String: Any]] ?? []
         guard let item = series.first(where: { $0["service"] as? String == name && $0["operation"] as? String == operation }),
-              let counts = item[field] as? [String: Any] else { return nil }
+            let counts = item[field] as? [String: Any]
+        else { return nil }
         return counts.compactMapValues { $0 as? Int }
     }
 
@@ -31,12 +38,17 @@ import Testing
             let single = try await HTTP.post(url, "{\(Self.refund),\"outcome\":\"miss\"}")
             #expect(single.status == 202)
             #expect(single.text == #"{"accepted":1}"#)
-            let array = try await HTTP.post(url, "[{\(Self.refund),\"outcome\":\"hit\"},{\(Self.refund),\"outcome\":\"hit\",\"age_ms\":5}]")
+            let array = try await HTTP.post(
+                url, "[{\(Self.refund),\"outcome\":\"hit\"},{\(Self.refund),\"outcome\":\"hit\",\"age_ms\":5}]")
             #expect(array.json["accepted"] as? Int == 2)
-            let wrapped = try await HTTP.post(url, "{\"events\":[{\(Self.refund),\"outcome\":\"in_flight\"},{\(Self.refund),\"outcome\":\"completed\"},{\(Self.refund),\"outcome\":\"mismatch\"}]}")
+            let wrapped = try await HTTP.post(
+                url,
+                "{\"events\":[{\(Self.refund),\"outcome\":\"in_flight\"},{\(Self.refund),\"outcome\":\"completed\"},{\(Self.refund),\"outcome\":\"mismatch\"}]}"
+            )
             #expect(wrapped.json["accepted"] as? Int == 3)
             let ndjson = try await HTTP.post(
-                url, "{\(Self.refund),\"outcome\":\"miss\"}\n\n{\(Self.refund),\"outcome\":\"hit\"}\r\n{\(Self.refund),\"outcome\":\"hit\"}\n",
+                url,
+                "{\(Self.refund),\"outcome\":\"miss\"}\n\n{\(Self.refund),\"outcome\":\"hit\"}\r\n{\(Self.refund),\"outcome\":\"hit\"}\n",
                 contentType: "application/x-ndjson")
             #expect(ndjson.json["accepted"] as? Int == 3)
 
@@ -61,7 +73,8 @@ import Testing
         let now: Int64 = 1_800_000_005_000
         let clock: @Sendable () -> Int64 = { now }
         func check(_ service: TestService) async throws {
-            let windows = try #require(try await HTTP.get(service.baseURL + "/v1/summary").json["series"] as? [[String: Any]])
+            let windows =
+                try #require(try await HTTP.get(service.baseURL + "/v1/summary").json["series"] as? [[String: Any]])
                 .first?["windows"] as? [String: [String: Any]]
             let w = try #require(windows)
             #expect(w["1m"]?["attempts"] as? Int == 2)
@@ -100,11 +113,13 @@ import Testing
         let dir = try TemporaryDirectory()
         let start: Int64 = 1_800_000_000_000
         let clock = TestClock(start)
-        try await withService(database: dir.file("db.sqlite"), clock: clock.read, configure: { $0.retention = .hours(1) }) { service throws in
+        try await withService(database: dir.file("db.sqlite"), clock: clock.read, configure: { $0.retention = .hours(1) }) {
+            service throws in
             #expect(try await HTTP.post(service.baseURL + "/v1/events", "{\(Self.refund),\"outcome\":\"miss\"}").status == 202)
         }
         clock.advance(by: 3_600_000 + 20_000)
-        try await withService(database: dir.file("db.sqlite"), clock: clock.read, configure: { $0.retention = .hours(1) }) { service throws in
+        try await withService(database: dir.file("db.sqlite"), clock: clock.read, configure: { $0.retention = .hours(1) }) {
+            service throws in
             #expect(try await Self.totals(service) == nil)
             #expect(!(try await HTTP.get(service.baseURL + "/metrics").text.contains("payments")))
         }
@@ -122,7 +137,8 @@ import Testing
             #expect(retry.status == 202)
             #expect(retry.text == first.text)
             #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
-            let reused = try await HTTP.post(url, "{\(Self.refund),\"outcome\":\"hit\"}", headers: [("Idempotency-Key", "batch-1")])
+            let reused = try await HTTP.post(
+                url, "{\(Self.refund),\"outcome\":\"hit\"}", headers: [("Idempotency-Key", "batch-1")])
             #expect(reused.status == 422)
             #expect(reused.errorCode == "idempotency_key_reused")
             let tooLong = try await HTTP.post(url, body, headers: [("Idempotency-Key", String(repeating: "k", count: 256))])
@@ -134,7 +150,8 @@ import Testing
 
         // Remembered across a restart.
         try await withService(database: dir.file("db.sqlite")) { restarted in
-            let afterRestart = try await HTTP.post(restarted.baseURL + "/v1/events", body, headers: [("Idempotency-Key", "batch-1")])
+            let afterRestart = try await HTTP.post(
+                restarted.baseURL + "/v1/events", body, headers: [("Idempotency-Key", "batch-1")])
             #expect(afterRestart.headers.first(name: "Idempotent-Replayed") == "true")
             #expect(try await Self.totals(restarted)?["attempts"] == 2)
         }
@@ -170,9 +187,11 @@ import Testing
             let body = #"{"service":"payments","operation":"refund","outcome":"miss"}"#
             for key in [[UInt8](repeating: 0xE9, count: 3), [UInt8](repeating: 0xEA, count: 3)] {
                 let connection = try RawConnection(service.baseURL)
-                try connection.send(Array(
-                    "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nIdempotency-Key: ".utf8)
-                    + key + Array("\r\n\r\n\(body)".utf8))
+                try connection.send(
+                    Array(
+                        "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nIdempotency-Key: "
+                            .utf8)
+                        + key + Array("\r\n\r\n\(body)".utf8))
                 let reply = try #require(await connection.readResponse(timeout: .seconds(10)))
                 #expect(reply.status == 400)
                 #expect(reply.body.contains("invalid_idempotency_key") && reply.body.contains("UTF-8"), "\(reply.body)")

@@ -1,12 +1,14 @@
 import DedupVitalsCore
-@testable import DedupVitalsServer
 import Foundation
 import Testing
+
+@testable import DedupVitalsServer
 
 /// The metrics catalog is the one list of families: the README's metrics table, `exported-metrics.txt`, the
 /// dashboards and what `/metrics` writes must all agree with it.
 @Suite struct MetricsCatalogTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     static func read(_ path: String) throws -> String {
         try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
@@ -36,8 +38,11 @@ import Testing
             let name = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
             let type = String(cells[1].split(separator: " ").first ?? "")
             // "result (`accepted`, …)" → "result"; "—" → no labels.
-            let labels = cells[2] == "—" ? [] : cells[2].replacingOccurrences(of: #"\([^)]*\)"#, with: "", options: .regularExpression)
-                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let labels =
+                cells[2] == "—"
+                ? []
+                : cells[2].replacingOccurrences(of: #"\([^)]*\)"#, with: "", options: .regularExpression)
+                    .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             rows[name] = (type, labels)
         }
         #expect(Set(rows.keys) == Set(MetricsCatalog.all.map(\.name)), "README table vs catalog")
@@ -88,7 +93,9 @@ import Testing
         let declared = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
         #expect(declared.map(String.init) == MetricsCatalog.all.map(\.name))
         for family in MetricsCatalog.all {
-            let samples = text.split(separator: "\n").filter { $0.hasPrefix(family.name + "{") || $0.hasPrefix(family.name + " ") }
+            let samples = text.split(separator: "\n").filter {
+                $0.hasPrefix(family.name + "{") || $0.hasPrefix(family.name + " ")
+            }
             for sample in samples {
                 let labels = sample.matches(of: /([a-z_]+)="/).map { String($0.1) }
                 #expect(labels == family.labels, "\(sample)")

@@ -1,8 +1,9 @@
 import DedupVitalsCore
-@testable import DedupVitalsServer
 import Foundation
 import NIOCore
 import Testing
+
+@testable import DedupVitalsServer
 
 /// The whole `/metrics` text for a small fixed state, in both formats, pinned byte for byte. A change to the
 /// exposition shows here first; after a deliberate change, regenerate with `UPDATE_GOLDEN=1 swift test --filter
@@ -58,7 +59,10 @@ enum MetricsGolden {
         let tickets = SeriesKey(service: "support", operation: "create \"ticket\"")
         var events: [Event] = []
         for (index, outcome) in [Outcome.miss, .hit, .hit, .inFlight, .completed, .mismatch].enumerated() {
-            events.append(Event(service: payments.service, operation: payments.operation, outcome: outcome, timeMs: t0 - Int64(index) * 1_000))
+            events.append(
+                Event(
+                    service: payments.service, operation: payments.operation, outcome: outcome, timeMs: t0 - Int64(index) * 1_000)
+            )
         }
         events.append(Event(service: tickets.service, operation: tickets.operation, outcome: .miss, timeMs: t0 - 400_000))
         var windows = RollingWindows()

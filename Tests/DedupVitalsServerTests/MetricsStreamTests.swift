@@ -1,12 +1,15 @@
 import DedupVitalsCore
-@testable import DedupVitalsServer
 import Testing
+
+@testable import DedupVitalsServer
 
 /// `/metrics` in chunks: families that span chunks keep one HELP/TYPE and every sample exactly once.
 @Suite struct MetricsStreamTests {
     @Test func familiesSpanChunksWithoutRepeatsOrGaps() {
         let seriesCount = 3_000
-        let events = (0..<seriesCount).map { Event(service: "svc", operation: "op\($0)", outcome: .hit, timeMs: 1_800_000_000_000) }
+        let events = (0..<seriesCount).map {
+            Event(service: "svc", operation: "op\($0)", outcome: .hit, timeMs: 1_800_000_000_000)
+        }
         var windows = RollingWindows()
         windows.apply(BatchDelta(events: events, receivedAtMs: 1_800_000_000_000, bucketWidthMs: BucketClock.defaultWidthMs))
         let durations: [PromDuration] = [.minutes(1), .minutes(5)]
@@ -23,7 +26,10 @@ import Testing
         let lines = chunks.joined().split(separator: "\n")
         let types = lines.filter { $0.hasPrefix("# TYPE ") }
         #expect(types.count == Set(types).count, "each family declared once")
-        for (family, perSeries) in [("dedup_events_total{", 5), ("dedup_attempts{", 2), ("dedup_retry_delay_seconds_bucket{", RetryDelayHistogram.bounds.count + 1)] {
+        for (family, perSeries) in [
+            ("dedup_events_total{", 5), ("dedup_attempts{", 2),
+            ("dedup_retry_delay_seconds_bucket{", RetryDelayHistogram.bounds.count + 1),
+        ] {
             let samples = lines.filter { $0.hasPrefix(family) }
             #expect(samples.count == seriesCount * perSeries, "\(family)")
             #expect(Set(samples).count == samples.count, "\(family) samples are not repeated")

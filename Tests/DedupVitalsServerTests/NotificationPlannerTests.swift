@@ -1,6 +1,7 @@
 import DedupVitalsCore
-@testable import DedupVitalsServer
 import Testing
+
+@testable import DedupVitalsServer
 
 /// Which notifications an evaluation causes, and their Alertmanager-webhook wire shape.
 @Suite struct NotificationPlannerTests {
@@ -15,8 +16,11 @@ import Testing
         SeriesSignals(series: series, counts: [.minutes(5): counts], staleInFlightKeys: 0, doubleExecutions: [:])
     }
 
-    func run(_ rules: [AlertRule], _ signals: [SeriesSignals], _ previous: [AlertInstance] = [], at nowMs: Int64? = nil) -> AlertEvaluation {
-        AlertEvaluation.evaluate(rules: rules, signals: signals, previous: previous, nowMs: nowMs ?? t0, repeatIntervalMs: 4 * 3_600_000)
+    func run(
+        _ rules: [AlertRule], _ signals: [SeriesSignals], _ previous: [AlertInstance] = [], at nowMs: Int64? = nil
+    ) -> AlertEvaluation {
+        AlertEvaluation.evaluate(
+            rules: rules, signals: signals, previous: previous, nowMs: nowMs ?? t0, repeatIntervalMs: 4 * 3_600_000)
     }
 
     @Test func webhookNotificationsGroupByAlertnameAndHonourSendResolved() {
@@ -28,17 +32,24 @@ import Testing
         ]
         let planned = NotificationPlanner.webhookNotifications(fired, receivers: receivers, externalURL: "http://x")
         #expect(planned.count == 2)
-        guard case .webhook(let payload) = planned[0].body else { Issue.record("not a webhook body"); return }
+        guard case .webhook(let payload) = planned[0].body else {
+            Issue.record("not a webhook body")
+            return
+        }
         #expect(payload.alerts.count == 2)
         #expect(payload.groupLabels == ["alertname": "Spike"])
         #expect(payload.commonLabels == ["alertname": "Spike", "severity": "warning"])
         #expect(payload.status == "firing")
 
         // One of the two resolves: "all" gets the firing one and the resolved one; "firing-only" gets nothing.
-        let partly = run([rule], [signals(spike, series: refund), signals(calm, series: ticket)], fired.instances, at: t0 + 15_000)
+        let partly = run(
+            [rule], [signals(spike, series: refund), signals(calm, series: ticket)], fired.instances, at: t0 + 15_000)
         let update = NotificationPlanner.webhookNotifications(partly, receivers: receivers, externalURL: "http://x")
         #expect(update.map(\.receiver) == ["all"])
-        guard case .webhook(let body) = update.first?.body else { Issue.record("not a webhook body"); return }
+        guard case .webhook(let body) = update.first?.body else {
+            Issue.record("not a webhook body")
+            return
+        }
         #expect(body.alerts.map(\.status).sorted() == ["firing", "resolved"])
         #expect(body.groupKey == payload.groupKey)
     }

@@ -31,15 +31,18 @@ import Testing
         notADecision.body = "GET /healthz 200"
         let otherEvent = OTLPRequestBuilder.Record(eventName: "http.request", attributes: [])
         builder.resources = [
-            ("payments", [
-                OTLPRequestBuilder.decision(
-                    "refund", "miss", key: "order-1", payload: "sha256:aa", timeUnixNano: Self.nowNanos,
-                    traceID: Self.traceID, spanID: Self.spanID),
-                notADecision,
-                OTLPRequestBuilder.decision("refund", "hit", key: "order-1", ageMs: 1500),
-                OTLPRequestBuilder.decision("refund", "maybe", key: "order-2"),
-                otherEvent,
-            ]),
+            (
+                "payments",
+                [
+                    OTLPRequestBuilder.decision(
+                        "refund", "miss", key: "order-1", payload: "sha256:aa", timeUnixNano: Self.nowNanos,
+                        traceID: Self.traceID, spanID: Self.spanID),
+                    notADecision,
+                    OTLPRequestBuilder.decision("refund", "hit", key: "order-1", ageMs: 1500),
+                    OTLPRequestBuilder.decision("refund", "maybe", key: "order-2"),
+                    otherEvent,
+                ]
+            ),
             (nil, [OTLPRequestBuilder.decision("refund", "miss")]),  // no service.name: rejected
         ]
         let reply = try await Self.post(service, Compression.gzip(builder.protobuf), encoding: "gzip")
@@ -92,26 +95,26 @@ import Testing
         let service = try await TestService.start(database: dir.file("db.sqlite"))
         let now = Self.nowNanos
         let body = """
-        {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},
-          "scopeLogs":[{"scope":{"name":"my.library","version":"1.0.0"},"logRecords":[
-            {"timeUnixNano":"\(now)","observedTimeUnixNano":"\(now)","severityNumber":10,"severityText":"Information",
-             "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","eventName":"dedup_vitals.decision",
-             "body":{"stringValue":"Example log record"},"someFutureField":{"x":[1,2,3]},
-             "attributes":[{"key":"dedup_vitals.operation","value":{"stringValue":"pay"}},
-                           {"key":"dedup_vitals.outcome","value":{"stringValue":"miss"}},
-                           {"key":"dedup_vitals.key","value":{"stringValue":"cart-9"}},
-                           {"key":"dedup_vitals.age_ms","value":{"intValue":"0"}},
-                           {"key":"nested","value":{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{"values":[]}}}]}}}]},
-            {"time_unix_nano":\(now),"trace_id":"W47/95gDgQPSabYzgT/GDA==","span_id":"7uGbfsPBsXQ=","event_name":"dedup_vitals.decision",
-             "attributes":[{"key":"dedup_vitals.operation","value":{"stringValue":"pay"}},
-                           {"key":"dedup_vitals.outcome","value":{"stringValue":"hit"}},
-                           {"key":"dedup_vitals.key","value":{"stringValue":"cart-9"}},
-                           {"key":"dedup_vitals.age_ms","value":{"intValue":250}}]},
-            {"eventName":"dedup_vitals.decision","traceId":"5b8efff798038103d269b633813fc60","attributes":[
-                           {"key":"dedup_vitals.operation","value":{"stringValue":"pay"}},
-                           {"key":"dedup_vitals.outcome","value":{"stringValue":"hit"}}]}
-          ]}]}]}
-        """
+            {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},
+              "scopeLogs":[{"scope":{"name":"my.library","version":"1.0.0"},"logRecords":[
+                {"timeUnixNano":"\(now)","observedTimeUnixNano":"\(now)","severityNumber":10,"severityText":"Information",
+                 "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","eventName":"dedup_vitals.decision",
+                 "body":{"stringValue":"Example log record"},"someFutureField":{"x":[1,2,3]},
+                 "attributes":[{"key":"dedup_vitals.operation","value":{"stringValue":"pay"}},
+                               {"key":"dedup_vitals.outcome","value":{"stringValue":"miss"}},
+                               {"key":"dedup_vitals.key","value":{"stringValue":"cart-9"}},
+                               {"key":"dedup_vitals.age_ms","value":{"intValue":"0"}},
+                               {"key":"nested","value":{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{"values":[]}}}]}}}]},
+                {"time_unix_nano":\(now),"trace_id":"W47/95gDgQPSabYzgT/GDA==","span_id":"7uGbfsPBsXQ=","event_name":"dedup_vitals.decision",
+                 "attributes":[{"key":"dedup_vitals.operation","value":{"stringValue":"pay"}},
+                               {"key":"dedup_vitals.outcome","value":{"stringValue":"hit"}},
+                               {"key":"dedup_vitals.key","value":{"stringValue":"cart-9"}},
+                               {"key":"dedup_vitals.age_ms","value":{"intValue":250}}]},
+                {"eventName":"dedup_vitals.decision","traceId":"5b8efff798038103d269b633813fc60","attributes":[
+                               {"key":"dedup_vitals.operation","value":{"stringValue":"pay"}},
+                               {"key":"dedup_vitals.outcome","value":{"stringValue":"hit"}}]}
+              ]}]}]}
+            """
         let reply = try await Self.post(service, Array(body.utf8), contentType: "application/json; charset=utf-8")
         #expect(reply.status == 200)
         #expect(reply.headers.first(name: "Content-Type") == "application/json")
@@ -135,12 +138,15 @@ import Testing
         #expect(status[1] as? UInt64 == 3)
         #expect(String(decoding: try #require(status[2] as? [UInt8]), as: UTF8.self).hasPrefix("invalid protobuf at byte"))
 
-        let json = try await Self.post(service, Array(#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"soon"}]}]}]}"#.utf8), contentType: "application/json")
+        let json = try await Self.post(
+            service, Array(#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"soon"}]}]}]}"#.utf8),
+            contentType: "application/json")
         #expect(json.status == 400)
         #expect(json.json["code"] as? Int == 3)
         #expect((json.json["message"] as? String)?.contains("timeUnixNano") == true)
 
-        let corrupt = try await Self.post(service, [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xFF, 0xFF], encoding: "gzip")
+        let corrupt = try await Self.post(
+            service, [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xFF, 0xFF], encoding: "gzip")
         #expect(corrupt.status == 400)
         try await service.stop()
     }
@@ -160,7 +166,8 @@ import Testing
     /// A decompression bomb: 64 MiB of zeros in ~64 KiB of gzip, against a 1 MiB limit.
     @Test func aDecompressionBombGets413() async throws {
         let dir = try TemporaryDirectory()
-        let service = try await TestService.start(database: dir.file("db.sqlite"), configure: { $0.limits.maxBodyBytes = 1 << 20 })
+        let service = try await TestService.start(
+            database: dir.file("db.sqlite"), configure: { $0.limits.maxBodyBytes = 1 << 20 })
         let bomb = Compression.gzip([UInt8](repeating: 0, count: 64 << 20))
         #expect(bomb.count < 1 << 20)
         let started = ContinuousClock.now
@@ -168,7 +175,8 @@ import Testing
         #expect(reply.status == 413)
         #expect(ContinuousClock.now - started < .seconds(5))
         let events = try await HTTP.request(
-            .POST, service.baseURL + "/v1/events", bytes: bomb, headers: [("Content-Type", "application/json"), ("Content-Encoding", "gzip")])
+            .POST, service.baseURL + "/v1/events", bytes: bomb,
+            headers: [("Content-Type", "application/json"), ("Content-Encoding", "gzip")])
         #expect(events.status == 413)
         #expect(events.errorCode == "body_too_large")
         try await service.stop()
@@ -186,8 +194,9 @@ import Testing
         #expect(reply.status == 200)
         let partial = OTLPRequestBuilder.fields(try #require(OTLPRequestBuilder.fields([UInt8](reply.body))[1] as? [UInt8]))
         #expect(partial[1] as? UInt64 == 2)
-        #expect(String(decoding: try #require(partial[2] as? [UInt8]), as: UTF8.self)
-            == "log record 1: token payments-prod may not report service billing")
+        #expect(
+            String(decoding: try #require(partial[2] as? [UInt8]), as: UTF8.self)
+                == "log record 1: token payments-prod may not report service billing")
         #expect(AuthTests.attempts(service, "payments") == 1)
         #expect(AuthTests.attempts(service, "billing") == 0)
 
@@ -200,7 +209,8 @@ import Testing
 
     @Test func aRateLimitedExporterGets429WithAnIntegerRetryAfter() async throws {
         let dir = try TemporaryDirectory()
-        let service = try await TestService.start(database: dir.file("db.sqlite"), environment: ["SLOW": "slow-secret"]) { config in
+        let service = try await TestService.start(database: dir.file("db.sqlite"), environment: ["SLOW": "slow-secret"]) {
+            config in
             config.tokens = [.init(name: "slow", tokenEnv: "SLOW", services: nil, rateLimit: .init(eventsPerSecond: 1, burst: 2))]
         }
         var builder = OTLPRequestBuilder()
@@ -219,7 +229,9 @@ import Testing
     @Test func compressedEventsBodies() async throws {
         let dir = try TemporaryDirectory()
         let service = try await TestService.start(database: dir.file("db.sqlite"))
-        let body = Array(#"[{"service":"payments","operation":"refund","outcome":"miss"},{"service":"payments","operation":"refund","outcome":"hit"}]"#.utf8)
+        let body = Array(
+            #"[{"service":"payments","operation":"refund","outcome":"miss"},{"service":"payments","operation":"refund","outcome":"hit"}]"#
+                .utf8)
         for (encoding, bytes) in [("gzip", Compression.gzip(body)), ("deflate", Compression.deflate(body, windowBits: 15))] {
             let reply = try await HTTP.request(
                 .POST, service.baseURL + "/v1/events", bytes: bytes,
@@ -228,7 +240,8 @@ import Testing
             #expect(reply.json["accepted"] as? Int == 2)
         }
         let brotli = try await HTTP.request(
-            .POST, service.baseURL + "/v1/events", bytes: body, headers: [("Content-Type", "application/json"), ("Content-Encoding", "br")])
+            .POST, service.baseURL + "/v1/events", bytes: body,
+            headers: [("Content-Type", "application/json"), ("Content-Encoding", "br")])
         #expect(brotli.status == 415)
         #expect(brotli.errorCode == "unsupported_encoding")
         let truncated = try await HTTP.request(

@@ -11,9 +11,10 @@ import Testing
     /// "METHOD /path" for every operation of `document`.
     static func operations(_ document: [String: Any]) -> Set<String> {
         let paths = document["paths"] as? [String: [String: Any]] ?? [:]
-        return Set(paths.flatMap { path, item in
-            item.keys.filter(methods.contains).map { "\($0.uppercased()) \(path)" }
-        })
+        return Set(
+            paths.flatMap { path, item in
+                item.keys.filter(methods.contains).map { "\($0.uppercased()) \(path)" }
+            })
     }
 
     static func served() async throws -> (document: [String: Any], reply: HTTP.Reply) {
@@ -35,8 +36,12 @@ import Testing
         #expect(reply.headers.first(name: "Content-Type") == "application/json")
         #expect(document["openapi"] as? String == "3.1.0")
         let documented = Self.operations(document)
-        #expect(routes.subtracting(documented).isEmpty, "routes missing from the OpenAPI document: \(routes.subtracting(documented).sorted())")
-        #expect(documented.subtracting(routes).isEmpty, "documented operations the router lacks: \(documented.subtracting(routes).sorted())")
+        #expect(
+            routes.subtracting(documented).isEmpty,
+            "routes missing from the OpenAPI document: \(routes.subtracting(documented).sorted())")
+        #expect(
+            documented.subtracting(routes).isEmpty,
+            "documented operations the router lacks: \(documented.subtracting(routes).sorted())")
         #expect(routes.contains("POST /v1/events") && routes.contains("GET /openapi.json"))
     }
 
@@ -77,7 +82,9 @@ import Testing
                 #expect(responses.keys.contains { $0.hasPrefix("2") }, "\(label) documents no success")
                 for (status, response) in responses where status.hasPrefix("4") || status.hasPrefix("5") {
                     var body = response as? [String: Any] ?? [:]
-                    if let ref = body["$ref"] as? String { body = sharedResponses[String(ref.split(separator: "/").last!)] ?? [:] }
+                    if let ref = body["$ref"] as? String {
+                        body = sharedResponses[String(ref.split(separator: "/").last!)] ?? [:]
+                    }
                     let schema = ((body["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"]
                     let text = String(describing: schema ?? "")
                     let errorSchema = path == "/v1/logs" ? "#/components/schemas/RpcStatus" : "#/components/schemas/Error"

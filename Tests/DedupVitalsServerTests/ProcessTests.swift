@@ -7,7 +7,10 @@ import Testing
     @Test func everyAcknowledgedEventSurvivesSIGKILL() async throws {
         let dir = try TemporaryDirectory()
         let database = dir.file("db.sqlite")
-        let batch = "[" + Array(repeating: #"{"service":"payments","operation":"refund","outcome":"miss"}"#, count: 10).joined(separator: ",") + "]"
+        let batch =
+            "["
+            + Array(repeating: #"{"service":"payments","operation":"refund","outcome":"miss"}"#, count: 10).joined(separator: ",")
+            + "]"
         let acknowledged = Counter()
         let sent = Counter()
         try await withProcess(serving: database, logPath: dir.file("serve.log")) { service in
@@ -22,7 +25,10 @@ import Testing
                     }
                 }
             }
-            try await Task.sleep(for: .milliseconds(800))
+            // Killed once events are being acknowledged (however loaded the machine), with requests in flight.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while acknowledged.value == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            try await Task.sleep(for: .milliseconds(300))
             service.kill(SIGKILL)
             _ = try await service.waitForExit()
             for client in clients { client.cancel() }
@@ -43,7 +49,9 @@ import Testing
     @Test func sigtermFinishesGracefullyWithExitZero() async throws {
         let dir = try TemporaryDirectory()
         try await withProcess(serving: dir.file("db.sqlite"), logPath: dir.file("serve.log")) { service throws in
-            #expect(try await HTTP.post(service.baseURL + "/v1/events", #"{"service":"a","operation":"b","outcome":"miss"}"#).status == 202)
+            #expect(
+                try await HTTP.post(service.baseURL + "/v1/events", #"{"service":"a","operation":"b","outcome":"miss"}"#).status
+                    == 202)
             service.kill(SIGTERM)
             #expect(try await service.waitForExit() == 0)
             #expect(service.log().contains("database closed"))
@@ -71,7 +79,8 @@ import Testing
         #expect(!version.stdout.isEmpty)
 
         let bad = dir.file("bad.yml")
-        try "listen: 127.0.0.1:9470\nretention: forever\nwindows: [1m, 7s]\nfrobnicate: true\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "listen: 127.0.0.1:9470\nretention: forever\nwindows: [1m, 7s]\nfrobnicate: true\n".write(
+            toFile: bad, atomically: true, encoding: .utf8)
         let check = try ChildProcess.run(["check-config", bad])
         #expect(check.status == 78)
         let lines = check.stderr.split(separator: "\n")
@@ -82,7 +91,8 @@ import Testing
         #expect(try ChildProcess.run(["serve", "--config", bad]).status == 78)
 
         let good = dir.file("good.yml")
-        try "listen: 127.0.0.1:9470\nwindows: [1m, 5m]\nretention: 2h\nlimits: {max_events_per_request: 500}\n".write(toFile: good, atomically: true, encoding: .utf8)
+        try "listen: 127.0.0.1:9470\nwindows: [1m, 5m]\nretention: 2h\nlimits: {max_events_per_request: 500}\n".write(
+            toFile: good, atomically: true, encoding: .utf8)
         #expect(try ChildProcess.run(["check-config", good]).status == 0)
 
         let open = try ChildProcess.run(["serve", "--listen", "0.0.0.0:0", "--db", dir.file("x.sqlite")])
@@ -108,26 +118,31 @@ final class Counter: Sendable {
         receiver.answer([TestReceiver.Answer(status: 200, delay: .seconds(5))], then: TestReceiver.Answer(status: 200))
         let rules = dir.file("rules.yml")
         try """
-            rules:
-              - alert: CrashSpike
-                kind: duplicate_ratio
-                window: 1m
-                above: 0.1
-                min_attempts: 1
-                for: 0s
-                labels: {severity: critical}
-                annotations: {summary: "spike"}
-            """.write(toFile: rules, atomically: true, encoding: .utf8)
+        rules:
+          - alert: CrashSpike
+            kind: duplicate_ratio
+            window: 1m
+            above: 0.1
+            min_attempts: 1
+            for: 0s
+            labels: {severity: critical}
+            annotations: {summary: "spike"}
+        """.write(toFile: rules, atomically: true, encoding: .utf8)
         let config = dir.file("config.yml")
         try """
-            evaluation_interval: 200ms
-            rule_files: [\(rules)]
-            receivers:
-              - {name: oncall, url: "\(receiver.url)", send_resolved: false}
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        evaluation_interval: 200ms
+        rule_files: [\(rules)]
+        receivers:
+          - {name: oncall, url: "\(receiver.url)", send_resolved: false}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         let database = dir.file("db.sqlite")
-        let inFlight = try await withProcess(serving: database, logPath: dir.file("first.log"), extraArguments: ["--config", config]) { first in
-            let spike = "[" + Array(repeating: #"{"service":"payments","operation":"refund","outcome":"hit"}"#, count: 5).joined(separator: ",") + "]"
+        let inFlight = try await withProcess(
+            serving: database, logPath: dir.file("first.log"), extraArguments: ["--config", config]
+        ) { first in
+            let spike =
+                "["
+                + Array(repeating: #"{"service":"payments","operation":"refund","outcome":"hit"}"#, count: 5).joined(
+                    separator: ",") + "]"
             #expect(try await HTTP.post(first.baseURL + "/v1/events", spike).status == 202)
 
             let deadline = ContinuousClock.now + .seconds(20)
@@ -139,9 +154,12 @@ final class Counter: Sendable {
             return inFlight
         }
 
-        try await withProcess(serving: database, logPath: dir.file("second.log"), extraArguments: ["--config", config]) { second in
+        try await withProcess(serving: database, logPath: dir.file("second.log"), extraArguments: ["--config", config]) {
+            second in
             let redeliveryDeadline = ContinuousClock.now + .seconds(30)
-            while receiver.requests.count < 2, ContinuousClock.now < redeliveryDeadline { try await Task.sleep(for: .milliseconds(100)) }
+            while receiver.requests.count < 2, ContinuousClock.now < redeliveryDeadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
             let requests = receiver.requests
             #expect(requests.count >= 2, "the notification was not delivered after the restart")
             #expect(requests.dropFirst().contains { $0.webhookID == inFlight.webhookID })

@@ -56,7 +56,8 @@ struct ReloadTests {
     }
 
     static func spike(_ baseURL: String) async throws {
-        let events = (0..<2).map { _ in #"{"service":"payments","operation":"refund","outcome":"miss"}"# }
+        let events =
+            (0..<2).map { _ in #"{"service":"payments","operation":"refund","outcome":"miss"}"# }
             + (0..<8).map { _ in #"{"service":"payments","operation":"refund","outcome":"hit"}"# }
         #expect(try await HTTP.post(baseURL + "/v1/events", "[" + events.joined(separator: ",") + "]").status == 202)
     }
@@ -96,9 +97,12 @@ struct ReloadTests {
         let reply = try await HTTP.request(.POST, baseURL + "/-/reload")
         #expect(reply.status == 200, "\(reply.text)")
         #expect(reply.json["status"] as? String == "success")
-        #expect(await eventually {
-            receiver.requests.contains { $0.json["status"] as? String == "resolved" && ($0.json["groupKey"] as? String ?? "").contains("SpikeA") }
-        })
+        #expect(
+            await eventually {
+                receiver.requests.contains {
+                    $0.json["status"] as? String == "resolved" && ($0.json["groupKey"] as? String ?? "").contains("SpikeA")
+                }
+            })
         let alerts = try await HTTP.get(baseURL + "/v1/alerts").text
         #expect(alerts.contains("SpikeB"))
         #expect(Self.firingNotifications(receiver, "SpikeB") == 1)
@@ -114,7 +118,8 @@ struct ReloadTests {
         let before = try #require(try await Self.metric("dedup_config_last_reload_success_timestamp_seconds", baseURL))
 
         // Line 3 has an unknown kind; the configuration file itself also gets an unknown key.
-        try "rules:\n  - alert: Broken\n    kind: no_such_kind\n    window: 1m\n".write(toFile: files.rules, atomically: true, encoding: .utf8)
+        try "rules:\n  - alert: Broken\n    kind: no_such_kind\n    window: 1m\n".write(
+            toFile: files.rules, atomically: true, encoding: .utf8)
         kill(process.process.processIdentifier, SIGHUP)
         #expect(await eventually { process.stderr.contains("configuration reload failed") })
         #expect(process.process.isRunning)
@@ -152,7 +157,8 @@ struct ReloadTests {
         #expect(reply.status == 200)
         #expect(reply.json["restart_required"] as? [String] == ["synchronous"])
         #expect(process.stderr.contains("restart_required=synchronous"))
-        let three = "[" + Array(repeating: #"{"service":"a","operation":"b","outcome":"miss"}"#, count: 3).joined(separator: ",") + "]"
+        let three =
+            "[" + Array(repeating: #"{"service":"a","operation":"b","outcome":"miss"}"#, count: 3).joined(separator: ",") + "]"
         #expect(try await HTTP.post(baseURL + "/v1/events", three).status == 413)
         #expect(await process.stop() == 0)
         await receiver.stop()
@@ -167,12 +173,14 @@ struct ReloadTests {
                 - {name: operator, token_env: OPERATOR_TOKEN, admin: true}
             """
         let files = try Files(receiverURL: receiver.url, rules: [Self.spikeRule("SpikeA")], extra: tokens)
-        let (process, baseURL) = try await Self.start(files, environment: ["REPORTER_TOKEN": "r-secret", "OPERATOR_TOKEN": "o-secret"])
+        let (process, baseURL) = try await Self.start(
+            files, environment: ["REPORTER_TOKEN": "r-secret", "OPERATOR_TOKEN": "o-secret"])
         #expect(try await HTTP.request(.POST, baseURL + "/-/reload").status == 401)
         let reporter = try await HTTP.request(.POST, baseURL + "/-/reload", headers: [("Authorization", "Bearer r-secret")])
         #expect(reporter.status == 403)
         #expect(reporter.errorCode == "forbidden")
-        #expect(try await HTTP.request(.POST, baseURL + "/-/reload", headers: [("Authorization", "Bearer o-secret")]).status == 200)
+        #expect(
+            try await HTTP.request(.POST, baseURL + "/-/reload", headers: [("Authorization", "Bearer o-secret")]).status == 200)
         #expect(await process.stop() == 0)
         await receiver.stop()
     }

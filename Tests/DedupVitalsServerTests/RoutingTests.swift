@@ -73,7 +73,8 @@ import Testing
             let unserved = try #require(["DELETE", "PATCH", "PUT", "POST", "GET"].first { !methods.contains($0) })
             let reply = try await HTTP.request(.init(rawValue: unserved), service.baseURL + path)
             #expect(reply.status == 405, "\(unserved) \(path)")
-            let allow = Set((reply.headers.first(name: "Allow") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            let allow = Set(
+                (reply.headers.first(name: "Allow") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
             #expect(allow == methods, "\(unserved) \(path): Allow \(allow.sorted()) but the router serves \(methods.sorted())")
             #expect(reply.errorCode == "method_not_allowed", "\(unserved) \(path)")
         }
@@ -111,10 +112,12 @@ import Testing
         let anonymous = try await HTTP.request(.DELETE, service.baseURL + "/v1/events")
         #expect(anonymous.status == 401)
         #expect(anonymous.errorCode == "unauthenticated")
-        let authorized = try await HTTP.request(.DELETE, service.baseURL + "/v1/events", headers: [("Authorization", "Bearer ops-routing-1d2c")])
+        let authorized = try await HTTP.request(
+            .DELETE, service.baseURL + "/v1/events", headers: [("Authorization", "Bearer ops-routing-1d2c")])
         #expect(authorized.status == 405)
         #expect(authorized.headers.first(name: "Allow") == "POST")
-        let unknown = try await HTTP.request(.GET, service.baseURL + "/v1/nope", headers: [("Authorization", "Bearer ops-routing-1d2c")])
+        let unknown = try await HTTP.request(
+            .GET, service.baseURL + "/v1/nope", headers: [("Authorization", "Bearer ops-routing-1d2c")])
         #expect(unknown.status == 404)
         #expect(unknown.errorCode == "not_found")
         try await service.stop()
@@ -130,7 +133,8 @@ import Testing
         let body = #"{"service":"payments","operation":"refund","outcome":"miss"}"#
         let connection = try RawConnection(service.baseURL)
         try connection.send(
-            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        )
         let reply = try #require(await connection.readResponse(timeout: .seconds(10)))
         #expect(reply.status == 401, "\(method) \(path): \(reply.head)")
         #expect(service.service.state.withWindows { $0.series.isEmpty })

@@ -62,7 +62,10 @@ import Testing
         ("auth:\n  tokens:\n    - {name: a, token_env: A, rate_limit: {burst: 3}}\n", "events_per_second is required"),
         ("auth:\n  tokens:\n    - {name: a, token_env: A, rate_limit: {events_per_second: 0}}\n", "must be a positive number"),
         ("auth:\n  tokens:\n    - {name: a, token_env: A, rate_limit: {events_per_second: -3}}\n", "must be a positive number"),
-        ("auth:\n  tokens:\n    - {name: a, token_env: A, rate_limit: {events_per_second: 5, burst: 0}}\n", "burst must be between"),
+        (
+            "auth:\n  tokens:\n    - {name: a, token_env: A, rate_limit: {events_per_second: 5, burst: 0}}\n",
+            "burst must be between"
+        ),
         ("auth:\n  tokens:\n    - {name: a, token_env: A, rate_limit: {events_per_second: 5, per: 1s}}\n", "per"),
         ("limits: {max_body_bytes: 2048, max_in_flight_bytes: 1024}\n", "must be at least max_body_bytes"),
         ("limits: {max_in_flight_requests: 0}\n", "max_in_flight_requests must be between"),

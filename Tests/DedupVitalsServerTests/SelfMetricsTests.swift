@@ -1,7 +1,8 @@
 import DedupVitalsCore
-@testable import DedupVitalsServer
 import Foundation
 import Testing
+
+@testable import DedupVitalsServer
 
 /// The service's measurements of itself, read from a live service over HTTP.
 @Suite struct SelfMetricsTests {

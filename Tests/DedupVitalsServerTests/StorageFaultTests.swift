@@ -9,7 +9,9 @@ import Testing
     static let one = #"{"service":"payments","operation":"refund","outcome":"miss"}"#
 
     /// A batch big enough to need fresh pages in the database and its WAL.
-    static let big = "[" + (0..<2_000).map { #"{"service":"bulk","operation":"op\#($0)","outcome":"hit","age_ms":\#($0)}"# }
+    static let big =
+        "["
+        + (0..<2_000).map { #"{"service":"bulk","operation":"op\#($0)","outcome":"hit","age_ms":\#($0)}"# }
         .joined(separator: ",") + "]"
 
     static func attempts(_ service: TestService) -> Int64 {

@@ -24,7 +24,9 @@ struct TLSTests {
     }
 
     /// The common name of the certificate the server presents, and the protocol version, through Python's `ssl`.
-    static func python(_ url: String, ca: String, maximumVersion: String = "MAXIMUM_SUPPORTED") throws -> (status: Int32, output: String) {
+    static func python(
+        _ url: String, ca: String, maximumVersion: String = "MAXIMUM_SUPPORTED"
+    ) throws -> (status: Int32, output: String) {
         let port = url.split(separator: ":").last!
         let script = """
             import socket, ssl, sys
@@ -90,7 +92,8 @@ struct TLSTests {
             "simulate", "--url", url, "--cacert", ca.certificate, "--duration", "1", "--rate", "100", "--scenario", "steady",
         ])
         #expect(simulate.status == 0, "\(simulate.stderr)")
-        #expect(simulate.stdout.contains("accepted") || simulate.stderr.contains("accepted"), "\(simulate.stdout)\(simulate.stderr)")
+        #expect(
+            simulate.stdout.contains("accepted") || simulate.stderr.contains("accepted"), "\(simulate.stdout)\(simulate.stderr)")
         let top = try ServiceProcess.run(["top", "--once", "--url", url, "--cacert", ca.certificate])
         #expect(top.status == 0, "\(top.stderr)")
         #expect(top.stdout.contains("payments"), "\(top.stdout)")
@@ -105,8 +108,11 @@ struct TLSTests {
         try "not a certificate".write(toFile: ca.dir.file("server.pem"), atomically: true, encoding: .utf8)
         try "not a key".write(toFile: ca.dir.file("server.key"), atomically: true, encoding: .utf8)
         let config = ca.dir.file("config.yml")
-        try "tls: {cert_file: server.pem, key_file: server.key, min_version: TLS11}\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let result = try ServiceProcess.run(["serve", "--config", config, "--listen", "127.0.0.1:0", "--db", ca.dir.file("db.sqlite")])
+        try "tls: {cert_file: server.pem, key_file: server.key, min_version: TLS11}\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
+        let result = try ServiceProcess.run([
+            "serve", "--config", config, "--listen", "127.0.0.1:0", "--db", ca.dir.file("db.sqlite"),
+        ])
         #expect(result.status == 78)
         #expect(result.stderr.contains("config.yml:1: tls.min_version must be TLS12 or TLS13"), "\(result.stderr)")
         #expect(result.stderr.contains(ca.dir.file("server.pem") + ": tls.cert_file"), "\(result.stderr)")
@@ -118,7 +124,8 @@ struct TLSTests {
         let config = dir.file("config.yml")
         try "auth:\n  tokens:\n    - {name: a, token_env: A_TOKEN}\n".write(toFile: config, atomically: true, encoding: .utf8)
         let process = try ServeProcess(
-            ["serve", "--config", config, "--listen", "0.0.0.0:0", "--db", dir.file("db.sqlite")], environment: ["A_TOKEN": "secret"])
+            ["serve", "--config", config, "--listen", "0.0.0.0:0", "--db", dir.file("db.sqlite")],
+            environment: ["A_TOKEN": "secret"])
         _ = try await process.baseURL()
         #expect(process.stderr.contains("clear text"), "\(process.stderr)")
         #expect(await process.stop() == 0)

@@ -72,19 +72,23 @@ final class TestReceiver: Sendable {
             let body = try await request.body.collect(upTo: 1 << 20)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
-            let answer = handler(Request(
-                path: request.uri.path, headers: headers, body: Array(buffer: body), receivedAt: .now))
+            let answer = handler(
+                Request(
+                    path: request.uri.path, headers: headers, body: Array(buffer: body), receivedAt: .now))
             if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
             var responseHeaders = HTTPFields()
             for (name, value) in answer.headers { responseHeaders[HTTPField.Name(name)!] = value }
-            return Response(status: .init(code: answer.status), headers: responseHeaders, body: .init(byteBuffer: ByteBuffer(string: "ok")))
+            return Response(
+                status: .init(code: answer.status), headers: responseHeaders, body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
             logger: Logger(label: "test-receiver", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test-receiver", factory: { _ in SwiftLogNoOpLogHandler() })))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app], logger: Logger(label: "test-receiver", factory: { _ in SwiftLogNoOpLogHandler() })))
         let task = Task { try await group.run() }
         var iterator = portStream.makeAsyncIterator()
         let port = await iterator.next() ?? 0

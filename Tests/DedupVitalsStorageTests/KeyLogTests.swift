@@ -1,9 +1,10 @@
 import DedupVitalsCore
-@testable import DedupVitalsStorage
 import Foundation
 import GRDB
 import Synchronization
 import Testing
+
+@testable import DedupVitalsStorage
 
 /// The key log on disk: what a restart rebuilds, compaction, removals, and the move from v3's `key_records`.
 @Suite struct KeyLogTests {
@@ -12,7 +13,9 @@ import Testing
     static let outcomes: [Outcome] = [.miss, .hit, .inFlight, .completed, .mismatch, .miss]
 
     /// Every key of `expected` has the same record in `actual`, and no other key is tracked.
-    static func expectSameKeys(_ actual: KeyForensics, _ expected: KeyForensics, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectSameKeys(
+        _ actual: KeyForensics, _ expected: KeyForensics, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(actual.keyCount == expected.keyCount, sourceLocation: sourceLocation)
         for (hash, record) in expected.records {
             #expect(actual.isCurrent(hash, record), sourceLocation: sourceLocation)
@@ -44,10 +47,11 @@ import Testing
         await (try KeyLogHarness(path: path)).close()
         let queue = try DatabaseQueue(path: path)
         try await queue.write { db in
-            try db.execute(sql: """
-                CREATE TRIGGER poison BEFORE INSERT ON series WHEN NEW.operation = 'poison'
-                BEGIN SELECT RAISE(ABORT, 'poisoned'); END
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER poison BEFORE INSERT ON series WHEN NEW.operation = 'poison'
+                    BEGIN SELECT RAISE(ABORT, 'poisoned'); END
+                    """)
         }
         try queue.close()
         return path
@@ -65,7 +69,10 @@ import Testing
         for wave in 0..<30 {
             outcomes += await withTaskGroup(of: Bool.self) { group in
                 for n in wave * 10..<wave * 10 + 10 {
-                    group.addTask { (try? await harness.send(7, keys: 40, from: prefill + n * 7, poisoned: wave % 3 == 0 && n % 10 == 3)) != nil }
+                    group.addTask {
+                        (try? await harness.send(7, keys: 40, from: prefill + n * 7, poisoned: wave % 3 == 0 && n % 10 == 3))
+                            != nil
+                    }
                 }
                 return await group.reduce(into: [Bool]()) { $0.append($1) }
             }
@@ -75,7 +82,9 @@ import Testing
         let entries = harness.store.keyLogEntries
         #expect(entries <= 2 * 40 + KeyLog.minimumEntries + 1_000, "the log was not compacted: \(entries) entries")
         // Exactly the events of the acknowledged batches are counted.
-        let counted = harness.forensics.records.values.reduce(0) { $0 + Int($1.miss + $1.hit + $1.inFlight + $1.completed + $1.mismatch) }
+        let counted = harness.forensics.records.values.reduce(0) {
+            $0 + Int($1.miss + $1.hit + $1.inFlight + $1.completed + $1.mismatch)
+        }
         #expect(counted == prefill + 7 * outcomes.count(where: { $0 }))
         // What memory holds is exactly what a restart rebuilds from what was committed.
         try await harness.closeAndExpectARestartToRebuildItsKeys()
@@ -131,7 +140,9 @@ import Testing
         let store = try DedupStore(path: dir.file("db.sqlite"))
         let writer = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA secure_delete") }
         let reader = try await store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA secure_delete") }
-        #expect(writer == 2 && reader == 2, "secure_delete is \(String(describing: writer)) / \(String(describing: reader)), 2 is FAST")
+        #expect(
+            writer == 2 && reader == 2,
+            "secure_delete is \(String(describing: writer)) / \(String(describing: reader)), 2 is FAST")
         try store.close()
     }
 
@@ -195,12 +206,15 @@ import Testing
         for _ in 0..<20_000 {
             var record = KeyRecord(seriesIndex: 0, createdMs: Bool.random(using: &generator) ? Self.t0 : time())
             (record.firstMissMs, record.lastMissMs, record.completedMs, record.lastSeenMs) = (time(), time(), time(), time())
-            (record.miss, record.hit, record.inFlight) = (.random(in: 0...3, using: &generator), .max, .random(in: 0...UInt32.max, using: &generator))
+            (record.miss, record.hit, record.inFlight) = (
+                .random(in: 0...3, using: &generator), .max, .random(in: 0...UInt32.max, using: &generator)
+            )
             (record.completed, record.mismatch) = (0, .random(in: 0...200, using: &generator))
             record.open = .random(using: &generator)
             record.payloadVariants = .random(in: 0...UInt8.max, using: &generator)
             record.payloadFingerprint = Bool.random(using: &generator) ? 0 : .random(in: 1...UInt64.max, using: &generator)
-            let hash = KeyHash(high: .random(in: 0...UInt64.max, using: &generator), low: .random(in: 0...UInt64.max, using: &generator))
+            let hash = KeyHash(
+                high: .random(in: 0...UInt64.max, using: &generator), low: .random(in: 0...UInt64.max, using: &generator))
             let seriesID = Int64.random(in: 1...Int64.max, using: &generator)
             var bytes: [UInt8] = []
             KeyLog.append(hash: hash, seriesID: seriesID, record: record, to: &bytes)
@@ -228,11 +242,14 @@ import Testing
         let queue = try DatabaseQueue(path: path)
         try StorageSchema.migrator.migrate(queue, upTo: "v3-key-forensics")
         try await queue.write { db in
-            try db.execute(sql: "INSERT INTO series(id, service, operation, last_seen_ms) VALUES (7, 'payments', 'refund', ?)", arguments: [Self.t0])
+            try db.execute(
+                sql: "INSERT INTO series(id, service, operation, last_seen_ms) VALUES (7, 'payments', 'refund', ?)",
+                arguments: [Self.t0])
             for (hash, record) in expected.records {
                 var bytes: [UInt8] = []
                 KeyRecordCodec.append(record, to: &bytes)
-                let hashBytes = withUnsafeBytes(of: hash.high.bigEndian) { Array($0) } + withUnsafeBytes(of: hash.low.bigEndian) { Array($0) }
+                let hashBytes =
+                    withUnsafeBytes(of: hash.high.bigEndian) { Array($0) } + withUnsafeBytes(of: hash.low.bigEndian) { Array($0) }
                 try db.execute(
                     sql: "INSERT INTO key_records(hash, series_id, last_seen_ms, record) VALUES (?, 7, ?, ?)",
                     arguments: [Data(hashBytes), record.lastSeenMs, Data(bytes)])
@@ -243,7 +260,9 @@ import Testing
         let migrated = try KeyLogHarness(path: path)
         Self.expectSameKeys(migrated.forensics, expected)
         #expect(migrated.store.keyLogEntries == 2)
-        let tables = try await DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        let tables = try await DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         #expect(!tables.contains("key_records"))
         await migrated.close()
     }
@@ -282,7 +301,8 @@ final class KeyLogHarness: Sendable {
                 key: "key-\(n % keys)", payload: "payload-\(n % keys)", timeMs: KeyLogTests.t0 + Int64(n))
         }
         if poisoned { events.append(Event(service: "payments", operation: "poison", outcome: .miss, timeMs: KeyLogTests.t0)) }
-        let delta = BatchDelta(events: events, receivedAtMs: KeyLogTests.t0, bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher)
+        let delta = BatchDelta(
+            events: events, receivedAtMs: KeyLogTests.t0, bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher)
         try await committer.commit(.init(delta: delta))
     }
 

@@ -1,10 +1,10 @@
-import Synchronization
 import DedupVitalsCore
 import DedupVitalsTerminal
 import Foundation
-import NIOCore
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
+import Synchronization
 import Testing
 
 @Suite("Dashboard and simulator against real services")
@@ -13,11 +13,12 @@ struct DashboardClientTests {
     func fetchAndDrawOnce() async throws {
         try await LiveService.run { client, _ in
             let now = LiveService.nowMs
-            try await LiveService.post([
-                Event(service: "payments", operation: "refund", outcome: .miss, key: "a", timeMs: now),
-                Event(service: "payments", operation: "refund", outcome: .hit, key: "a", timeMs: now, ageMs: 40),
-                Event(service: "tickets", operation: "create_ticket", outcome: .miss, key: "b", timeMs: now),
-            ], to: client)
+            try await LiveService.post(
+                [
+                    Event(service: "payments", operation: "refund", outcome: .miss, key: "a", timeMs: now),
+                    Event(service: "payments", operation: "refund", outcome: .hit, key: "a", timeMs: now, ageMs: 40),
+                    Event(service: "tickets", operation: "create_ticket", outcome: .miss, key: "b", timeMs: now),
+                ], to: client)
             let fetcher = DashboardFetcher(client: client)
             let snapshot = try await fetcher.fetch()
             #expect(snapshot.summary.series.map(\.id) == ["payments/refund", "tickets/create_ticket"])
@@ -28,7 +29,8 @@ struct DashboardClientTests {
             // The current 10 s step, or the one before it when a step boundary passed since the post.
             #expect(snapshot.history["payments/refund"]?.suffix(2).contains { $0.duplicateRatio == 0.5 } == true)
 
-            let lines = try await DashboardOnce.frame(fetcher: fetcher, size: TerminalSize(columns: 120, rows: 24), color: false, fitContent: true)
+            let lines = try await DashboardOnce.frame(
+                fetcher: fetcher, size: TerminalSize(columns: 120, rows: 24), color: false, fitContent: true)
             let text = lines.joined(separator: "\n")
             #expect(!text.contains("\u{1B}"))
             #expect(text.contains("payments/refund") && text.contains("50.0%"))
@@ -43,7 +45,9 @@ struct DashboardClientTests {
     func unreachable() async throws {
         let port = ClosedPort.make()
         let fetcher = DashboardFetcher(client: try ServiceClient(baseURL: "http://127.0.0.1:\(port)"))
-        await #expect(throws: ServiceClientError.unreachable(url: "http://127.0.0.1:\(port)/v1/summary", reason: "connection refused")) {
+        await #expect(
+            throws: ServiceClientError.unreachable(url: "http://127.0.0.1:\(port)/v1/summary", reason: "connection refused")
+        ) {
             try await fetcher.fetch()
         }
     }
@@ -96,7 +100,8 @@ struct DashboardClientTests {
     func simulateUnreachable() async throws {
         let client = try ServiceClient(baseURL: "http://127.0.0.1:\(ClosedPort.make())")
         let report = await SimulationRunner(
-            client: client, scenario: .steady, ratePerSecond: 100, durationSeconds: 0.5, tick: .milliseconds(100)).run()
+            client: client, scenario: .steady, ratePerSecond: 100, durationSeconds: 0.5, tick: .milliseconds(100)
+        ).run()
         #expect(report.sent > 0 && report.accepted == 0 && report.rejected == report.sent)
         #expect(report.lastError?.contains("connection refused") == true)
     }
@@ -120,7 +125,8 @@ struct DashboardClientTests {
             let started = ContinuousClock.now
             let report = await SimulationRunner(
                 client: client, scenario: .steady, ratePerSecond: 50, durationSeconds: 0.3, batchSize: 10_000,
-                tick: .milliseconds(300)).run()
+                tick: .milliseconds(300)
+            ).run()
             #expect(report.retries == 1)
             #expect(report.accepted == report.sent && report.sent > 0)
             #expect(ContinuousClock.now - started >= .seconds(1), "waited for Retry-After")
@@ -131,5 +137,10 @@ struct DashboardClientTests {
 /// A thread-safe counter for a test receiver.
 final class Counter: Sendable {
     private let value = Mutex(0)
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }

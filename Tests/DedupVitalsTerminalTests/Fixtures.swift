@@ -9,10 +9,13 @@ enum Fixtures {
     static func counts(attempts: Int64, ratio: Double) -> WindowCounts {
         let duplicates = Int64((Double(attempts) * ratio).rounded())
         let inFlight = duplicates / 3
-        return WindowCounts(miss: attempts - duplicates, hit: duplicates - inFlight, inFlight: inFlight, completed: attempts - duplicates)
+        return WindowCounts(
+            miss: attempts - duplicates, hit: duplicates - inFlight, inFlight: inFlight, completed: attempts - duplicates)
     }
 
-    static func series(_ service: String, _ operation: String, ratio: Double, rate: Int64 = 20, forensics: Bool = false) -> SeriesSummary {
+    static func series(
+        _ service: String, _ operation: String, ratio: Double, rate: Int64 = 20, forensics: Bool = false
+    ) -> SeriesSummary {
         var windows: [String: WindowCounts] = [:]
         for (index, window) in Self.windows.enumerated() {
             let seconds = Int64([60, 300, 900, 3600][index])
@@ -35,12 +38,15 @@ enum Fixtures {
             startsAt: Formatting.rfc3339(milliseconds: nowMs - ageSeconds * 1000), fingerprint: "f-\(name)")
     }
 
-    static func state(series: [SeriesSummary], alerts: [AlertItem]? = [], url: String = "http://127.0.0.1:9470") -> DashboardState {
+    static func state(series: [SeriesSummary], alerts: [AlertItem]? = [], url: String = "http://127.0.0.1:9470") -> DashboardState
+    {
         var overall: [String: WindowCounts] = [:]
         for window in windows { overall[window] = series.compactMap { $0.windows[window] }.reduce(.zero, +) }
         var history: [String: [WindowCounts]] = [:]
-        for item in series { history[item.id] = Self.history(
-                peak: item.windows["1m"]?.duplicateRatio ?? 0, attemptsPerPoint: (item.windows["1m"]?.attempts ?? 0) / 6) }
+        for item in series {
+            history[item.id] = Self.history(
+                peak: item.windows["1m"]?.duplicateRatio ?? 0, attemptsPerPoint: (item.windows["1m"]?.attempts ?? 0) / 6)
+        }
         let summary = SummaryResponse(generatedAt: nil, windows: windows, overall: overall, series: series)
         var state = DashboardState(url: url)
         state.apply(DashboardSnapshot(summary: summary, alerts: alerts, history: history, fetchedAtMs: nowMs))
@@ -58,8 +64,12 @@ enum Fixtures {
                 series("agents", "tool.call", ratio: 0.01, rate: 25),
             ],
             alerts: [
-                alert("StaleInFlightKeys", state: "resolved", severity: "warning", series: ("tickets", "create_ticket"), ageSeconds: 3000),
-                alert("DuplicateAttemptSpike", state: "firing", severity: "critical", series: ("payments", "refund"), ageSeconds: 720),
+                alert(
+                    "StaleInFlightKeys", state: "resolved", severity: "warning", series: ("tickets", "create_ticket"),
+                    ageSeconds: 3000),
+                alert(
+                    "DuplicateAttemptSpike", state: "firing", severity: "critical", series: ("payments", "refund"),
+                    ageSeconds: 720),
             ])
     }
 

@@ -61,7 +61,8 @@ struct FrameRendererTests {
         #expect(coloured.joined().contains("\u{1B}[31m42.0%"), "42% is red")
         #expect(coloured.joined().contains("\u{1B}[32m"), "low ratios are green")
         #expect(!plain.joined().contains("\u{1B}"))
-        #expect(Formatting.ratioColor(0.01) == .green && Formatting.ratioColor(0.08) == .yellow && Formatting.ratioColor(0.3) == .red)
+        #expect(
+            Formatting.ratioColor(0.01) == .green && Formatting.ratioColor(0.08) == .yellow && Formatting.ratioColor(0.3) == .red)
     }
 
     @Test("a very narrow terminal drops columns but keeps the name and the 1m ratio")
@@ -129,7 +130,8 @@ struct FrameRendererTests {
         for outcome in ["miss", "hit", "in_flight", "completed", "mismatch", "dup ratio"] {
             #expect(lines.contains { $0.hasPrefix("  \(outcome)") && $0.contains("peak") }, "sparkline for \(outcome)")
         }
-        #expect(text.contains("in-flight keys 12") && text.contains("stale in-flight keys 3") && text.contains("double executions 1"))
+        #expect(
+            text.contains("in-flight keys 12") && text.contains("stale in-flight keys 3") && text.contains("double executions 1"))
         #expect(text.contains("DuplicateAttemptSpike"))
         #expect(!text.contains("StaleInFlightKeys"), "only this series' alerts")
         let narrow = plain(state, .standard)
@@ -145,7 +147,9 @@ struct FrameRendererTests {
         snapshot.summary.series[index].lateRetries = 2
         snapshot.summary.series[index].suspectedNarrowKeys = 5
         snapshot.summary.series[index].retryDelay = .init(p50Seconds: 0.25, p99Seconds: 4.2, dedupWindowSeconds: 86_400)
-        snapshot.summary.series[index].topClients = [.init(client: "mobile-ios", attempts: 100, duplicates: 37, duplicateRatio: 0.37)]
+        snapshot.summary.series[index].topClients = [
+            .init(client: "mobile-ios", attempts: 100, duplicates: 37, duplicateRatio: 0.37)
+        ]
         state.apply(snapshot)
         state.selectedID = "payments/refund"
         _ = state.handle(.enter)
@@ -189,9 +193,12 @@ struct RateTests {
     func historyRate() {
         var state = Fixtures.state(series: [Fixtures.series("a", "b", ratio: 0.1, rate: 1)])
         var snapshot = state.snapshot!
-        snapshot.history["a/b"] = Array(repeating: .zero, count: 80)
-            + [WindowCounts(miss: 10, completed: 5), WindowCounts(miss: 200, completed: 100), WindowCounts(miss: 100, hit: 100),
-               WindowCounts(miss: 7)]
+        snapshot.history["a/b"] =
+            Array(repeating: .zero, count: 80)
+            + [
+                WindowCounts(miss: 10, completed: 5), WindowCounts(miss: 200, completed: 100), WindowCounts(miss: 100, hit: 100),
+                WindowCounts(miss: 7),
+            ]
         state.apply(snapshot)
         #expect(state.perSecond("a/b", \.attempts) == 20)
         #expect(state.eventsPerSecond == 25)

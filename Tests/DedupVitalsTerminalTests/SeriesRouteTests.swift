@@ -1,8 +1,8 @@
 import DedupVitalsCore
 import DedupVitalsTerminal
 import Foundation
-import NIOCore
 import Hummingbird
+import NIOCore
 import Testing
 
 @Suite("GET /v1/series on a live service")
@@ -15,10 +15,13 @@ struct SeriesRouteTests {
     func points() async throws {
         try await LiveService.run { client, raw in
             try await LiveService.post(
-                [event(.miss, agoMs: 0), event(.hit, agoMs: 0), event(.inFlight, agoMs: 0), event(.completed, agoMs: 0),
-                 event(.miss, agoMs: 300_000), event(.mismatch, agoMs: 300_000), event(.miss, agoMs: 0, operation: "capture")],
+                [
+                    event(.miss, agoMs: 0), event(.hit, agoMs: 0), event(.inFlight, agoMs: 0), event(.completed, agoMs: 0),
+                    event(.miss, agoMs: 300_000), event(.mismatch, agoMs: 300_000), event(.miss, agoMs: 0, operation: "capture"),
+                ],
                 to: client)
-            let history = try #require(try await client.series(service: "payments", operation: "refund", window: "10m", step: "1m"))
+            let history = try #require(
+                try await client.series(service: "payments", operation: "refund", window: "10m", step: "1m"))
             #expect(history.window == "10m" && history.step == "1m")
             #expect(history.points.count == 10)
             let total = history.points.map(\.counts).reduce(WindowCounts.zero, +)
@@ -55,7 +58,9 @@ struct SeriesRouteTests {
                 let response = try await raw.execute(uri: "/v1/series?" + query, method: .get)
                 #expect(response.status == .badRequest, "\(query)")
                 let body = String(buffer: response.body)
-                #expect(body.contains("\"code\":\"invalid_parameter\"") && body.contains("\"field\":\"\(field)\""), "\(query): \(body)")
+                #expect(
+                    body.contains("\"code\":\"invalid_parameter\"") && body.contains("\"field\":\"\(field)\""),
+                    "\(query): \(body)")
             }
             let unknown = try await raw.execute(uri: "/v1/series?service=payments&operation=nope", method: .get)
             #expect(unknown.status == .notFound)

@@ -29,7 +29,8 @@ struct SimulationShardingTests {
         router.post("/v1/events") { request, _ -> Response in
             let bytes = try await request.body.collect(upTo: 1 << 20)
             let events = try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [[String: Any]] ?? []
-            requests.add(shard: request.headers[.init("X-Dedup-Shard")!], services: events.compactMap { $0["service"] as? String })
+            requests.add(
+                shard: request.headers[.init("X-Dedup-Shard")!], services: events.compactMap { $0["service"] as? String })
             let answer = status(attempts.next())
             guard answer == .accepted else {
                 return Response(
@@ -48,12 +49,16 @@ struct SimulationShardingTests {
         try await Self.withReceiver { client, requests in
             let report = await SimulationRunner(
                 client: client, scenario: .retryStorm, ratePerSecond: 400, durationSeconds: 1, batchSize: 7,
-                tick: .milliseconds(100)).run()
+                tick: .milliseconds(100)
+            ).run()
             let seen = requests.all
             #expect(report.accepted == report.sent && report.sent == seen.reduce(0) { $0 + $1.services.count })
-            #expect(!seen.isEmpty && seen.allSatisfy { request in
-                !request.services.isEmpty && request.services.count <= 7 && request.services.allSatisfy { $0 == request.shard }
-            })
+            #expect(
+                !seen.isEmpty
+                    && seen.allSatisfy { request in
+                        !request.services.isEmpty && request.services.count <= 7
+                            && request.services.allSatisfy { $0 == request.shard }
+                    })
             #expect(Set(seen.compactMap(\.shard)) == Set(TrafficModel.series.map(\.0.service)))
         }
     }
@@ -63,7 +68,8 @@ struct SimulationShardingTests {
         try await LiveService.run { client, _ in
             let report = await SimulationRunner(
                 client: client, scenario: .steady, ratePerSecond: 600, durationSeconds: 1, fleets: 3,
-                tick: .milliseconds(100)).run()
+                tick: .milliseconds(100)
+            ).run()
             #expect(report.accepted == report.sent && report.rejected == 0)
             let summary = try await client.summary()
             let services = Set(summary.series.map(\.service))
@@ -81,7 +87,8 @@ struct SimulationShardingTests {
         try await Self.withReceiver(status: { $0 == 1 ? HTTPResponse.Status(code: status) : .accepted }) { client, requests in
             let report = await SimulationRunner(
                 client: client, scenario: .steady, ratePerSecond: 50, durationSeconds: 0.3, batchSize: 10_000,
-                tick: .milliseconds(300)).run()
+                tick: .milliseconds(300)
+            ).run()
             #expect(report.retries == 1 && report.rejected == 0)
             #expect(report.accepted == report.sent && report.sent > 0)
             let seen = requests.all

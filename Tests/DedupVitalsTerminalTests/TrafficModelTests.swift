@@ -1,6 +1,7 @@
 import DedupVitalsCore
-@testable import DedupVitalsTerminal
 import Testing
+
+@testable import DedupVitalsTerminal
 
 @Suite("Traffic model of dedup-vitals simulate")
 struct TrafficModelTests {
@@ -8,7 +9,8 @@ struct TrafficModelTests {
 
     /// Every event of a whole run, advanced in 250 ms steps like the sender does.
     static func run(_ scenario: TrafficScenario, rate: Double = 200, seconds: Int64 = 60, seed: UInt64 = 7) -> [Event] {
-        var model = TrafficModel(scenario: scenario, ratePerSecond: rate, durationMs: seconds * 1000, startMs: startMs, seed: seed)
+        var model = TrafficModel(
+            scenario: scenario, ratePerSecond: rate, durationMs: seconds * 1000, startMs: startMs, seed: seed)
         var events: [Event] = []
         var t: Int64 = 0
         while !model.isFinished {
@@ -57,7 +59,9 @@ struct TrafficModelTests {
         for event in events { counts[event.outcome] += 1 }
         #expect(counts.duplicateRatio > 0 && counts.duplicateRatio < 0.06)
         for (_, keyEvents) in Self.byKey(events) {
-            guard let miss = keyEvents.first(where: { $0.outcome == .miss }), miss.timeMs < Self.startMs + 59_000 else { continue }
+            guard let miss = keyEvents.first(where: { $0.outcome == .miss }), miss.timeMs < Self.startMs + 59_000 else {
+                continue
+            }
             #expect(keyEvents.contains { $0.outcome == .completed && $0.timeMs > miss.timeMs })
         }
     }
@@ -109,7 +113,8 @@ struct TrafficModelTests {
     @Test("events written by EventWireFormat decode back to the same events")
     func wireRoundTrip() throws {
         var events = Array(Self.run(.retryStorm, seconds: 5).prefix(300))
-        events.append(Event(service: "s", operation: "o", outcome: .hit, key: "quote\"back\\slash\u{1}é", timeMs: Self.startMs, ageMs: 5))
+        events.append(
+            Event(service: "s", operation: "o", outcome: .hit, key: "quote\"back\\slash\u{1}é", timeMs: Self.startMs, ageMs: 5))
         let body = EventWireFormat.jsonArray(events)
         let decoded = try EventDecoder().decode(body, format: .json, nowMs: Self.startMs + 5_000)
         #expect(decoded == events)

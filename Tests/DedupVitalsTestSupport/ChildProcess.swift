@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process for tests: the built `dedup-vitals` (crash, signal, exit-code and start-up tests) or a system
@@ -30,7 +31,8 @@ public final class ChildProcess: @unchecked Sendable {
         self.logPath = logPath ?? NSTemporaryDirectory() + "dedup-vitals-log-" + UUID().uuidString
         ownsLog = logPath == nil
         guard FileManager.default.createFile(atPath: self.logPath, contents: nil),
-              let log = FileHandle(forWritingAtPath: self.logPath) else { throw TestFailure("cannot create \(self.logPath)") }
+            let log = FileHandle(forWritingAtPath: self.logPath)
+        else { throw TestFailure("cannot create \(self.logPath)") }
         defer { try? log.close() }
         input = standardInput ? Pipe() : nil
         process = try Self.launch(
@@ -85,7 +87,9 @@ public final class ChildProcess: @unchecked Sendable {
     public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
-            guard ContinuousClock.now < deadline else { throw TestFailure("the process did not exit within \(timeout): \(log())") }
+            guard ContinuousClock.now < deadline else {
+                throw TestFailure("the process did not exit within \(timeout): \(log())")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         return process.terminationStatus
@@ -160,7 +164,8 @@ extension ChildProcess {
         let paths = [stem + ".out", stem + ".err"]
         defer { for path in paths { try? FileManager.default.removeItem(atPath: path) } }
         let handles = try paths.map { path in
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
+            else {
                 throw TestFailure("cannot create \(path)")
             }
             return handle
@@ -202,7 +207,8 @@ extension ChildProcess {
         stdin: Any
     ) throws -> Process {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw TestFailure("no executable at \(executable): build it first (swift build --build-tests) or set DEDUP_VITALS_BIN")
+            throw TestFailure(
+                "no executable at \(executable): build it first (swift build --build-tests) or set DEDUP_VITALS_BIN")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

@@ -31,7 +31,8 @@ public func withProcess<Result>(
     serving database: String, logPath: String? = nil, extraArguments: [String] = [], environment: [String: String] = [:],
     _ body: (ChildProcess) async throws -> Result
 ) async throws -> Result {
-    let process = try await ChildProcess(database: database, logPath: logPath, extraArguments: extraArguments, environment: environment)
+    let process = try await ChildProcess(
+        database: database, logPath: logPath, extraArguments: extraArguments, environment: environment)
     return try await process.scoped(body)
 }
 

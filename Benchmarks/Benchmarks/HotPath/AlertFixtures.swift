@@ -12,7 +12,8 @@ enum AlertFixtures {
         let windows = Set(rules.flatMap(\.windows))
         return (0..<count).map { index in
             let unhealthy = index % firingEvery == 0
-            let counts = OutcomeCounts(miss: 100, hit: unhealthy ? 100 : 1, inFlight: 0, completed: 95, mismatch: unhealthy ? 5 : 0)
+            let counts = OutcomeCounts(
+                miss: 100, hit: unhealthy ? 100 : 1, inFlight: 0, completed: 95, mismatch: unhealthy ? 5 : 0)
             var byWindow: [PromDuration: OutcomeCounts] = [:]
             var doubles: [PromDuration: Int64] = [:]
             for window in windows {

@@ -39,8 +39,10 @@ let benchmarks: @Sendable () -> Void = {
     let hasher = KeyHasher(secret: Array(repeating: 7, count: 32))
     Benchmark("aggregate 500 events with key and payload hashing (BatchDelta + HMAC-SHA-256)") { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(BatchDelta(
-                events: events, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher))
+            blackHole(
+                BatchDelta(
+                    events: events, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher
+                ))
         }
     }
 
@@ -100,9 +102,10 @@ let benchmarks: @Sendable () -> Void = {
     ).instances
     Benchmark("evaluate the \(AlertFixtures.rules.count) default rules at 10,000 series (1,000 unhealthy)") { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(AlertEvaluation.evaluate(
-                rules: AlertFixtures.rules, signals: signals, previous: previous, nowMs: HotPathFixtures.nowMs,
-                repeatIntervalMs: 4 * 3_600_000))
+            blackHole(
+                AlertEvaluation.evaluate(
+                    rules: AlertFixtures.rules, signals: signals, previous: previous, nowMs: HotPathFixtures.nowMs,
+                    repeatIntervalMs: 4 * 3_600_000))
         }
     }
 }

@@ -37,7 +37,10 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Distinct idempotency keys to cycle over (0: events carry no key; default: one per event of the request pool).")
     var keys: Int?
 
-    @Option(help: "Distinct requests in the pool (default: enough to touch every series once, at least 64); with the default keys, pool × batch distinct keys.")
+    @Option(
+        help:
+            "Distinct requests in the pool (default: enough to touch every series once, at least 64); with the default keys, pool × batch distinct keys."
+    )
     var pool: Int?
 
     @Option(help: "The service name in the events.")
@@ -92,11 +95,14 @@ struct LoadCommand: ParsableCommand {
             let healthz = RequestPlan.get("/healthz", host: target, headers: headers)
             ceiling = try phase(healthz, host: host, port: port, duration: ceilingSeconds, requests: nil).run(on: group)
         }
-        let plan = switch mode {
-        case .ingest: RequestPlan.ingest(batch: batch, series: series, keys: keys, pool: pool, host: target, headers: headers, service: service)
-        case .healthz: RequestPlan.get("/healthz", host: target, headers: headers)
-        case .metrics: RequestPlan.get("/metrics", host: target, headers: headers)
-        }
+        let plan =
+            switch mode {
+            case .ingest:
+                RequestPlan.ingest(
+                    batch: batch, series: series, keys: keys, pool: pool, host: target, headers: headers, service: service)
+            case .healthz: RequestPlan.get("/healthz", host: target, headers: headers)
+            case .metrics: RequestPlan.get("/metrics", host: target, headers: headers)
+            }
         let outcome = try phase(plan, host: host, port: port, duration: duration, requests: requests).run(on: group)
         let memory = pid.flatMap(ServiceMemory.read)
 

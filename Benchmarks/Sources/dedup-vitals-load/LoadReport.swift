@@ -9,7 +9,6 @@ struct LoadReport {
     var ceiling: LoadPhase.Outcome?
     var memory: ServiceMemory?
 
-
     var text: String {
         let result = outcome.result
         var lines = [

@@ -15,11 +15,12 @@ public struct AlertCondition: Sendable, Equatable {
     /// value is above `above`, and, with a baseline, the value is also above `factor` × the baseline value.
     public static func evaluate(_ rule: AlertRule, _ signals: SeriesSignals) -> AlertCondition {
         let counts = signals.counts(in: rule.window)
-        let value: Double = switch rule.kind {
-        case .duplicateRatio, .inFlightRatio, .mismatchRatio: rule.kind.ratio(of: counts) ?? 0
-        case .staleInFlight: Double(signals.staleInFlightKeys)
-        case .doubleExecution: Double(signals.doubleExecutions(in: rule.window))
-        }
+        let value: Double =
+            switch rule.kind {
+            case .duplicateRatio, .inFlightRatio, .mismatchRatio: rule.kind.ratio(of: counts) ?? 0
+            case .staleInFlight: Double(signals.staleInFlightKeys)
+            case .doubleExecution: Double(signals.doubleExecutions(in: rule.window))
+            }
         guard rule.matches(signals.series), counts.attempts >= rule.minAttempts, value > rule.above else {
             return AlertCondition(value: value, holds: false)
         }

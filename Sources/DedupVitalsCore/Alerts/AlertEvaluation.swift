@@ -54,7 +54,8 @@ public struct AlertEvaluation: Sendable {
                 if let old = before[key], old.state != .resolved {
                     instance = old
                 } else {
-                    instance = AlertInstance(key: key, state: .pending, activeAtMs: nowMs, value: condition.value, labels: labels, annotations: [:])
+                    instance = AlertInstance(
+                        key: key, state: .pending, activeAtMs: nowMs, value: condition.value, labels: labels, annotations: [:])
                 }
                 instance.value = condition.value
                 instance.labels = labels

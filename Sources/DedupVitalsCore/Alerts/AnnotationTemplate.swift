@@ -103,7 +103,8 @@ public enum AnnotationTemplate {
         }
         for stage in stages.dropFirst() {
             guard stage.count == 1, let function = Function(rawValue: stage[0]) else {
-                return .failure(ParseError(message: "unknown function \"\(stage.joined(separator: " "))\" in \"{{\(action)}}\"\(supported)"))
+                return .failure(
+                    ParseError(message: "unknown function \"\(stage.joined(separator: " "))\" in \"{{\(action)}}\"\(supported)"))
             }
             functions.append(function)
         }
@@ -118,7 +119,8 @@ public enum AnnotationTemplate {
         for prefix in ["$labels.", ".Labels."] where text.hasPrefix(prefix) {
             let name = text.dropFirst(prefix.count)
             guard let first = name.utf8.first, !(0x30...0x39).contains(first),
-                  name.utf8.allSatisfy({ isNameByte($0) }) else { return nil }
+                name.utf8.allSatisfy({ isNameByte($0) })
+            else { return nil }
             return .label(String(name))
         }
         return nil

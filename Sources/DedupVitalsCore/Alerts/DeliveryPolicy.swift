@@ -43,8 +43,10 @@ public struct DeliveryPolicy: Sendable, Equatable {
     }
 
     /// When to try again, or nil to give up (the next attempt would be past `giveUpAfterMs`).
-    public func nextAttemptMs(failedAttempts: Int, createdMs: Int64, nowMs: Int64, retryAfterMs: Int64?, random: Double) -> Int64? {
-        let delay = retryAfterMs.map { max(initialDelayMs, min($0, maxRetryAfterMs)) }
+    public func nextAttemptMs(failedAttempts: Int, createdMs: Int64, nowMs: Int64, retryAfterMs: Int64?, random: Double) -> Int64?
+    {
+        let delay =
+            retryAfterMs.map { max(initialDelayMs, min($0, maxRetryAfterMs)) }
             ?? backoffMs(failedAttempts: failedAttempts, random: random)
         let next = nowMs + delay
         return next - createdMs > giveUpAfterMs ? nil : next
@@ -64,8 +66,10 @@ public enum RetryAfter {
     static func httpDateMs(_ text: String) -> Int64? {
         let parts = text.split(separator: " ")
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let monthIndex = months.firstIndex(of: String(parts[2])),
-              let year = Int(parts[3]) else { return nil }
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
+            let monthIndex = months.firstIndex(of: String(parts[2])),
+            let year = Int(parts[3])
+        else { return nil }
         let time = parts[4].split(separator: ":").compactMap { Int($0) }
         guard time.count == 3, (1...31).contains(day), time[0] < 24, time[1] < 60, time[2] < 61 else { return nil }
         let days = RFC3339.daysFromCivil(year: year, month: monthIndex + 1, day: day)

@@ -7,10 +7,19 @@ enum GoFloatFormat {
         if value == 0 { return "0" }
         var mantissa = abs(value)
         var exponent = 0
-        while mantissa >= 10 { mantissa /= 10; exponent += 1 }
-        while mantissa < 1 { mantissa *= 10; exponent -= 1 }
+        while mantissa >= 10 {
+            mantissa /= 10
+            exponent += 1
+        }
+        while mantissa < 1 {
+            mantissa *= 10
+            exponent -= 1
+        }
         var digits = Int((mantissa * 1000).rounded())
-        if digits >= 10_000 { digits /= 10; exponent += 1 }
+        if digits >= 10_000 {
+            digits /= 10
+            exponent += 1
+        }
         let text = Array(String(digits))
         let sign = value < 0 ? "-" : ""
         func trimmed(_ fraction: [Character]) -> String {

@@ -87,7 +87,9 @@ public struct DecisionConvention {
             timeMs: try time(record, nowMs: nowMs), ageMs: try ageMs(attributes), trace: try trace(record))
     }
 
-    private static func string(_ attributes: DecisionAttributes, _ attribute: DecisionAttribute) throws(EventFieldProblem) -> String? {
+    private static func string(
+        _ attributes: DecisionAttributes, _ attribute: DecisionAttribute
+    ) throws(EventFieldProblem) -> String? {
         switch attributes[attribute] {
         case nil: return nil
         case .string(let text): return text
@@ -107,7 +109,8 @@ public struct DecisionConvention {
 
     /// `time_unix_nano`, else `observed_time_unix_nano`, else the arrival time; in the accepted range.
     private static func time(_ record: OTLPLogRecord, nowMs: Int64) throws(EventFieldProblem) -> Int64 {
-        let (nanos, field) = record.timeUnixNano != 0
+        let (nanos, field) =
+            record.timeUnixNano != 0
             ? (record.timeUnixNano, "time_unix_nano") : (record.observedTimeUnixNano, "observed_time_unix_nano")
         guard nanos != 0 else { return nowMs }
         return try EventFieldCheck.time(Int64(nanos / 1_000_000), nowMs: nowMs, field: field)

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Decodes a JSON `ExportLogsServiceRequest` (OTLP/HTTP JSON encoding) into decisions.
@@ -41,13 +41,14 @@ public enum OTLPJSONLogsDecoder {
     }
 
     private static func describe(_ error: DecodingError) -> String {
-        let (context, what): (DecodingError.Context, String) = switch error {
-        case .typeMismatch(_, let context): (context, "wrong type")
-        case .valueNotFound(_, let context): (context, "missing value")
-        case .keyNotFound(let key, let context): (context, "missing \(key.stringValue)")
-        case .dataCorrupted(let context): (context, "malformed")
-        @unknown default: (DecodingError.Context(codingPath: [], debugDescription: ""), "malformed")
-        }
+        let (context, what): (DecodingError.Context, String) =
+            switch error {
+            case .typeMismatch(_, let context): (context, "wrong type")
+            case .valueNotFound(_, let context): (context, "missing value")
+            case .keyNotFound(let key, let context): (context, "missing \(key.stringValue)")
+            case .dataCorrupted(let context): (context, "malformed")
+            @unknown default: (DecodingError.Context(codingPath: [], debugDescription: ""), "malformed")
+            }
         let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
         return "\(path.isEmpty ? "body" : String(path.dropFirst())): \(what) (\(context.debugDescription))"
     }

@@ -60,8 +60,11 @@ public enum DecisionAttribute: Int, CaseIterable, Sendable {
 
 /// The values of the ``DecisionAttribute``s of one record (nil: absent).
 public struct DecisionAttributes: Sendable {
-    private var values: (OTLPAttributeValue?, OTLPAttributeValue?, OTLPAttributeValue?, OTLPAttributeValue?,
-                         OTLPAttributeValue?, OTLPAttributeValue?, OTLPAttributeValue?) = (nil, nil, nil, nil, nil, nil, nil)
+    private var values:
+        (
+            OTLPAttributeValue?, OTLPAttributeValue?, OTLPAttributeValue?, OTLPAttributeValue?,
+            OTLPAttributeValue?, OTLPAttributeValue?, OTLPAttributeValue?
+        ) = (nil, nil, nil, nil, nil, nil, nil)
 
     public init() {}
 

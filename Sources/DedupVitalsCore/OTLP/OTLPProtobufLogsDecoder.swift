@@ -6,7 +6,9 @@
 /// which only a few fields matter, and every other field (log bodies, scope, unknown attributes) is skipped by length
 /// without being parsed or copied.
 public enum OTLPProtobufLogsDecoder {
-    public static func decode(_ body: UnsafeBufferPointer<UInt8>, into convention: inout DecisionConvention) throws(OTLPDecodingError) {
+    public static func decode(
+        _ body: UnsafeBufferPointer<UInt8>, into convention: inout DecisionConvention
+    ) throws(OTLPDecodingError) {
         do {
             try decodeRequest(ProtobufReader(body, range: 0..<body.count), &convention)
         } catch let failure as ProtobufReader.Malformed {
@@ -69,7 +71,9 @@ public enum OTLPProtobufLogsDecoder {
             if field == 1 {
                 try reader.expect(wireType, is: .lengthDelimited, field: "attributes")
                 let (key, value) = try keyValue(reader.nested(try reader.readLengthDelimited()))
-                if let key, equals(reader, key, "service.name"), let value, case .string(let name) = try anyValue(reader.nested(value)) {
+                if let key, equals(reader, key, "service.name"), let value,
+                    case .string(let name) = try anyValue(reader.nested(value))
+                {
                     service = name
                 }
             } else {
@@ -79,7 +83,9 @@ public enum OTLPProtobufLogsDecoder {
         return service
     }
 
-    private static func decodeScopeLogs(_ message: ProtobufReader, service: String?, _ convention: inout DecisionConvention) throws {
+    private static func decodeScopeLogs(
+        _ message: ProtobufReader, service: String?, _ convention: inout DecisionConvention
+    ) throws {
         var reader = message
         while !reader.isAtEnd {
             let (field, wireType) = try reader.readTag()
@@ -114,7 +120,9 @@ public enum OTLPProtobufLogsDecoder {
                 let keyBytes = UnsafeBufferPointer(rebasing: reader.buffer[key])
                 if let attribute = DecisionAttribute(key: keyBytes) {
                     record.decision[attribute] = try value.map { try anyValue(reader.nested($0)) } ?? .other
-                } else if equals(reader, key, "event.name"), let value, case .string(let name) = try anyValue(reader.nested(value)) {
+                } else if equals(reader, key, "event.name"), let value,
+                    case .string(let name) = try anyValue(reader.nested(value))
+                {
                     legacyEventName = name
                 }
             case 9:

@@ -6,7 +6,10 @@
 /// skips every other field by its wire type, so unknown and future fields cost one bounds check each.
 struct ProtobufReader {
     enum WireType: UInt8 {
-        case varint = 0, fixed64 = 1, lengthDelimited = 2, fixed32 = 5
+        case varint = 0
+        case fixed64 = 1
+        case lengthDelimited = 2
+        case fixed32 = 5
     }
 
     struct Malformed: Error {
@@ -65,7 +68,9 @@ struct ProtobufReader {
     mutating func readLengthDelimited() throws(Malformed) -> Range<Int> {
         let start = pos
         let length = try readVarint()
-        guard length <= UInt64(end - pos) else { throw Malformed("length \(length) runs past the end of its message", offset: start) }
+        guard length <= UInt64(end - pos) else {
+            throw Malformed("length \(length) runs past the end of its message", offset: start)
+        }
         let range = pos..<(pos + Int(length))
         pos = range.upperBound
         return range
@@ -102,7 +107,9 @@ struct ProtobufReader {
 
     /// Checks the wire type of a known field (a mismatch is a malformed message).
     func expect(_ wireType: WireType, is expected: WireType, field: StaticString) throws(Malformed) {
-        guard wireType == expected else { throw Malformed("field \(field) has wire type \(wireType.rawValue), expected \(expected.rawValue)", offset: pos) }
+        guard wireType == expected else {
+            throw Malformed("field \(field) has wire type \(wireType.rawValue), expected \(expected.rawValue)", offset: pos)
+        }
     }
 }
 

@@ -26,7 +26,10 @@ public struct BucketHistogram: Sendable, Equatable {
     /// Cumulative counts per bound (the `le` buckets), ending with +Inf.
     public var cumulativeCounts: [Int64] {
         var total: Int64 = 0
-        return counts.map { total += $0; return total }
+        return counts.map {
+            total += $0
+            return total
+        }
     }
 
     /// Prometheus client defaults for request latencies (seconds), as `prometheus.DefBuckets`.

@@ -88,7 +88,8 @@ final class AlertEvaluator: Sendable {
                 return nil
             }
             return (
-                OutboxMessage(id: Self.newMessageID(), receiver: notification.receiver, body: body, nextAttemptMs: nowMs, createdMs: nowMs),
+                OutboxMessage(
+                    id: Self.newMessageID(), receiver: notification.receiver, body: body, nextAttemptMs: nowMs, createdMs: nowMs),
                 replacesPending: notification.replacesPending
             )
         }
@@ -102,10 +103,12 @@ final class AlertEvaluator: Sendable {
         }
         alerting.publish(evaluation.instances)
         for transition in evaluation.transitions {
-            logger.info("alert \(transition.reason.rawValue)", metadata: [
-                "alertname": "\(transition.key.rule)", "service": "\(transition.key.series.service)",
-                "operation": "\(transition.key.series.operation)",
-            ])
+            logger.info(
+                "alert \(transition.reason.rawValue)",
+                metadata: [
+                    "alertname": "\(transition.key.rule)", "service": "\(transition.key.series.service)",
+                    "operation": "\(transition.key.series.operation)",
+                ])
         }
         for message in messages {
             logger.debug("notification queued", metadata: ["receiver": "\(message.0.receiver)", "webhook_id": "\(message.0.id)"])
@@ -128,10 +131,11 @@ final class AlertEvaluator: Sendable {
     static func encode(_ body: PlannedNotification.Body) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = switch body {
-        case .webhook(let payload): try encoder.encode(payload)
-        case .alertmanager(let alerts): try encoder.encode(alerts)
-        }
+        let data =
+            switch body {
+            case .webhook(let payload): try encoder.encode(payload)
+            case .alertmanager(let alerts): try encoder.encode(alerts)
+            }
         return [UInt8](data)
     }
 }

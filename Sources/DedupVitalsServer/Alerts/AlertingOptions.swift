@@ -16,7 +16,8 @@ public struct AlertingOptions: Sendable {
 
     public init(
         rules: [AlertRule], signingKeys: [String: [UInt8]] = [:], signalSource: (any AlertSignalSource)? = nil,
-        deliveryPolicy: DeliveryPolicy = DeliveryPolicy(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        deliveryPolicy: DeliveryPolicy = DeliveryPolicy(),
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         deliveryPollInterval: Duration? = nil
     ) {
         self.rules = rules

@@ -6,65 +6,65 @@ enum DefaultAlertRules {
     static let path = "alerts/dedup-vitals.yml"
     /// The file text, final newline excluded.
     static let yaml = #"""
-# Default alert rules of dedup-vitals, loaded when the configuration names no rule_files.
-# Every field is described in README.md, section "Alert rules".
-rules:
-  - alert: DuplicateAttemptSpike
-    kind: duplicate_ratio
-    window: 5m
-    above: 0.10
-    baseline: {window: 1h, factor: 3}
-    min_attempts: 50
-    for: 2m
-    labels: {severity: warning}
-    annotations:
-      summary: "Duplicate attempts spiking on {{ $labels.service }}/{{ $labels.operation }}"
-      description: "{{ $value | humanizePercentage }} of attempts on {{ $labels.service }}/{{ $labels.operation }} were duplicates over the last 5m, more than 3x the 1h baseline: clients are retrying far more than usual."
-      runbook_url: "README.md#runbook-duplicateattemptspike"
+        # Default alert rules of dedup-vitals, loaded when the configuration names no rule_files.
+        # Every field is described in README.md, section "Alert rules".
+        rules:
+          - alert: DuplicateAttemptSpike
+            kind: duplicate_ratio
+            window: 5m
+            above: 0.10
+            baseline: {window: 1h, factor: 3}
+            min_attempts: 50
+            for: 2m
+            labels: {severity: warning}
+            annotations:
+              summary: "Duplicate attempts spiking on {{ $labels.service }}/{{ $labels.operation }}"
+              description: "{{ $value | humanizePercentage }} of attempts on {{ $labels.service }}/{{ $labels.operation }} were duplicates over the last 5m, more than 3x the 1h baseline: clients are retrying far more than usual."
+              runbook_url: "README.md#runbook-duplicateattemptspike"
 
-  - alert: InFlightContention
-    kind: in_flight_ratio
-    window: 5m
-    above: 0.05
-    min_attempts: 50
-    for: 5m
-    labels: {severity: warning}
-    annotations:
-      summary: "Retries are racing the first attempt on {{ $labels.service }}/{{ $labels.operation }}"
-      description: "{{ $value | humanizePercentage }} of attempts on {{ $labels.service }}/{{ $labels.operation }} arrived while the first attempt for their key was still running: client timeouts are shorter than the operation."
-      runbook_url: "README.md#runbook-inflightcontention"
+          - alert: InFlightContention
+            kind: in_flight_ratio
+            window: 5m
+            above: 0.05
+            min_attempts: 50
+            for: 5m
+            labels: {severity: warning}
+            annotations:
+              summary: "Retries are racing the first attempt on {{ $labels.service }}/{{ $labels.operation }}"
+              description: "{{ $value | humanizePercentage }} of attempts on {{ $labels.service }}/{{ $labels.operation }} arrived while the first attempt for their key was still running: client timeouts are shorter than the operation."
+              runbook_url: "README.md#runbook-inflightcontention"
 
-  - alert: IdempotencyKeyMismatch
-    kind: mismatch_ratio
-    window: 15m
-    above: 0.01
-    min_attempts: 20
-    for: 5m
-    labels: {severity: warning}
-    annotations:
-      summary: "Idempotency keys reused with different payloads on {{ $labels.service }}/{{ $labels.operation }}"
-      description: "{{ $value | humanizePercentage }} of attempts on {{ $labels.service }}/{{ $labels.operation }} over 15m reused a key with a different payload: a client derives keys too coarsely or reuses them."
-      runbook_url: "README.md#runbook-idempotencykeymismatch"
+          - alert: IdempotencyKeyMismatch
+            kind: mismatch_ratio
+            window: 15m
+            above: 0.01
+            min_attempts: 20
+            for: 5m
+            labels: {severity: warning}
+            annotations:
+              summary: "Idempotency keys reused with different payloads on {{ $labels.service }}/{{ $labels.operation }}"
+              description: "{{ $value | humanizePercentage }} of attempts on {{ $labels.service }}/{{ $labels.operation }} over 15m reused a key with a different payload: a client derives keys too coarsely or reuses them."
+              runbook_url: "README.md#runbook-idempotencykeymismatch"
 
-  - alert: StaleInFlightKeys
-    kind: stale_in_flight
-    window: 5m
-    above: 0
-    for: 5m
-    labels: {severity: warning}
-    annotations:
-      summary: "Stuck idempotency locks on {{ $labels.service }}/{{ $labels.operation }}"
-      description: "{{ $value }} keys on {{ $labels.service }}/{{ $labels.operation }} took the lock (miss) and never completed within the stale threshold: their retries are refused until the locks expire."
-      runbook_url: "README.md#runbook-staleinflightkeys"
+          - alert: StaleInFlightKeys
+            kind: stale_in_flight
+            window: 5m
+            above: 0
+            for: 5m
+            labels: {severity: warning}
+            annotations:
+              summary: "Stuck idempotency locks on {{ $labels.service }}/{{ $labels.operation }}"
+              description: "{{ $value }} keys on {{ $labels.service }}/{{ $labels.operation }} took the lock (miss) and never completed within the stale threshold: their retries are refused until the locks expire."
+              runbook_url: "README.md#runbook-staleinflightkeys"
 
-  - alert: DoubleExecution
-    kind: double_execution
-    window: 15m
-    above: 0
-    labels: {severity: critical}
-    annotations:
-      summary: "Side effects executed twice on {{ $labels.service }}/{{ $labels.operation }}"
-      description: "{{ $value }} keys on {{ $labels.service }}/{{ $labels.operation }} got a second miss inside the dedup window in the last 15m: the action ran twice for one idempotency key."
-      runbook_url: "README.md#runbook-doubleexecution"
-"""#
+          - alert: DoubleExecution
+            kind: double_execution
+            window: 15m
+            above: 0
+            labels: {severity: critical}
+            annotations:
+              summary: "Side effects executed twice on {{ $labels.service }}/{{ $labels.operation }}"
+              description: "{{ $value }} keys on {{ $labels.service }}/{{ $labels.operation }} got a second miss inside the dedup window in the last 15m: the action ran twice for one idempotency key."
+              runbook_url: "README.md#runbook-doubleexecution"
+        """#
 }

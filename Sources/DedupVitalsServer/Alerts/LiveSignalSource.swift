@@ -14,7 +14,8 @@ struct LiveSignalSource: AlertSignalSource {
                 series: item.series,
                 counts: Dictionary(zip(windows, item.windows), uniquingKeysWith: { first, _ in first }),
                 staleInFlightKeys: Int64(stale[item.series] ?? 0),
-                doubleExecutions: Dictionary(zip(windows, item.windows.map(\.doubleExecutions)), uniquingKeysWith: { first, _ in first }))
+                doubleExecutions: Dictionary(
+                    zip(windows, item.windows.map(\.doubleExecutions)), uniquingKeysWith: { first, _ in first }))
         }
     }
 }

@@ -22,9 +22,10 @@ public enum ReceiverSecrets {
                 origin = file
             } else if let variable = receiver.secretEnv {
                 guard let value = environment[variable], !value.isEmpty else {
-                    problems.append(ConfigProblem(
-                        file: configFile, line: 0,
-                        message: "receiver \(receiver.name): environment variable \(variable) (secret_env) is not set"))
+                    problems.append(
+                        ConfigProblem(
+                            file: configFile, line: 0,
+                            message: "receiver \(receiver.name): environment variable \(variable) (secret_env) is not set"))
                     continue
                 }
                 secret = value
@@ -33,9 +34,11 @@ public enum ReceiverSecrets {
                 continue
             }
             guard let key = WebhookSignature.key(fromSecret: secret), !key.isEmpty else {
-                problems.append(ConfigProblem(
-                    file: configFile, line: 0,
-                    message: "receiver \(receiver.name): the secret in \(origin) starts with whsec_ but the rest is not base64"))
+                problems.append(
+                    ConfigProblem(
+                        file: configFile, line: 0,
+                        message:
+                            "receiver \(receiver.name): the secret in \(origin) starts with whsec_ but the rest is not base64"))
                 continue
             }
             keys[receiver.name] = key

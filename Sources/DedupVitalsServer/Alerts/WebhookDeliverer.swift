@@ -53,7 +53,9 @@ struct WebhookDeliverer: Sendable {
         do {
             alerting.setQueueDepth(try store.outboxQueueDepth())
         } catch {
-            errors.record(.outboxDepth, "webhook queue depth could not be read; the gauge keeps its last value", error: error, logger: logger)
+            errors.record(
+                .outboxDepth, "webhook queue depth could not be read; the gauge keeps its last value", error: error,
+                logger: logger)
         }
     }
 
@@ -95,7 +97,8 @@ struct WebhookDeliverer: Sendable {
             logger.info("webhook delivered", metadata: metadata)
         case .retry(let retryAfterMs):
             if let next = policy.nextAttemptMs(
-                failedAttempts: attempt, createdMs: message.createdMs, nowMs: nowMs, retryAfterMs: retryAfterMs, random: random()) {
+                failedAttempts: attempt, createdMs: message.createdMs, nowMs: nowMs, retryAfterMs: retryAfterMs, random: random())
+            {
                 record(message, status: .pending, attempts: attempt, next: next, error: detail)
                 alerting.recordDelivery(receiver: receiver.name, result: .retry)
                 metadata["retry_in_ms"] = "\(next - nowMs)"
@@ -110,11 +113,13 @@ struct WebhookDeliverer: Sendable {
             record(message, status: .failed, attempts: attempt, next: nil, error: detail)
             alerting.recordDelivery(receiver: receiver.name, result: .failed)
             do {
-                let disabled = try store.disablePendingDeliveries(receiver: receiver.name, reason: "receiver answered 410 Gone", nowMs: nowMs)
+                let disabled = try store.disablePendingDeliveries(
+                    receiver: receiver.name, reason: "receiver answered 410 Gone", nowMs: nowMs)
                 metadata["disabled_pending"] = "\(disabled)"
             } catch {
                 errors.record(
-                    .outboxDisable, "pending deliveries of a receiver that answered 410 Gone could not be disabled; they will be tried",
+                    .outboxDisable,
+                    "pending deliveries of a receiver that answered 410 Gone could not be disabled; they will be tried",
                     error: error, logger: logger, metadata: metadata)
             }
             logger.error("webhook receiver answered 410 Gone; its pending deliveries are disabled", metadata: metadata)
@@ -131,7 +136,8 @@ struct WebhookDeliverer: Sendable {
             try store.recordDeliveryAttempt(
                 id: message.id, status: status, attempts: attempts, nextAttemptMs: next, error: error, nowMs: clock())
         } catch {
-            logger.warning("cannot record a webhook delivery attempt", metadata: ["webhook_id": "\(message.id)", "error": "\(error)"])
+            logger.warning(
+                "cannot record a webhook delivery attempt", metadata: ["webhook_id": "\(message.id)", "error": "\(error)"])
         }
     }
 

@@ -16,7 +16,8 @@ struct WebhookDeliveryService: Service {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
         configuration.httpVersion = .http1Only
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration, backgroundActivityLogger: logger)
+        let client = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration, backgroundActivityLogger: logger)
         deliverer.refreshQueueDepth()
         await cancelWhenGracefulShutdown {
             var lastPrune: Int64 = 0
@@ -27,7 +28,8 @@ struct WebhookDeliveryService: Service {
                     do {
                         try deliverer.store.pruneOutbox(beforeMs: now - Self.keepFinishedMs)
                     } catch {
-                        deliverer.errors.record(.outboxPrune, "finished webhook messages not pruned; will retry", error: error, logger: logger)
+                        deliverer.errors.record(
+                            .outboxPrune, "finished webhook messages not pruned; will retry", error: error, logger: logger)
                     }
                     lastPrune = now
                 }

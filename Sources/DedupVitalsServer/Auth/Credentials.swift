@@ -39,11 +39,14 @@ public struct Credentials: Sendable {
 
     /// Reads every secret named by `config` from `environment`. A variable that is missing or empty, or two tokens
     /// sharing one secret, is a configuration error (the message names the variable, never its value).
-    public static func resolve(_ config: ServiceConfig, environment: [String: String], file: String) throws(ConfigError) -> Credentials {
+    public static func resolve(
+        _ config: ServiceConfig, environment: [String: String], file: String
+    ) throws(ConfigError) -> Credentials {
         var problems: [ConfigProblem] = []
         func secret(_ variable: String, _ owner: String) -> [UInt8]? {
             guard let value = environment[variable], !value.isEmpty else {
-                problems.append(ConfigProblem(file: file, line: 0, message: "\(owner): environment variable \(variable) is not set or empty"))
+                problems.append(
+                    ConfigProblem(file: file, line: 0, message: "\(owner): environment variable \(variable) is not set or empty"))
                 return nil
             }
             return digest(value)
@@ -55,7 +58,8 @@ public struct Credentials: Sendable {
                 switch SecretFile.read(file) {
                 case .success(let value): found = digest(value)
                 case .failure(let problem):
-                    problems.append(ConfigProblem(file: file, line: 0, message: "auth.tokens[] \(token.name): \(problem.message)"))
+                    problems.append(
+                        ConfigProblem(file: file, line: 0, message: "auth.tokens[] \(token.name): \(problem.message)"))
                     found = nil
                 }
             } else {
@@ -63,8 +67,9 @@ public struct Credentials: Sendable {
             }
             guard let digest = found else { continue }
             if let other = entries.first(where: { $0.digest == digest }) {
-                problems.append(ConfigProblem(
-                    file: file, line: 0, message: "auth.tokens[] \(token.name): same secret as token \(other.caller.name)"))
+                problems.append(
+                    ConfigProblem(
+                        file: file, line: 0, message: "auth.tokens[] \(token.name): same secret as token \(other.caller.name)"))
             }
             let caller = Caller(
                 name: token.name, services: token.services.map { Set($0) }, rateLimit: token.rateLimit, admin: token.admin)

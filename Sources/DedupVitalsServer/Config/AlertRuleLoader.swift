@@ -44,16 +44,20 @@ public enum AlertRuleLoader {
         var seen: [String: (file: String, line: Int)] = [:]
         for (file, text) in sources {
             guard let text else {
-                problems.append(ConfigProblem(file: file, line: 0, message: "cannot read the rule file (or it is not UTF-8 text)"))
+                problems.append(
+                    ConfigProblem(file: file, line: 0, message: "cannot read the rule file (or it is not UTF-8 text)"))
                 continue
             }
             let (fileRules, fileProblems, lines) = parseWithLines(text, file: file, config: config)
             problems += fileProblems
             for (rule, line) in zip(fileRules, lines) {
                 if let first = seen[rule.name] {
-                    problems.append(ConfigProblem(
-                        file: file, line: line,
-                        message: "alert \"\(rule.name)\" is already defined at \(first.file):\(first.line); alert names must be unique"))
+                    problems.append(
+                        ConfigProblem(
+                            file: file, line: line,
+                            message:
+                                "alert \"\(rule.name)\" is already defined at \(first.file):\(first.line); alert names must be unique"
+                        ))
                     continue
                 }
                 seen[rule.name] = (file, line)
@@ -64,7 +68,9 @@ public enum AlertRuleLoader {
     }
 
     /// Parses one rule file's text; returns the valid rules and every problem found.
-    public static func parse(_ text: String, file: String, config: ServiceConfig = ServiceConfig()) -> ([AlertRule], [ConfigProblem]) {
+    public static func parse(
+        _ text: String, file: String, config: ServiceConfig = ServiceConfig()
+    ) -> ([AlertRule], [ConfigProblem]) {
         let (rules, problems, _) = parseWithLines(text, file: file, config: config)
         return (rules, problems)
     }
@@ -73,7 +79,9 @@ public enum AlertRuleLoader {
         FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) }
     }
 
-    private static func parseWithLines(_ text: String, file: String, config: ServiceConfig) -> ([AlertRule], [ConfigProblem], [Int]) {
+    private static func parseWithLines(
+        _ text: String, file: String, config: ServiceConfig
+    ) -> ([AlertRule], [ConfigProblem], [Int]) {
         var reader = YAMLReader(file: file)
         guard let root = reader.parse(text), let entries = reader.mapping(root, "rule file", allowed: ["rules"]) else {
             return ([], reader.problems, [])
@@ -136,7 +144,8 @@ public enum AlertRuleLoader {
         if let node = fields["baseline"] {
             rule.baseline = parseBaseline(node, rule: rule, context: context, reader: &reader, config: config)
         }
-        if let node = fields["min_attempts"], let value = reader.integer(node, "\(context): min_attempts", in: 0...Int(Int32.max)) {
+        if let node = fields["min_attempts"], let value = reader.integer(node, "\(context): min_attempts", in: 0...Int(Int32.max))
+        {
             rule.minAttempts = Int64(value)
         }
         if let node = fields["for"], let value = reader.duration(node, "\(context): for", positive: false) {
@@ -145,9 +154,11 @@ public enum AlertRuleLoader {
         if let node = fields["match"], let entries = reader.stringEntries(node, "\(context): match") {
             for entry in entries {
                 if !AlertRule.matchableLabels.contains(entry.name) {
-                    reader.problem(entry.keyNode, "\(context): match may only filter on service and operation, not \"\(entry.name)\"")
+                    reader.problem(
+                        entry.keyNode, "\(context): match may only filter on service and operation, not \"\(entry.name)\"")
                 } else if !EventRules.isValidName(entry.value) {
-                    reader.problem(entry.valueNode, "\(context): match.\(entry.name) \"\(entry.value)\" is not a valid \(entry.name) name")
+                    reader.problem(
+                        entry.valueNode, "\(context): match.\(entry.name) \"\(entry.value)\" is not a valid \(entry.name) name")
                 }
                 rule.match[entry.name] = entry.value
             }
@@ -157,7 +168,8 @@ public enum AlertRuleLoader {
                 if !isLabelName(entry.name) || entry.name.hasPrefix("__") {
                     reader.problem(entry.keyNode, "\(context): \"\(entry.name)\" is not a valid label name")
                 } else if AlertRule.reservedLabels.contains(entry.name) {
-                    reader.problem(entry.keyNode, "\(context): label \"\(entry.name)\" is set by dedup-vitals and cannot be overridden")
+                    reader.problem(
+                        entry.keyNode, "\(context): label \"\(entry.name)\" is set by dedup-vitals and cannot be overridden")
                 }
                 rule.labels[entry.name] = entry.value
             }
@@ -188,7 +200,8 @@ public enum AlertRuleLoader {
             return nil
         }
         guard let window = reader.duration(windowNode, "\(context): baseline.window"),
-              let factor = reader.number(factorNode, "\(context): baseline.factor") else { return nil }
+            let factor = reader.number(factorNode, "\(context): baseline.factor")
+        else { return nil }
         checkWindow(window, node: windowNode, what: "baseline.window", context: context, reader: &reader, config: config)
         if window <= rule.window {
             reader.problem(windowNode, "\(context): baseline.window (\(window)) must be longer than window (\(rule.window))")

@@ -35,7 +35,9 @@ public enum ConfigLoader {
         let directory = (file as NSString).deletingLastPathComponent
 
         if let node = entries["listen"], let text = reader.string(node, "listen") {
-            if let address = ServiceConfig.ListenAddress(text) { config.listen = address } else {
+            if let address = ServiceConfig.ListenAddress(text) {
+                config.listen = address
+            } else {
                 reader.problem(node, "listen: \"\(text)\" is not HOST:PORT")
             }
         }
@@ -68,7 +70,9 @@ public enum ConfigLoader {
         if let node = entries["max_tracked_keys"], let value = reader.integer(node, "max_tracked_keys", in: 1...100_000_000) {
             config.maxTrackedKeys = value
         }
-        if let node = entries["max_clients_per_series"], let value = reader.integer(node, "max_clients_per_series", in: 1...10_000) {
+        if let node = entries["max_clients_per_series"],
+            let value = reader.integer(node, "max_clients_per_series", in: 1...10_000)
+        {
             config.maxClientsPerSeries = value
         }
         if let node = entries["narrow_key_threshold"], let value = reader.integer(node, "narrow_key_threshold", in: 2...1000) {
@@ -81,7 +85,9 @@ public enum ConfigLoader {
             reader.problem(node, "idempotency_key_ttl must be at least 24h")
         }
         if let node = entries["synchronous"], let text = reader.string(node, "synchronous") {
-            if let value = ServiceConfig.Synchronous(rawValue: text) { config.synchronous = value } else {
+            if let value = ServiceConfig.Synchronous(rawValue: text) {
+                config.synchronous = value
+            } else {
                 reader.problem(node, "synchronous must be normal or full")
             }
         }
@@ -139,7 +145,8 @@ public enum ConfigLoader {
             limits.maxBodyBytes = value
         }
         if let node = entries["max_events_per_request"],
-           let value = reader.integer(node, "limits.max_events_per_request", in: 1...1_000_000) {
+            let value = reader.integer(node, "limits.max_events_per_request", in: 1...1_000_000)
+        {
             limits.maxEventsPerRequest = value
         }
         if let node = entries["max_series"], let value = reader.integer(node, "limits.max_series", in: 1...10_000_000) {
@@ -149,26 +156,33 @@ public enum ConfigLoader {
             limits.bodyReadTimeout = value
         }
         if let node = entries["max_in_flight_requests"],
-           let value = reader.integer(node, "limits.max_in_flight_requests", in: 1...100_000) {
+            let value = reader.integer(node, "limits.max_in_flight_requests", in: 1...100_000)
+        {
             limits.maxInFlightRequests = value
         }
         if let node = entries["max_in_flight_bytes"],
-           let value = reader.integer(node, "limits.max_in_flight_bytes", in: 1024...(1 << 40)) {
+            let value = reader.integer(node, "limits.max_in_flight_bytes", in: 1024...(1 << 40))
+        {
             limits.maxInFlightBytes = value
         }
         if limits.maxInFlightBytes < limits.maxBodyBytes {
             reader.problem(
                 entries["max_in_flight_bytes"] ?? node,
-                "limits.max_in_flight_bytes (\(limits.maxInFlightBytes)) must be at least max_body_bytes (\(limits.maxBodyBytes))")
+                "limits.max_in_flight_bytes (\(limits.maxInFlightBytes)) must be at least max_body_bytes (\(limits.maxBodyBytes))"
+            )
         }
     }
 
     private static func parseAuth(_ node: Node, reader: inout YAMLReader) -> [ServiceConfig.Token] {
         guard let entries = reader.mapping(node, "auth", allowed: ["tokens"]), let tokensNode = entries["tokens"],
-              let items = reader.sequence(tokensNode, "auth.tokens") else { return [] }
+            let items = reader.sequence(tokensNode, "auth.tokens")
+        else { return [] }
         var tokens: [ServiceConfig.Token] = []
         for item in items {
-            guard let fields = reader.mapping(item, "auth.tokens[]", allowed: ["name", "token_env", "token_file", "services", "rate_limit", "admin"]) else {
+            guard
+                let fields = reader.mapping(
+                    item, "auth.tokens[]", allowed: ["name", "token_env", "token_file", "services", "rate_limit", "admin"])
+            else {
                 continue
             }
             guard let nameNode = fields["name"], let name = reader.string(nameNode, "auth.tokens[].name") else {
@@ -203,7 +217,9 @@ public enum ConfigLoader {
             }
             let rateLimit = fields["rate_limit"].flatMap { parseRateLimit($0, token: name, reader: &reader) }
             let admin = fields["admin"].flatMap { reader.bool($0, "auth.tokens[] \(name): admin") } ?? false
-            if tokens.contains(where: { $0.name == name }) { reader.problem(nameNode, "auth.tokens: name \"\(name)\" is used twice") }
+            if tokens.contains(where: { $0.name == name }) {
+                reader.problem(nameNode, "auth.tokens: name \"\(name)\" is used twice")
+            }
             var token = ServiceConfig.Token(name: name, tokenEnv: env, services: services, rateLimit: rateLimit, admin: admin)
             token.tokenFile = tokenFile
             tokens.append(token)
@@ -243,7 +259,9 @@ public enum ConfigLoader {
         }
         var minVersion = ServiceConfig.TLS.Version.tls12
         if let versionNode = fields["min_version"], let text = reader.string(versionNode, "tls.min_version") {
-            if let version = ServiceConfig.TLS.Version(rawValue: text) { minVersion = version } else {
+            if let version = ServiceConfig.TLS.Version(rawValue: text) {
+                minVersion = version
+            } else {
                 reader.problem(versionNode, "tls.min_version must be TLS12 or TLS13")
             }
         }
@@ -258,7 +276,10 @@ public enum ConfigLoader {
         guard let items = reader.sequence(node, "receivers") else { return [] }
         var receivers: [ServiceConfig.Receiver] = []
         for item in items {
-            guard let fields = reader.mapping(item, "receivers[]", allowed: ["name", "url", "secret_env", "secret_file", "send_resolved", "kind"]) else {
+            guard
+                let fields = reader.mapping(
+                    item, "receivers[]", allowed: ["name", "url", "secret_env", "secret_file", "send_resolved", "kind"])
+            else {
                 continue
             }
             guard let nameNode = fields["name"], let name = reader.string(nameNode, "receivers[].name") else {
@@ -278,18 +299,24 @@ public enum ConfigLoader {
                 receiver.secretEnv = env
             }
             if let node = fields["secret_file"], let path = reader.string(node, "receivers[].secret_file") {
-                if receiver.secretEnv != nil { reader.problem(node, "receivers[] \(name): give secret_env or secret_file, not both") }
+                if receiver.secretEnv != nil {
+                    reader.problem(node, "receivers[] \(name): give secret_env or secret_file, not both")
+                }
                 receiver.secretFile = path
             }
             if let node = fields["send_resolved"], let value = reader.bool(node, "receivers[].send_resolved") {
                 receiver.sendResolved = value
             }
             if let node = fields["kind"], let text = reader.string(node, "receivers[].kind") {
-                if let kind = ServiceConfig.Receiver.Kind(rawValue: text) { receiver.kind = kind } else {
+                if let kind = ServiceConfig.Receiver.Kind(rawValue: text) {
+                    receiver.kind = kind
+                } else {
                     reader.problem(node, "receivers[] \(name): kind must be webhook or alertmanager")
                 }
             }
-            if receivers.contains(where: { $0.name == name }) { reader.problem(nameNode, "receivers: name \"\(name)\" is used twice") }
+            if receivers.contains(where: { $0.name == name }) {
+                reader.problem(nameNode, "receivers: name \"\(name)\" is used twice")
+            }
             receivers.append(receiver)
         }
         return receivers
@@ -310,6 +337,8 @@ public enum ConfigLoader {
 
     static func isEnvironmentVariableName(_ name: String) -> Bool {
         guard let first = name.utf8.first, !(0x30...0x39).contains(first) else { return false }
-        return name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+        return name.utf8.allSatisfy {
+            ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F
+        }
     }
 }

@@ -42,9 +42,12 @@ public struct ConfigurationSource: Sendable {
         if let database { config.database = database }
         let file = path ?? "configuration"
         if config.tokens.isEmpty, !config.listen.isLoopback, !allowUnauthenticated {
-            problems.append(ConfigProblem(
-                file: file, line: 0,
-                message: "refusing to listen on \(config.listen) without auth tokens; configure auth.tokens or pass --allow-unauthenticated"))
+            problems.append(
+                ConfigProblem(
+                    file: file, line: 0,
+                    message:
+                        "refusing to listen on \(config.listen) without auth tokens; configure auth.tokens or pass --allow-unauthenticated"
+                ))
         }
         var credentials = Credentials()
         var signingKeys: [String: [UInt8]] = [:]

@@ -48,9 +48,13 @@ struct ReloadPlan: Sendable {
         let needed = min(longest.milliseconds + BucketClock.defaultWidthMs, new.retention.milliseconds)
         if needed > bucketHorizonMs {
             let kept = PromDuration(milliseconds: bucketHorizonMs - BucketClock.defaultWidthMs)
-            throw ConfigError([ConfigProblem(
-                file: file, line: 0,
-                message: "windows and rules read up to \(longest), more than the \(kept) of buckets kept in memory since the service started; restart to use them")])
+            throw ConfigError([
+                ConfigProblem(
+                    file: file, line: 0,
+                    message:
+                        "windows and rules read up to \(longest), more than the \(kept) of buckets kept in memory since the service started; restart to use them"
+                )
+            ])
         }
         var applied = loaded
         applied.config = new

@@ -15,7 +15,8 @@ public struct ServiceConfig: Sendable, Equatable {
         /// Parses `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces).
         public init?(_ text: String) {
             guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-                  (0...65_535).contains(port) else { return nil }
+                (0...65_535).contains(port)
+            else { return nil }
             var host = String(text[..<colon])
             if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             self.host = host.isEmpty ? "0.0.0.0" : host
@@ -106,7 +107,8 @@ public struct ServiceConfig: Sendable, Equatable {
     public struct TLS: Sendable, Equatable {
         /// The lowest protocol version accepted.
         public enum Version: String, Sendable, Equatable, CaseIterable {
-            case tls12 = "TLS12", tls13 = "TLS13"
+            case tls12 = "TLS12"
+            case tls13 = "TLS13"
         }
 
         public var certFile: String

@@ -15,7 +15,7 @@ struct YAMLReader {
         } catch let error as YamlError {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-                 .composer(_, let problem, let mark, _):
+                .composer(_, let problem, let mark, _):
                 problems.append(ConfigProblem(file: file, line: mark.line, message: "invalid YAML: \(problem)"))
             default:
                 problems.append(ConfigProblem(file: file, line: 0, message: "invalid YAML: \(error)"))

@@ -75,19 +75,21 @@ public struct APIError: HTTPResponseError, Sendable {
 
 /// Turns any error thrown by a route into the JSON error shape, so that no route answers with an empty or HTML body.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             return error.response
         } catch let error as HTTPError {
-            let code: String = switch error.status {
-            case .notFound: "not_found"
-            case .methodNotAllowed: "method_not_allowed"
-            case .contentTooLarge: "body_too_large"
-            case .badRequest: "bad_request"
-            default: error.status.code >= 500 ? "internal" : "bad_request"
-            }
+            let code: String =
+                switch error.status {
+                case .notFound: "not_found"
+                case .methodNotAllowed: "method_not_allowed"
+                case .contentTooLarge: "body_too_large"
+                case .badRequest: "bad_request"
+                default: error.status.code >= 500 ? "internal" : "bad_request"
+                }
             return APIError(error.status, code: code, message: error.body ?? error.status.reasonPhrase).response
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])

@@ -17,10 +17,14 @@ struct AdminController: Sendable {
                 return Self.json(.ok, Success(status: "success", restart_required: report.restartRequired))
             } catch {
                 let problems = error.problems.map(\.description)
-                return Self.json(.badRequest, Failure(error: .init(
-                    code: "invalid_configuration",
-                    message: "the configuration was not reloaded (\(problems.count) problem\(problems.count == 1 ? "" : "s")); the running configuration stays in force",
-                    problems: problems)))
+                return Self.json(
+                    .badRequest,
+                    Failure(
+                        error: .init(
+                            code: "invalid_configuration",
+                            message:
+                                "the configuration was not reloaded (\(problems.count) problem\(problems.count == 1 ? "" : "s")); the running configuration stays in force",
+                            problems: problems)))
             }
         }
     }
@@ -49,6 +53,7 @@ struct AdminController: Sendable {
         } catch {
             data = Data(#"{"error":{"code":"internal","message":"the answer could not be encoded"}}"#.utf8)
         }
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

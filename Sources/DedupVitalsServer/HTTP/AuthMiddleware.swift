@@ -13,7 +13,8 @@ struct AuthMiddleware: RouterMiddleware {
     /// Refused ingest requests are counted like every other ingest answer.
     let counters: IngestCounters
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         var context = context
         do {
             context.caller = try authenticate(request, credentials: live.credentials, remote: context.remoteAddress)
@@ -24,7 +25,8 @@ struct AuthMiddleware: RouterMiddleware {
             } else if segments.elementsEqual(OTLPLogsController.path.split(separator: "/")) {
                 // OTLP clients expect a google.rpc.Status body.
                 counters.record(code: 401)
-                var response = OTLPLogsController.errorResponse(error.error, encoding: OTLPLogsController.encoding(of: request) ?? .json)
+                var response = OTLPLogsController.errorResponse(
+                    error.error, encoding: OTLPLogsController.encoding(of: request) ?? .json)
                 response.headers[.wwwAuthenticate] = error.challenge
                 return response
             }
@@ -42,16 +44,19 @@ struct AuthMiddleware: RouterMiddleware {
         if segments.first == "-" {
             guard credentials.protectsAPI else {
                 guard let remote, ServiceConfig.ListenAddress(host: remote, port: 0).isLoopback else {
-                    throw AuthenticationFailure(error: APIError(
-                        .forbidden, code: "forbidden",
-                        message: "administrative routes are only open to loopback clients while no auth token is configured"))
+                    throw AuthenticationFailure(
+                        error: APIError(
+                            .forbidden, code: "forbidden",
+                            message: "administrative routes are only open to loopback clients while no auth token is configured"))
                 }
                 return nil
             }
             guard let caller = credentials.caller(presenting: try Self.bearerToken(request)) else { throw Self.invalidToken() }
             guard caller.admin else {
-                throw AuthenticationFailure(error: APIError(
-                    .forbidden, code: "forbidden", message: "token \(caller.name) may not use administrative routes (admin: true)"))
+                throw AuthenticationFailure(
+                    error: APIError(
+                        .forbidden, code: "forbidden",
+                        message: "token \(caller.name) may not use administrative routes (admin: true)"))
             }
             return caller
         }
@@ -75,14 +80,16 @@ struct AuthMiddleware: RouterMiddleware {
     /// The token of an `Authorization: Bearer TOKEN` header; 401 when there is none.
     static func bearerToken(_ request: Request) throws(AuthenticationFailure) -> Substring {
         guard let header = request.headers[.authorization] else {
-            throw AuthenticationFailure(error: APIError(
-                .unauthorized, code: "unauthenticated", message: "this route needs Authorization: Bearer TOKEN"),
+            throw AuthenticationFailure(
+                error: APIError(
+                    .unauthorized, code: "unauthenticated", message: "this route needs Authorization: Bearer TOKEN"),
                 challenge: #"Bearer realm="dedup-vitals""#)
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw AuthenticationFailure(error: APIError(
-                .unauthorized, code: "unauthenticated", message: "the Authorization header must be Bearer TOKEN"),
+            throw AuthenticationFailure(
+                error: APIError(
+                    .unauthorized, code: "unauthenticated", message: "the Authorization header must be Bearer TOKEN"),
                 challenge: #"Bearer realm="dedup-vitals", error="invalid_request""#)
         }
         return parts[1].drop { $0 == " " }

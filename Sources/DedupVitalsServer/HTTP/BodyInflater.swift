@@ -19,10 +19,11 @@ struct BodyInflater {
         guard encoding != .identity else { return input }
         guard input.readableBytes > 0 else { return input }
         var stream = z_stream()
-        let windowBits: Int32 = switch encoding {
-        case .gzip: 15 + 16
-        default: Self.hasZlibHeader(input) ? 15 : -15
-        }
+        let windowBits: Int32 =
+            switch encoding {
+            case .gzip: 15 + 16
+            default: Self.hasZlibHeader(input) ? 15 : -15
+            }
         guard inflateInit2_(&stream, windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw APIError(.internalServerError, code: "internal", message: "zlib could not be initialised")
         }
@@ -49,7 +50,9 @@ struct BodyInflater {
                 case Z_STREAM_END:
                     guard stream.avail_in > 0 else { return .success(()) }
                     // Another gzip member follows (anything else fails as invalid data on the next round).
-                    guard encoding == .gzip, inflateReset(&stream) == Z_OK else { return .failure(invalid(encoding, "data after the end of the stream")) }
+                    guard encoding == .gzip, inflateReset(&stream) == Z_OK else {
+                        return .failure(invalid(encoding, "data after the end of the stream"))
+                    }
                 case Z_OK:
                     continue
                 case Z_BUF_ERROR where stream.avail_in == 0:
@@ -73,7 +76,8 @@ struct BodyInflater {
     /// Whether the first two bytes are a zlib header (CMF/FLG: deflate method, check bits).
     private static func hasZlibHeader(_ input: ByteBuffer) -> Bool {
         guard let cmf = input.getInteger(at: input.readerIndex, as: UInt8.self),
-              let flg = input.getInteger(at: input.readerIndex + 1, as: UInt8.self) else { return false }
+            let flg = input.getInteger(at: input.readerIndex + 1, as: UInt8.self)
+        else { return false }
         return cmf & 0x0F == 8 && (UInt16(cmf) << 8 | UInt16(flg)) % 31 == 0
     }
 }

@@ -9,7 +9,8 @@ struct BodyReader: Sendable {
     let limits: ServiceConfig.Limits
     let counters: LimitCounters
 
-    func read(_ request: Request, ticket: IngestPressure.Ticket, encoding: ContentEncoding = .identity) async throws -> ByteBuffer {
+    func read(_ request: Request, ticket: IngestPressure.Ticket, encoding: ContentEncoding = .identity) async throws -> ByteBuffer
+    {
         let limit = limits.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Self.tooLarge(limit)
@@ -20,7 +21,8 @@ struct BodyReader: Sendable {
             return try BodyInflater(limit: limit, ticket: ticket, counters: counters).inflate(body, encoding: encoding)
         } catch is BodyDeadlineHandler.BodyReadTimeout {
             throw APIError(
-                .requestTimeout, code: "body_timeout", message: "the request body did not arrive within \(limits.bodyReadTimeout)")
+                .requestTimeout, code: "body_timeout", message: "the request body did not arrive within \(limits.bodyReadTimeout)"
+            )
         }
     }
 

@@ -46,9 +46,10 @@ struct IngestController: Sendable {
     func ingest(_ request: Request, context: DedupRequestContext) async throws -> Response {
         let contentType = request.headers[.contentType]
         guard let format = BodyFormat(contentType: contentType) else {
-            throw reject(APIError(
-                .unsupportedMediaType, code: "unsupported_media_type",
-                message: "Content-Type must be application/json or application/x-ndjson, not \(contentType ?? "")"))
+            throw reject(
+                APIError(
+                    .unsupportedMediaType, code: "unsupported_media_type",
+                    message: "Content-Type must be application/json or application/x-ndjson, not \(contentType ?? "")"))
         }
         let encoding: ContentEncoding
         do {
@@ -67,18 +68,21 @@ struct IngestController: Sendable {
         // Header bytes that are not UTF-8 reach us replaced by U+FFFD, so two different keys would hash alike and
         // one request could be answered with the other's stored response: such keys are refused.
         guard !idempotencyKey.unicodeScalars.contains("\u{FFFD}") else {
-            throw reject(APIError(
-                .badRequest, code: "invalid_idempotency_key",
-                message: "Idempotency-Key must be valid UTF-8 (and may not contain U+FFFD, which invalid bytes are read as)"))
+            throw reject(
+                APIError(
+                    .badRequest, code: "invalid_idempotency_key",
+                    message: "Idempotency-Key must be valid UTF-8 (and may not contain U+FFFD, which invalid bytes are read as)"))
         }
         guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= 255 else {
-            throw reject(APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 255 bytes"))
+            throw reject(
+                APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 255 bytes"))
         }
         let scope = caller?.name ?? ""
         guard inProgress.claim(scope: scope, key: idempotencyKey) else {
-            throw reject(APIError(
-                .conflict, code: "request_in_progress",
-                message: "a request with this Idempotency-Key is still being processed; retry later", retryAfter: 1))
+            throw reject(
+                APIError(
+                    .conflict, code: "request_in_progress",
+                    message: "a request with this Idempotency-Key is still being processed; retry later", retryAfter: 1))
         }
         defer { inProgress.release(scope: scope, key: idempotencyKey) }
         let storedKey = hasher.ingestKeyHash(idempotencyKey, scope: scope)
@@ -91,9 +95,10 @@ struct IngestController: Sendable {
         }
         if let stored {
             guard stored.bodySHA256 == bodyHash else {
-                throw reject(APIError(
-                    .unprocessableContent, code: "idempotency_key_reused",
-                    message: "this Idempotency-Key was used with a different request body"))
+                throw reject(
+                    APIError(
+                        .unprocessableContent, code: "idempotency_key_reused",
+                        message: "this Idempotency-Key was used with a different request body"))
             }
             let accepted = (try? JSONDecoder().decode(AcceptedBody.self, from: stored.body).accepted) ?? 0
             counters.record(code: stored.status, events: accepted, result: .replayed)
@@ -110,7 +115,8 @@ struct IngestController: Sendable {
     }
 
     private func process(
-        _ body: ByteBuffer, format: BodyFormat, caller: Credentials.Caller?, idempotency: (scope: String, key: String, hash: Data)?
+        _ body: ByteBuffer, format: BodyFormat, caller: Credentials.Caller?,
+        idempotency: (scope: String, key: String, hash: Data)?
     ) async throws -> Response {
         let nowMs = clock()
         let decoder = EventDecoder(maxEvents: limits.maxEventsPerRequest)
@@ -152,9 +158,11 @@ struct IngestController: Sendable {
     }
 
     /// Reads (and inflates) the body under the limits (413, 408, 503, 400): see ``BodyReader``.
-    private func readBody(_ request: Request, ticket: IngestPressure.Ticket, encoding: ContentEncoding) async throws -> ByteBuffer {
+    private func readBody(_ request: Request, ticket: IngestPressure.Ticket, encoding: ContentEncoding) async throws -> ByteBuffer
+    {
         do {
-            return try await BodyReader(limits: limits, counters: counters.limits).read(request, ticket: ticket, encoding: encoding)
+            return try await BodyReader(limits: limits, counters: counters.limits).read(
+                request, ticket: ticket, encoding: encoding)
         } catch let error as APIError {
             throw reject(error)
         }

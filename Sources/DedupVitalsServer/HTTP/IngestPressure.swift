@@ -33,7 +33,11 @@ final class IngestPressure: Sendable {
 
         /// Returns the request slot and every reserved byte.
         func release() {
-            pressure.release(bytes: held.withLock { bytes in defer { bytes = 0 }; return bytes })
+            pressure.release(
+                bytes: held.withLock { bytes in
+                    defer { bytes = 0 }
+                    return bytes
+                })
         }
     }
 

@@ -25,8 +25,14 @@ struct KeyLookupController: Sendable {
         var dedupWindowSeconds: Double
 
         enum CodingKeys: String, CodingKey {
-            case service, operation, state, firstSeen = "first_seen", firstMiss = "first_miss", lastMiss = "last_miss"
-            case completed, lastSeen = "last_seen", counts, executions, payloadVariants = "payload_variants"
+            case service, operation, state
+            case firstSeen = "first_seen"
+            case firstMiss = "first_miss"
+            case lastMiss = "last_miss"
+            case completed
+            case lastSeen = "last_seen"
+            case counts, executions
+            case payloadVariants = "payload_variants"
             case dedupWindowSeconds = "dedup_window_seconds"
         }
     }
@@ -40,7 +46,9 @@ struct KeyLookupController: Sendable {
     func lookup(_ query: Parameters) throws -> Response {
         func name(_ field: String) throws -> String {
             guard let value = query[Substring(field)].map(String.init), EventRules.isValidName(value) else {
-                throw APIError(.badRequest, code: "invalid_parameter", message: "\(field) must match [A-Za-z_][A-Za-z0-9_.-]{0,63}", field: field)
+                throw APIError(
+                    .badRequest, code: "invalid_parameter", message: "\(field) must match [A-Za-z_][A-Za-z0-9_.-]{0,63}",
+                    field: field)
             }
             return value
         }
@@ -50,7 +58,8 @@ struct KeyLookupController: Sendable {
         }
         let hash = hasher.hashKey(key, series: series)
         guard let record = state.withForensics({ $0.record(for: hash) }) else {
-            throw APIError(.notFound, code: "key_not_found", message: "no record of this key for \(series) (never seen, or expired)")
+            throw APIError(
+                .notFound, code: "key_not_found", message: "no record of this key for \(series) (never seen, or expired)")
         }
         let nowMs = clock()
         let stale = record.open && nowMs - record.lastMissMs > config.staleInFlightAfter.milliseconds
@@ -62,7 +71,10 @@ struct KeyLookupController: Sendable {
             lastMiss: record.lastMissMs > 0 ? RFC3339.format(milliseconds: record.lastMissMs) : nil,
             completed: record.completedMs > 0 ? RFC3339.format(milliseconds: record.completedMs) : nil,
             lastSeen: RFC3339.format(milliseconds: record.lastSeenMs),
-            counts: ["miss": record.miss, "hit": record.hit, "in_flight": record.inFlight, "completed": record.completed, "mismatch": record.mismatch],
+            counts: [
+                "miss": record.miss, "hit": record.hit, "in_flight": record.inFlight, "completed": record.completed,
+                "mismatch": record.mismatch,
+            ],
             executions: record.miss, payloadVariants: Int(record.payloadVariants) + (record.payloadFingerprint == 0 ? 0 : 1),
             dedupWindowSeconds: config.dedupWindow.seconds)
         return try ReadController.encode(timeline)

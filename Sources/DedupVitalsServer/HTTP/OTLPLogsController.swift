@@ -40,7 +40,8 @@ struct OTLPLogsController: Sendable {
         guard let encoding else {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type",
-                message: "Content-Type must be application/x-protobuf or application/json, not \(request.headers[.contentType] ?? "")")
+                message:
+                    "Content-Type must be application/x-protobuf or application/json, not \(request.headers[.contentType] ?? "")")
         }
         let contentEncoding = try ContentEncoding(request: request.headers)
         guard let ticket = pressure.admit() else {
@@ -50,7 +51,8 @@ struct OTLPLogsController: Sendable {
         defer { ticket.release() }
         let body: ByteBuffer
         do {
-            body = try await BodyReader(limits: limits, counters: counters.limits).read(request, ticket: ticket, encoding: contentEncoding)
+            body = try await BodyReader(limits: limits, counters: counters.limits).read(
+                request, ticket: ticket, encoding: contentEncoding)
         } catch let error as APIError {
             throw error
         } catch {
@@ -72,7 +74,8 @@ struct OTLPLogsController: Sendable {
             case .malformed(let message):
                 throw APIError(.badRequest, code: "invalid_otlp", message: message)
             case .tooManyDecisions(let limit):
-                throw APIError(.contentTooLarge, code: "too_many_events", message: "a request may carry at most \(limit) decision records")
+                throw APIError(
+                    .contentTooLarge, code: "too_many_events", message: "a request may carry at most \(limit) decision records")
             }
         }
         let batch = convention.batch

@@ -41,7 +41,8 @@ struct ReadController: Sendable {
         let windows = live.windows
         let snapshot = state.withWindows { $0.snapshot(windows: windows, nowMs: nowMs) }
         var forensics = state.withForensics {
-            MetricsRenderer.Forensics(inFlightKeys: $0.inFlightKeys, retryDelays: $0.retryDelays, trackedKeys: $0.keyCount, evictions: $0.evictions)
+            MetricsRenderer.Forensics(
+                inFlightKeys: $0.inFlightKeys, retryDelays: $0.retryDelays, trackedKeys: $0.keyCount, evictions: $0.evictions)
         }
         forensics.staleInFlightKeys = state.staleInFlightKeys(nowMs: nowMs)
         let renderer = MetricsRenderer(windows: windows, version: DedupVitalsVersion.current)
@@ -49,11 +50,13 @@ struct ReadController: Sendable {
             series: snapshot, forensics: forensics, counters: state.counters, format: format, alerting: alerting,
             errors: state.errors, selfMetrics: telemetry?.snapshot())
         // Sent chunk by chunk as it is rendered (chunked transfer encoding): no buffer of the whole exposition.
-        return Response(status: .ok, headers: [.contentType: format.contentType], body: .init { writer in
-            var stream = stream
-            while let chunk = stream.next() { try await writer.write(chunk) }
-            try await writer.finish(nil)
-        })
+        return Response(
+            status: .ok, headers: [.contentType: format.contentType],
+            body: .init { writer in
+                var stream = stream
+                while let chunk = stream.next() { try await writer.write(chunk) }
+                try await writer.finish(nil)
+            })
     }
 
     func summary() throws -> Response {
@@ -73,7 +76,8 @@ struct ReadController: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {

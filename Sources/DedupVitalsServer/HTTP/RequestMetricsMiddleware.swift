@@ -8,7 +8,8 @@ import Hummingbird
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: HTTPRequestMetrics
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         let start = ContinuousClock.now
         do {
             var response = try await next(request, context)
@@ -17,14 +18,17 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             // Recorded once the body is written (a streamed /metrics takes most of its time there).
             response.body = ResponseBody(contentLength: body.contentLength) { [metrics] writer in
                 defer {
-                    metrics.observe(route: context.endpointPath ?? "unmatched", status: status, seconds: (ContinuousClock.now - start).inSeconds)
+                    metrics.observe(
+                        route: context.endpointPath ?? "unmatched", status: status,
+                        seconds: (ContinuousClock.now - start).inSeconds)
                 }
                 try await body.write(writer)
             }
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            metrics.observe(route: context.endpointPath ?? "unmatched", status: status, seconds: (ContinuousClock.now - start).inSeconds)
+            metrics.observe(
+                route: context.endpointPath ?? "unmatched", status: status, seconds: (ContinuousClock.now - start).inSeconds)
             throw error
         }
     }

@@ -24,7 +24,9 @@ struct SeriesController: Sendable {
         let window = try duration("window", in: query, default: .hours(1))
         let step = try duration("step", in: query, default: min(.minutes(1), window))
         guard window.milliseconds <= state.bucketHorizonMs else {
-            throw invalid("window", "window must not exceed \(PromDuration(milliseconds: state.bucketHorizonMs)), the longest window kept in memory")
+            throw invalid(
+                "window",
+                "window must not exceed \(PromDuration(milliseconds: state.bucketHorizonMs)), the longest window kept in memory")
         }
         guard window.milliseconds % step.milliseconds == 0 else {
             throw invalid("step", "window (\(window)) must be a whole multiple of step (\(step))")
@@ -40,7 +42,9 @@ struct SeriesController: Sendable {
             return windows.bucketSeries(of: key, fromMs: fromMs, toMs: nowMs)
         }
         guard let buckets else {
-            throw APIError(.notFound, code: "unknown_series", message: "no series \(key) (service=\(key.service), operation=\(key.operation))")
+            throw APIError(
+                .notFound, code: "unknown_series",
+                message: "no series \(key) (service=\(key.service), operation=\(key.operation))")
         }
         let document = SeriesDocument(key: key, window: window, step: step, buckets: buckets, nowMs: nowMs)
         return try ReadController.encode(document)

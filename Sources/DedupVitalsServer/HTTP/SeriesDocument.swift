@@ -26,7 +26,9 @@ struct SeriesDocument: Encodable {
     var points: [Point]
 
     enum CodingKeys: String, CodingKey {
-        case service, operation, window, step, generatedAt = "generated_at", points
+        case service, operation, window, step
+        case generatedAt = "generated_at"
+        case points
     }
 
     /// Groups the 10 s `buckets` that cover the window (oldest first, empty ones filled in) into points of `step`

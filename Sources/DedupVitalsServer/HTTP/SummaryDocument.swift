@@ -24,7 +24,9 @@ struct SummaryDocument: Encodable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case attempts, miss, hit, inFlight = "in_flight", completed, mismatch, duplicates
+            case attempts, miss, hit
+            case inFlight = "in_flight"
+            case completed, mismatch, duplicates
             case duplicateRatio = "duplicate_ratio"
         }
     }
@@ -44,10 +46,16 @@ struct SummaryDocument: Encodable {
         var topClients: [Client] = []
 
         enum CodingKeys: String, CodingKey {
-            case service, operation, lastSeen = "last_seen", totals, windows, inFlightKeys = "in_flight_keys"
-            case staleInFlightKeys = "stale_in_flight_keys", doubleExecutions = "double_executions"
-            case lateRetries = "late_retries", suspectedNarrowKeys = "suspected_narrow_keys"
-            case retryDelay = "retry_delay", topClients = "top_clients"
+            case service, operation
+            case lastSeen = "last_seen"
+            case totals, windows
+            case inFlightKeys = "in_flight_keys"
+            case staleInFlightKeys = "stale_in_flight_keys"
+            case doubleExecutions = "double_executions"
+            case lateRetries = "late_retries"
+            case suspectedNarrowKeys = "suspected_narrow_keys"
+            case retryDelay = "retry_delay"
+            case topClients = "top_clients"
         }
     }
 
@@ -59,7 +67,10 @@ struct SummaryDocument: Encodable {
         var dedupWindowSeconds: Double = 0
 
         enum CodingKeys: String, CodingKey {
-            case count, p50Seconds = "p50_seconds", p99Seconds = "p99_seconds", dedupWindowSeconds = "dedup_window_seconds"
+            case count
+            case p50Seconds = "p50_seconds"
+            case p99Seconds = "p99_seconds"
+            case dedupWindowSeconds = "dedup_window_seconds"
         }
     }
 
@@ -71,7 +82,8 @@ struct SummaryDocument: Encodable {
         var duplicateRatio: Double
 
         enum CodingKeys: String, CodingKey {
-            case client, attempts, duplicates, duplicateRatio = "duplicate_ratio"
+            case client, attempts, duplicates
+            case duplicateRatio = "duplicate_ratio"
         }
     }
 
@@ -84,7 +96,8 @@ struct SummaryDocument: Encodable {
     var alerts: [AlertDocument] = []
 
     enum CodingKeys: String, CodingKey {
-        case generatedAt = "generated_at", windows, overall, series, alerts
+        case generatedAt = "generated_at"
+        case windows, overall, series, alerts
     }
 
     init(snapshot: [RollingWindows.SeriesWindows], windows: [PromDuration], nowMs: Int64) {
@@ -119,7 +132,9 @@ struct SummaryDocument: Encodable {
                 count: histogram.count, p50Seconds: histogram.quantile(0.5), p99Seconds: histogram.quantile(0.99),
                 dedupWindowSeconds: config.dedupWindow.seconds)
             series[index].topClients = state.withClients { $0.top(of: key, fromMs: lowerBound, limit: 5) }.map {
-                Client(client: $0.client, attempts: $0.counts.attempts, duplicates: $0.counts.duplicates, duplicateRatio: $0.counts.duplicateRatio)
+                Client(
+                    client: $0.client, attempts: $0.counts.attempts, duplicates: $0.counts.duplicates,
+                    duplicateRatio: $0.counts.duplicateRatio)
             }
         }
     }

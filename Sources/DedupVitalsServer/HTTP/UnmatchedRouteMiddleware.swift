@@ -29,7 +29,8 @@ struct UnmatchedRouteMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let order: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace]
         resources = methods.values.map { path, set in
-            Resource(path: path, methods: order.filter(set.contains) + set.subtracting(order).sorted { $0.rawValue < $1.rawValue })
+            Resource(
+                path: path, methods: order.filter(set.contains) + set.subtracting(order).sorted { $0.rawValue < $1.rawValue })
         }.sorted { $0.path.description < $1.path.description }
     }
 
@@ -38,7 +39,8 @@ struct UnmatchedRouteMiddleware<Context: RequestContext>: RouterMiddleware {
         router.add(middleware: Self(routes: router.routes, headForGet: headForGet))
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         guard let resource = resource(for: request.uri.path) else {
             do {
                 return try await next(request, context)

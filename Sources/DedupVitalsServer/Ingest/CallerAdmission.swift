@@ -23,7 +23,8 @@ struct CallerAdmission: Sendable {
     /// Refuses the whole batch when the caller is over its rate limit.
     func admitRate(_ events: [Event], caller: Credentials.Caller?) throws(APIError) {
         guard let caller, let limit = caller.rateLimit,
-              let wait = rateLimiter.take(events.count, for: caller.name, limit: limit) else { return }
+            let wait = rateLimiter.take(events.count, for: caller.name, limit: limit)
+        else { return }
         counters.recordRateLimitRejection()
         throw APIError(
             .tooManyRequests, code: "rate_limited",

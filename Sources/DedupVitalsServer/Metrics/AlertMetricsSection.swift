@@ -17,7 +17,8 @@ struct AlertMetricsSection {
         for receiver in alerting.receivers {
             for result in AlertingState.DeliveryResult.allCases {
                 writer.sample(
-                    MetricsCatalog.webhookDeliveries, [receiver, result.rawValue], alerting.deliveries(receiver: receiver, result: result))
+                    MetricsCatalog.webhookDeliveries, [receiver, result.rawValue],
+                    alerting.deliveries(receiver: receiver, result: result))
             }
         }
         writer.family(MetricsCatalog.webhookQueueDepth)

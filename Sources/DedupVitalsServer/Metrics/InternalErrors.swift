@@ -27,7 +27,9 @@ public final class InternalErrors: Sendable {
     public init() {}
 
     /// Logs `error` at error level with `metadata` and counts it.
-    public func record(_ operation: Operation, _ message: Logger.Message, error: any Error, logger: Logger, metadata: Logger.Metadata = [:]) {
+    public func record(
+        _ operation: Operation, _ message: Logger.Message, error: any Error, logger: Logger, metadata: Logger.Metadata = [:]
+    ) {
         counts.withLock { $0[operation, default: 0] += 1 }
         logger.error(message, metadata: metadata.merging(["error": "\(error)", "operation": "\(operation.rawValue)"]) { $1 })
     }
@@ -38,6 +40,8 @@ public final class InternalErrors: Sendable {
     func write(to writer: inout MetricsWriter) {
         let counts = counts.withLock { $0 }
         writer.family(MetricsCatalog.internalErrors)
-        for operation in Operation.allCases { writer.sample(MetricsCatalog.internalErrors, [operation.rawValue], counts[operation] ?? 0) }
+        for operation in Operation.allCases {
+            writer.sample(MetricsCatalog.internalErrors, [operation.rawValue], counts[operation] ?? 0)
+        }
     }
 }

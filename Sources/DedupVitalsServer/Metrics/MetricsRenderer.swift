@@ -84,36 +84,40 @@ struct MetricsRenderer {
         typealias Family = MetricsStream.Family
         var families: [Family] = []
         let eventsTotal = arena.add(name: MetricsCatalog.events.name)
-        families.append(Family(MetricsCatalog.events) { writer, index in
-            let totals = series[index].totals
-            for outcomeIndex in outcomes.indices {
-                writer.sample(eventsTotal, labelsOf[index], outcomeLabels[outcomeIndex], totals[outcomes[outcomeIndex]])
-            }
-        })
+        families.append(
+            Family(MetricsCatalog.events) { writer, index in
+                let totals = series[index].totals
+                for outcomeIndex in outcomes.indices {
+                    writer.sample(eventsTotal, labelsOf[index], outcomeLabels[outcomeIndex], totals[outcomes[outcomeIndex]])
+                }
+            })
 
         let ratioName = arena.add(name: MetricsCatalog.duplicateRatio.name)
-        families.append(Family(MetricsCatalog.duplicateRatio) { writer, index in
-            series[index].windows.withUnsafeBufferPointer { counts in
-                for windowIndex in windowLabels.indices {
-                    writer.sample(ratioName, labelsOf[index], windowLabels[windowIndex], counts[windowIndex].duplicateRatio)
+        families.append(
+            Family(MetricsCatalog.duplicateRatio) { writer, index in
+                series[index].windows.withUnsafeBufferPointer { counts in
+                    for windowIndex in windowLabels.indices {
+                        writer.sample(ratioName, labelsOf[index], windowLabels[windowIndex], counts[windowIndex].duplicateRatio)
+                    }
                 }
-            }
-        })
+            })
         let attemptsName = arena.add(name: MetricsCatalog.attempts.name)
-        families.append(Family(MetricsCatalog.attempts) { writer, index in
-            series[index].windows.withUnsafeBufferPointer { counts in
-                for windowIndex in windowLabels.indices {
-                    writer.sample(attemptsName, labelsOf[index], windowLabels[windowIndex], counts[windowIndex].attempts)
+        families.append(
+            Family(MetricsCatalog.attempts) { writer, index in
+                series[index].windows.withUnsafeBufferPointer { counts in
+                    for windowIndex in windowLabels.indices {
+                        writer.sample(attemptsName, labelsOf[index], windowLabels[windowIndex], counts[windowIndex].attempts)
+                    }
                 }
-            }
-        })
+            })
 
         /// A family of one sample per series, from `values` (parallel to `series`).
         func perSeries(_ family: MetricFamily, _ values: [Int64]) {
             let sampleName = arena.add(name: family.name)
-            families.append(Family(family) { writer, index in
-                writer.sample(sampleName, labelsOf[index], none, values[index])
-            })
+            families.append(
+                Family(family) { writer, index in
+                    writer.sample(sampleName, labelsOf[index], none, values[index])
+                })
         }
         func perSeries(_ counts: [SeriesKey: Int]) -> [Int64] {
             counts.isEmpty ? Array(repeating: 0, count: series.count) : series.map { Int64(counts[$0.series] ?? 0) }
@@ -131,19 +135,20 @@ struct MetricsRenderer {
         )
         let histograms = series.map { forensics.retryDelays[$0.series] }
         let empty = RetryDelayHistogram()
-        families.append(Family(retryDelay) { writer, index in
-            let labels = labelsOf[index]
-            let histogram = histograms[index] ?? empty
-            histogram.counts.withUnsafeBufferPointer { counts in
-                var cumulative: Int64 = 0
-                for bucket in boundLabels.indices {
-                    cumulative += counts[bucket]
-                    writer.sample(bucketName, labels, boundLabels[bucket], cumulative)
+        families.append(
+            Family(retryDelay) { writer, index in
+                let labels = labelsOf[index]
+                let histogram = histograms[index] ?? empty
+                histogram.counts.withUnsafeBufferPointer { counts in
+                    var cumulative: Int64 = 0
+                    for bucket in boundLabels.indices {
+                        cumulative += counts[bucket]
+                        writer.sample(bucketName, labels, boundLabels[bucket], cumulative)
+                    }
                 }
-            }
-            writer.sample(sumName, labels, none, histogram.sum)
-            writer.sample(countName, labels, none, histogram.count)
-        })
+                writer.sample(sumName, labels, none, histogram.sum)
+                writer.sample(countName, labels, none, histogram.count)
+            })
         return families
     }
 }

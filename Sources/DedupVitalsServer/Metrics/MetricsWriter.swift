@@ -108,11 +108,15 @@ struct MetricsWriter {
     /// A sample named `name` (UTF-8) with the labels of `shared` then `own`, pre-escaped (`label="value",…`). The
     /// hot path of `/metrics` (39 samples per series): the bytes are borrowed, so nothing is retained per sample,
     /// and the buffer's capacity is checked once.
-    mutating func sample(_ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer, _ value: Int64) {
+    mutating func sample(
+        _ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer, _ value: Int64
+    ) {
         writeSample(name, shared, own, Self.maximumDecimalLength) { Self.writeDecimal(value, to: $0) }
     }
 
-    mutating func sample(_ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer, _ value: Double) {
+    mutating func sample(
+        _ name: UnsafeRawBufferPointer, _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer, _ value: Double
+    ) {
         if value == value.rounded(), abs(value) < 1e15 {
             sample(name, shared, own, Int64(value))
             return
@@ -143,7 +147,8 @@ struct MetricsWriter {
             }
             return
         }
-        scratchUsed += Self.writeSample(name, shared, own, into: UnsafeMutableRawBufferPointer(rebasing: scratch.bytes[scratchUsed...]), writeValue)
+        scratchUsed += Self.writeSample(
+            name, shared, own, into: UnsafeMutableRawBufferPointer(rebasing: scratch.bytes[scratchUsed...]), writeValue)
     }
 
     /// Writes one sample line at the start of `target` (large enough); returns its length. Plain pointer copies: this

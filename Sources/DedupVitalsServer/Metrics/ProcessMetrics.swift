@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The standard `process_*` figures of a Prometheus exporter, read from `/proc/self` as the Go client's process
@@ -19,9 +20,9 @@ struct ProcessMetrics: Sendable, Equatable {
     /// The current figures; nil where `/proc` is not available (not Linux).
     static func current() -> ProcessMetrics? {
         guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let fields = statFields(stat), fields.count > 21,
-              let utime = Double(fields[11]), let stime = Double(fields[12]), let startTicks = Double(fields[19]),
-              let virtualBytes = Int64(fields[20]), let residentPages = Int64(fields[21])
+            let fields = statFields(stat), fields.count > 21,
+            let utime = Double(fields[11]), let stime = Double(fields[12]), let startTicks = Double(fields[19]),
+            let virtualBytes = Int64(fields[20]), let residentPages = Int64(fields[21])
         else { return nil }
         let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
         let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))

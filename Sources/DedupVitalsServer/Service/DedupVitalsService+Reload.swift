@@ -43,7 +43,11 @@ extension DedupVitalsService {
 
     private func reloadLocked() throws(ConfigError) -> ReloadReport {
         guard let source = configurationSource else {
-            throw ConfigError([ConfigProblem(file: "configuration", line: 0, message: "this service was not started from a configuration source and cannot reload")])
+            throw ConfigError([
+                ConfigProblem(
+                    file: "configuration", line: 0,
+                    message: "this service was not started from a configuration source and cannot reload")
+            ])
         }
         let loaded = try source.load()
         let plan = try ReloadPlan.make(

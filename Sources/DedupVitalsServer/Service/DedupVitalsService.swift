@@ -70,8 +70,10 @@ public final class DedupVitalsService: Sendable {
         if tls == nil, let settings = config.tls {
             do { tls = try TLSMaterial.context(for: settings) } catch { tlsFailure = error }
         }
-        let live = LiveConfiguration(RunningConfiguration(
-            config: config, credentials: credentials, rules: options.rules, signingKeys: options.signingKeys, tlsContext: tls))
+        let live = LiveConfiguration(
+            RunningConfiguration(
+                config: config, credentials: credentials, rules: options.rules, signingKeys: options.signingKeys, tlsContext: tls)
+        )
         self.live = live
         // In memory, buckets are kept for the longest window that the summary, /metrics or a rule reads.
         let longest = (config.windows + options.rules.flatMap(\.windows) + [.hours(1)]).max()!.milliseconds
@@ -84,7 +86,8 @@ public final class DedupVitalsService: Sendable {
         self.state = state
         if let ruleFailure {
             for problem in ruleFailure.problems {
-                state.errors.record(.ruleLoad, "alert rules not loaded: \(problem.description)", error: ruleFailure, logger: logger)
+                state.errors.record(
+                    .ruleLoad, "alert rules not loaded: \(problem.description)", error: ruleFailure, logger: logger)
             }
         }
         if let tlsFailure {
@@ -136,7 +139,8 @@ public final class DedupVitalsService: Sendable {
     /// The Hummingbird application, with storage maintenance and orderly shutdown attached as a service.
     /// `onListening` receives the bound `HOST:PORT` (useful with port 0).
     public func makeApplication(onListening: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let storage = StorageService(store: store, committer: pipeline.committer, state: state, live: live, clock: clock, logger: logger)
+        let storage = StorageService(
+            store: store, committer: pipeline.committer, state: state, live: live, clock: clock, logger: logger)
         let config = self.config
         let live = self.live
         let http1 = HTTP1Channel.Configuration(
@@ -149,7 +153,8 @@ public final class DedupVitalsService: Sendable {
                 "bearer tokens and idempotency keys cross the network in clear text: configure tls or put a TLS proxy in front",
                 metadata: ["listen": "\(config.listen)"])
         }
-        let server: HTTPServerBuilder = config.tls == nil
+        let server: HTTPServerBuilder =
+            config.tls == nil
             ? .http1(configuration: http1)
             // The context of the running configuration, per connection: certificates rotate on reload.
             : .https(configuration: http1, tlsContext: { live.tlsContext })

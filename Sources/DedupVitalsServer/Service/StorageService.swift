@@ -27,7 +27,8 @@ struct StorageService: Service {
             try store.close()
             logger.info("database closed", metadata: ["path": "\(store.path)"])
         } catch {
-            state.errors.record(.databaseClose, "database not closed cleanly", error: error, logger: logger, metadata: ["path": "\(store.path)"])
+            state.errors.record(
+                .databaseClose, "database not closed cleanly", error: error, logger: logger, metadata: ["path": "\(store.path)"])
         }
     }
 

@@ -45,8 +45,10 @@ enum TLSMaterial {
             return try NIOSSLContext(configuration: configuration)
         } catch {
             // Most often a key that does not belong to the certificate.
-            throw ConfigError([ConfigProblem(
-                file: tls.keyFile, line: 0, message: "tls: the key and certificate cannot be used together (\(error))")])
+            throw ConfigError([
+                ConfigProblem(
+                    file: tls.keyFile, line: 0, message: "tls: the key and certificate cannot be used together (\(error))")
+            ])
         }
     }
 }

@@ -28,7 +28,8 @@ public struct ServiceClient: Sendable {
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = parsed.host, !host.isEmpty, parsed.path.isEmpty || parsed.path == "/" else {
+            let host = parsed.host, !host.isEmpty, parsed.path.isEmpty || parsed.path == "/"
+        else {
             throw .invalidURL(baseURL)
         }
         self.baseURL = url
@@ -58,7 +59,9 @@ public struct ServiceClient: Sendable {
     }
 
     /// `GET /v1/series` for one series; nil when the service does not know the series or the endpoint (404).
-    public func series(service: String, operation: String, window: String, step: String) async throws(ServiceClientError) -> SeriesHistory? {
+    public func series(
+        service: String, operation: String, window: String, step: String
+    ) async throws(ServiceClientError) -> SeriesHistory? {
         let path = "/v1/series?service=\(Self.escape(service))&operation=\(Self.escape(operation))&window=\(window)&step=\(step)"
         let answer = try await send(.GET, path)
         if answer.status == 404 { return nil }
@@ -158,6 +161,7 @@ public struct ServiceClient: Sendable {
     }
 
     private static func escape(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+?#"))) ?? value
+        value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+?#")))
+            ?? value
     }
 }

@@ -137,7 +137,8 @@ public struct SimulationRunner: Sendable {
                 try? await Task.sleep(for: wait)
             default:
                 report.rejected += batch.count
-                report.lastError = "\(client.baseURL)/v1/events answered \(answer.status): \(ServiceClient.errorMessage(answer.body))"
+                report.lastError =
+                    "\(client.baseURL)/v1/events answered \(answer.status): \(ServiceClient.errorMessage(answer.body))"
                 return true
             }
         }

@@ -76,7 +76,8 @@ struct AlertsResponse: Decodable {
             return
         }
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        alerts = try container.decodeIfPresent([AlertItem].self, forKey: .alerts)
+        alerts =
+            try container.decodeIfPresent([AlertItem].self, forKey: .alerts)
             ?? container.decode([AlertItem].self, forKey: .data)
     }
 }

@@ -58,7 +58,8 @@ public struct DashboardState: Sendable, Equatable {
     public var rows: [SeriesSummary] {
         guard let series = snapshot?.summary.series else { return [] }
         let needle = filter.lowercased()
-        return series
+        return
+            series
             .filter { needle.isEmpty || $0.id.lowercased().contains(needle) }
             .sorted { sort.orders($0, before: $1, in: self) }
     }
@@ -131,7 +132,7 @@ public struct DashboardState: Sendable, Equatable {
             case .enter, .right, .character("l"):
                 if let series = selectedSeries { screen = .detail(series.id) }
             case .character("s"):
-                selectedID = selectedSeries?.id // the selection stays on its series, not on its row
+                selectedID = selectedSeries?.id  // the selection stays on its series, not on its row
                 sort = sort.next
             case .character("/"): isEditingFilter = true
             default: break

@@ -37,11 +37,21 @@ public enum Key: Sendable, Equatable {
                 }
                 keys.append(sequence(parameters: Array(bytes[(i + 2)..<end]), final: bytes[end]))
                 i = end + 1
-            case 0x0D, 0x0A: keys.append(.enter); i += 1
-            case 0x7F, 0x08: keys.append(.backspace); i += 1
-            case 0x09: keys.append(.tab); i += 1
-            case 0x03: keys.append(.interrupt); i += 1
-            case 0..<0x20: keys.append(.unknown); i += 1
+            case 0x0D, 0x0A:
+                keys.append(.enter)
+                i += 1
+            case 0x7F, 0x08:
+                keys.append(.backspace)
+                i += 1
+            case 0x09:
+                keys.append(.tab)
+                i += 1
+            case 0x03:
+                keys.append(.interrupt)
+                i += 1
+            case 0..<0x20:
+                keys.append(.unknown)
+                i += 1
             default:
                 var length = 1
                 if byte >= 0xF0 { length = 4 } else if byte >= 0xE0 { length = 3 } else if byte >= 0xC0 { length = 2 }

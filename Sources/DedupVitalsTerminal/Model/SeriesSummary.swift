@@ -35,7 +35,9 @@ public struct SeriesSummary: Decodable, Sendable, Equatable, Identifiable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case p50Seconds = "p50_seconds", p99Seconds = "p99_seconds", dedupWindowSeconds = "dedup_window_seconds"
+            case p50Seconds = "p50_seconds"
+            case p99Seconds = "p99_seconds"
+            case dedupWindowSeconds = "dedup_window_seconds"
         }
     }
 
@@ -54,7 +56,8 @@ public struct SeriesSummary: Decodable, Sendable, Equatable, Identifiable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case client, attempts, duplicates, duplicateRatio = "duplicate_ratio"
+            case client, attempts, duplicates
+            case duplicateRatio = "duplicate_ratio"
         }
     }
 
@@ -80,9 +83,15 @@ public struct SeriesSummary: Decodable, Sendable, Equatable, Identifiable {
     public var hasForensics: Bool { inFlightKeys != nil || staleInFlightKeys != nil || doubleExecutions != nil }
 
     enum CodingKeys: String, CodingKey {
-        case service, operation, lastSeen = "last_seen", totals, windows
-        case inFlightKeys = "in_flight_keys", staleInFlightKeys = "stale_in_flight_keys", doubleExecutions = "double_executions"
-        case lateRetries = "late_retries", suspectedNarrowKeys = "suspected_narrow_keys", retryDelay = "retry_delay"
+        case service, operation
+        case lastSeen = "last_seen"
+        case totals, windows
+        case inFlightKeys = "in_flight_keys"
+        case staleInFlightKeys = "stale_in_flight_keys"
+        case doubleExecutions = "double_executions"
+        case lateRetries = "late_retries"
+        case suspectedNarrowKeys = "suspected_narrow_keys"
+        case retryDelay = "retry_delay"
         case topClients = "top_clients"
     }
 

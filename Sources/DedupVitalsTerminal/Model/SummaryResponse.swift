@@ -22,7 +22,8 @@ public struct SummaryResponse: Decodable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case generatedAt = "generated_at", windows, overall, series, alerts
+        case generatedAt = "generated_at"
+        case windows, overall, series, alerts
     }
 
     public init(from decoder: any Decoder) throws {

@@ -6,7 +6,8 @@ enum AlertsPane {
     }
 
     static func line(_ alert: AlertItem, nowMs: Int64) -> StyledLine {
-        let stateStyle: TextStyle = alert.isFiring ? .colored(.red, bold: true) : alert.state == "pending" ? .colored(.yellow) : .dim
+        let stateStyle: TextStyle =
+            alert.isFiring ? .colored(.red, bold: true) : alert.state == "pending" ? .colored(.yellow) : .dim
         var line = StyledLine(" ")
         line.append(alert.isFiring ? "●" : "○", stateStyle)
         line.append(" ")

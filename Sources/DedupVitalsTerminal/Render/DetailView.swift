@@ -6,7 +6,8 @@ enum DetailView {
         var lines: [StyledLine] = []
         var title: [StyledLine] = [StyledLine(series.id, .bold)]
         if let lastSeen = series.lastSeen.flatMap(Formatting.milliseconds(rfc3339:)) {
-            title.append(StyledLine("last seen " + Formatting.clock(milliseconds: lastSeen, utcOffsetSeconds: state.utcOffsetSeconds)))
+            title.append(
+                StyledLine("last seen " + Formatting.clock(milliseconds: lastSeen, utcOffsetSeconds: state.utcOffsetSeconds)))
         }
         title.append(StyledLine("Esc back", .dim))
         lines.append(FrameRenderer.rule(title, width: width))
@@ -113,15 +114,21 @@ enum DetailView {
             }
             return line
         }
-        var lines = [figures([
-            ("in-flight keys", series.inFlightKeys, nil), ("stale in-flight keys", series.staleInFlightKeys, .yellow),
-            ("double executions", series.doubleExecutions, .red),
-        ])]
-        let second = figures([("late retries", series.lateRetries, .yellow), ("suspected narrow keys", series.suspectedNarrowKeys, .yellow)])
+        var lines = [
+            figures([
+                ("in-flight keys", series.inFlightKeys, nil), ("stale in-flight keys", series.staleInFlightKeys, .yellow),
+                ("double executions", series.doubleExecutions, .red),
+            ])
+        ]
+        let second = figures([
+            ("late retries", series.lateRetries, .yellow), ("suspected narrow keys", series.suspectedNarrowKeys, .yellow),
+        ])
         if second.width > 2 { lines.append(second) }
         if let delay = series.retryDelay, delay.p50Seconds != nil || delay.p99Seconds != nil {
             var line = StyledLine("  retry delay ", .dim)
-            line.append("p50 " + (delay.p50Seconds.map(Formatting.duration) ?? "-") + " · p99 " + (delay.p99Seconds.map(Formatting.duration) ?? "-"))
+            line.append(
+                "p50 " + (delay.p50Seconds.map(Formatting.duration) ?? "-") + " · p99 "
+                    + (delay.p99Seconds.map(Formatting.duration) ?? "-"))
             if let window = delay.dedupWindowSeconds { line.append("  (dedup window " + Formatting.duration(window) + ")", .dim) }
             lines.append(line)
         }

@@ -38,7 +38,9 @@ public enum FrameRenderer {
         var line = StyledLine(" dedup-vitals ", TextStyle(bold: true, reverse: true))
         var rest = StyledLine(" " + state.url + "  ", TextStyle(reverse: true))
         if let snapshot = state.snapshot {
-            rest.append("updated " + Formatting.clock(milliseconds: snapshot.fetchedAtMs, utcOffsetSeconds: state.utcOffsetSeconds), TextStyle(reverse: true))
+            rest.append(
+                "updated " + Formatting.clock(milliseconds: snapshot.fetchedAtMs, utcOffsetSeconds: state.utcOffsetSeconds),
+                TextStyle(reverse: true))
         } else {
             rest.append("connecting…", TextStyle(reverse: true))
         }
@@ -61,7 +63,8 @@ public enum FrameRenderer {
             if counts.attempts == 0 {
                 line.append("·", .dim)
             } else {
-                line.append(Formatting.percent(counts.duplicateRatio), .colored(Formatting.ratioColor(counts.duplicateRatio), bold: true))
+                line.append(
+                    Formatting.percent(counts.duplicateRatio), .colored(Formatting.ratioColor(counts.duplicateRatio), bold: true))
             }
         }
         line.append("   alerts firing ", .dim)
@@ -80,7 +83,9 @@ public enum FrameRenderer {
             lines = help(width: width)
         } else if state.snapshot == nil {
             lines = [rule([StyledLine("Series")], width: width), StyledLine()]
-            lines.append(StyledLine(state.error == nil ? "  waiting for \(state.url) …" : "  no data yet: \(state.url) did not answer", .dim))
+            lines.append(
+                StyledLine(
+                    state.error == nil ? "  waiting for \(state.url) …" : "  no data yet: \(state.url) did not answer", .dim))
         } else if case .detail(let id) = state.screen, let series = state.snapshot?.summary.series.first(where: { $0.id == id }) {
             lines = DetailView.lines(series, state: state, width: width)
         } else {
@@ -95,11 +100,14 @@ public enum FrameRenderer {
     private static func table(_ state: DashboardState, width: Int, rows visible: Int) -> [StyledLine] {
         let rows = state.rows
         let selected = state.selectedIndex
-        let offset = ScrollWindow.offset(current: state.scrollOffset, selected: selected ?? 0, visible: visible, count: rows.count)
+        let offset = ScrollWindow.offset(
+            current: state.scrollOffset, selected: selected ?? 0, visible: visible, count: rows.count)
         var title = [StyledLine("Series ", .bold)]
         title[0].append(String(rows.count), .bold)
         title.append(StyledLine("sort " + state.sort.label + (state.sort == .name ? " ▲" : " ▼")))
-        if !state.filter.isEmpty || state.isEditingFilter { title.append(StyledLine("filter \"\(state.filter)\"", .colored(.cyan))) }
+        if !state.filter.isEmpty || state.isEditingFilter {
+            title.append(StyledLine("filter \"\(state.filter)\"", .colored(.cyan)))
+        }
         if rows.count > visible {
             title.append(StyledLine("\(offset + 1)–\(min(rows.count, offset + visible)) of \(rows.count)", .dim))
         }
@@ -107,10 +115,11 @@ public enum FrameRenderer {
         var lines = [rule(title, width: width), table.header]
         if rows.isEmpty {
             let total = state.snapshot?.summary.series.count ?? 0
-            lines.append(StyledLine(
-                total == 0
-                    ? "  no series yet: send events to POST /v1/events, or run `dedup-vitals simulate`"
-                    : "  no series matches \"\(state.filter)\"", .dim))
+            lines.append(
+                StyledLine(
+                    total == 0
+                        ? "  no series yet: send events to POST /v1/events, or run `dedup-vitals simulate`"
+                        : "  no series matches \"\(state.filter)\"", .dim))
         }
         for index in rows.indices.dropFirst(offset).prefix(visible) {
             lines.append(table.line(for: rows[index], selected: index == selected))
@@ -153,10 +162,11 @@ public enum FrameRenderer {
             return line
         }
         guard state.showsSelection else { return StyledLine() }
-        let hints: String = switch state.screen {
-        case .table: " ↑↓/jk select · Enter details · s sort · / filter · r refresh · ? help · q quit"
-        case .detail: " ↑↓/jk next series · Esc back · r refresh · ? help · q quit"
-        }
+        let hints: String =
+            switch state.screen {
+            case .table: " ↑↓/jk select · Enter details · s sort · / filter · r refresh · ? help · q quit"
+            case .detail: " ↑↓/jk next series · Esc back · r refresh · ? help · q quit"
+            }
         return StyledLine(hints, .dim)
     }
 

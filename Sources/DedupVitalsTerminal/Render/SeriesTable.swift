@@ -1,7 +1,9 @@
 /// The series table: which columns fit a width, and one line per series.
 struct SeriesTable {
     enum Kind: Equatable {
-        case name, rate, ratio(String), inFlight, stale, doubles, sparkline
+        case name, rate
+        case ratio(String)
+        case inFlight, stale, doubles, sparkline
     }
 
     struct Column {

@@ -193,8 +193,9 @@ private struct RequestPlan {
     }
 
     private mutating func add(_ outcome: Outcome, at t: Int64, age: Int64? = nil, key: String? = nil, payload: String? = nil) {
-        events.append(Event(
-            service: series.service, operation: series.operation, outcome: outcome, key: key ?? self.key,
-            payload: payload ?? self.payload, client: client, timeMs: startMs + t, ageMs: age))
+        events.append(
+            Event(
+                service: series.service, operation: series.operation, outcome: outcome, key: key ?? self.key,
+                payload: payload ?? self.payload, client: client, timeMs: startMs + t, ageMs: age))
     }
 }

@@ -16,7 +16,8 @@ public enum DashboardOnce {
             let alertLines = max(1, state.snapshot?.alerts?.count ?? 0)
             size.rows = max(FrameRenderer.minimumSize.rows, 6 + alertLines + max(1, state.rows.count))
             while FrameRenderer.visibleTableRows(state, size: size) < max(1, state.rows.count)
-                || FrameRenderer.visibleTableRows(state, size: size) + 6 + alertLines > size.rows {
+                || FrameRenderer.visibleTableRows(state, size: size) + 6 + alertLines > size.rows
+            {
                 size.rows += 1
             }
         }

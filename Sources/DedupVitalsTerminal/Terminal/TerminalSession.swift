@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The controlling terminal in full-screen mode: raw input, the alternate screen, a hidden cursor. Delivers key
 /// bytes, resizes and termination signals as ``Event``s, writes each frame with one `write`, and always puts the

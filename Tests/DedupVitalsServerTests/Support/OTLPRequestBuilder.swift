@@ -5,7 +5,11 @@ import Foundation
 /// definitions, independently of the service's decoder (so a decoder bug cannot cancel out in a test).
 struct OTLPRequestBuilder {
     enum Value {
-        case string(String), int(Int64), double(Double), bool(Bool), bytes([UInt8])
+        case string(String)
+        case int(Int64)
+        case double(Double)
+        case bool(Bool)
+        case bytes([UInt8])
     }
 
     struct Record {
@@ -27,7 +31,9 @@ struct OTLPRequestBuilder {
         _ operation: String, _ outcome: String, key: String? = nil, payload: String? = nil, ageMs: Int64? = nil,
         timeUnixNano: UInt64 = 0, traceID: [UInt8] = [], spanID: [UInt8] = []
     ) -> Record {
-        var attributes: [(String, Value)] = [("dedup_vitals.operation", .string(operation)), ("dedup_vitals.outcome", .string(outcome))]
+        var attributes: [(String, Value)] = [
+            ("dedup_vitals.operation", .string(operation)), ("dedup_vitals.outcome", .string(outcome)),
+        ]
         if let key { attributes.append(("dedup_vitals.key", .string(key))) }
         if let payload { attributes.append(("dedup_vitals.payload", .string(payload))) }
         if let ageMs { attributes.append(("dedup_vitals.age_ms", .int(ageMs))) }
@@ -86,7 +92,10 @@ struct OTLPRequestBuilder {
 
     static func varint(_ value: UInt64, _ out: inout [UInt8]) {
         var v = value
-        while v >= 0x80 { out.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+        while v >= 0x80 {
+            out.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
         out.append(UInt8(v))
     }
 
@@ -120,7 +129,8 @@ struct OTLPRequestBuilder {
             var value: UInt64 = 0
             var shift: UInt64 = 0
             while pos < data.count {
-                let b = data[pos]; pos += 1
+                let b = data[pos]
+                pos += 1
                 value |= UInt64(b & 0x7F) << shift
                 if b < 0x80 { break }
                 shift += 7
@@ -147,8 +157,10 @@ enum Compression {
     /// `windowBits`: 15 + 16 gzip, 15 zlib ("deflate"), -15 raw deflate.
     static func deflate(_ input: [UInt8], windowBits: Int32 = 15 + 16) -> [UInt8] {
         var stream = z_stream()
-        precondition(deflateInit2_(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, windowBits, 9, Z_DEFAULT_STRATEGY,
-                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        precondition(
+            deflateInit2_(
+                &stream, Z_BEST_COMPRESSION, Z_DEFLATED, windowBits, 9, Z_DEFAULT_STRATEGY,
+                zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK)
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 64)
         var input = input

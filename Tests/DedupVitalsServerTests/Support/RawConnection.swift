@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A plain TCP connection to a loopback port, for clients an HTTP library will not imitate: slow senders,
@@ -88,7 +89,8 @@ final class RawConnection {
         guard let end = text.range(of: "\r\n\r\n") else { return nil }
         let head = String(text[..<end.lowerBound])
         let body = String(text[end.upperBound...])
-        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+        let length =
+            head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
         guard body.utf8.count >= length, let status = Int(head.split(separator: " ").dropFirst().first ?? "") else { return nil }
         return (status, head, body)

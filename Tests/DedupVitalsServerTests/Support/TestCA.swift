@@ -18,12 +18,15 @@ struct TestCA {
     /// and localhost. Returns the certificate and key paths.
     @discardableResult
     func issue(_ name: String, commonName: String, server: Bool = true) throws -> (certificate: String, key: String) {
-        let (certificate, key, request, extensions) = (dir.file("\(name).pem"), dir.file("\(name).key"), dir.file("\(name).csr"), dir.file("\(name).ext"))
+        let (certificate, key, request, extensions) = (
+            dir.file("\(name).pem"), dir.file("\(name).key"), dir.file("\(name).csr"), dir.file("\(name).ext")
+        )
         try Self.openssl([
             "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=\(commonName)",
             "-keyout", key, "-out", request,
         ])
-        let usage = server
+        let usage =
+            server
             ? "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n" : "extendedKeyUsage=clientAuth\n"
         try (usage + "basicConstraints=CA:FALSE\n").write(toFile: extensions, atomically: true, encoding: .utf8)
         try Self.openssl([

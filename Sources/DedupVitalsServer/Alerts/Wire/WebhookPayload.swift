@@ -20,7 +20,8 @@ public struct WebhookPayload: Sendable, Equatable, Encodable {
             labels = instance.labels
             annotations = instance.annotations
             startsAt = RFC3339.format(milliseconds: instance.startsAtMs ?? instance.activeAtMs)
-            endsAt = instance.state == .resolved
+            endsAt =
+                instance.state == .resolved
                 ? RFC3339.format(milliseconds: instance.endsAtMs ?? 0) : WebhookPayload.zeroTime
             self.generatorURL = generatorURL
             fingerprint = instance.fingerprint
