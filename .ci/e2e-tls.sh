@@ -25,39 +25,9 @@ fi
 bin="${1:-$(swift build --show-bin-path)/dedup-vitals}"
 [ -x "$bin" ] || { echo "e2e-tls: no executable at $bin" >&2; exit 1; }
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "e2e-tls: FAIL: $*" >&2
-  local log
-  for log in "$work"/*.log; do
-    [ -f "$log" ] || continue
-    echo "--- last lines of $(basename "$log")" >&2
-    tail -n 15 "$log" >&2
-  done
-  exit 1
-}
-
-wait_for() {
-  local what="$1"
-  shift
-  until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "timed out waiting for $what"
-    sleep 0.5
-  done
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+e2e_name=e2e-tls
+# shellcheck source=.ci/e2e-lib.sh
+source .ci/e2e-lib.sh
 
 # A CA, then certificates it signs: NAME, common name, extensions.
 ssl() { openssl "$@" >>"$work/openssl.log" 2>&1 || fail "openssl $1"; }
