@@ -99,7 +99,7 @@ rule_files: [$work/rules.yml]
 metrics_token_env: DV_FUZZ_TOKEN
 auth:
   tokens:
-    - {name: fuzz, token_env: DV_FUZZ_TOKEN}
+    - {name: fuzz, token_env: DV_FUZZ_TOKEN, admin: true}  # admin: POST /-/reload is exercised too
 EOF
 export DV_FUZZ_TOKEN="$token"
 start_service tokens
