@@ -44,7 +44,7 @@ struct BodyInflater {
                 guard output.readableBytes <= limit else { return .failure(BodyReader.tooLarge(limit, decompressed: true)) }
                 guard ticket.reserve(written) else {
                     counters.recordOverloadRejection()
-                    return .failure(IngestController.overloaded("buffered request bodies"))
+                    return .failure(IngestPressure.overloaded("buffered request bodies"))
                 }
                 switch code {
                 case Z_STREAM_END:

@@ -34,7 +34,7 @@ struct BodyReader: Sendable {
             guard buffer.readableBytes + chunk.readableBytes <= limit else { throw tooLarge(limit) }
             guard ticket.reserve(chunk.readableBytes) else {
                 counters.recordOverloadRejection()
-                throw IngestController.overloaded("buffered request bodies")
+                throw IngestPressure.overloaded("buffered request bodies")
             }
             buffer.writeImmutableBuffer(chunk)
         }

@@ -146,15 +146,7 @@ struct IngestController: Sendable {
 
     /// A slot among the in-flight ingest requests (503 beyond the bound).
     private func enter() throws -> IngestPressure.Ticket {
-        guard let ticket = pressure.admit() else {
-            counters.limits.recordOverloadRejection()
-            throw reject(Self.overloaded("concurrent ingest requests"))
-        }
-        return ticket
-    }
-
-    static func overloaded(_ what: String) -> APIError {
-        APIError(.serviceUnavailable, code: "overloaded", message: "too many \(what) in flight; retry later", retryAfter: 1)
+        do { return try pressure.enter(counting: counters.limits) } catch { throw reject(error) }
     }
 
     /// Reads (and inflates) the body under the limits (413, 408, 503, 400): see ``BodyReader``.

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Synchronization
 
 /// Bounds concurrent ingest work: at most `maxRequests` requests and `maxBytes` of buffered request bodies at once.
@@ -39,6 +40,21 @@ final class IngestPressure: Sendable {
                     return bytes
                 })
         }
+    }
+
+    /// A ticket for one more ingest request, whatever its protocol; beyond the bound, the 503 that refuses it
+    /// (counted in `limits`).
+    func enter(counting limits: LimitCounters) throws(APIError) -> Ticket {
+        guard let ticket = admit() else {
+            limits.recordOverloadRejection()
+            throw Self.overloaded("concurrent ingest requests")
+        }
+        return ticket
+    }
+
+    /// The 503 of a request refused because `what` is at its bound.
+    static func overloaded(_ what: String) -> APIError {
+        APIError(.serviceUnavailable, code: "overloaded", message: "too many \(what) in flight; retry later", retryAfter: 1)
     }
 
     /// A ticket, or nil when `maxRequests` requests are already in flight.

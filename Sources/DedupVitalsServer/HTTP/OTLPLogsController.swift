@@ -44,10 +44,7 @@ struct OTLPLogsController: Sendable {
                     "Content-Type must be application/x-protobuf or application/json, not \(request.headers[.contentType] ?? "")")
         }
         let contentEncoding = try ContentEncoding(request: request.headers)
-        guard let ticket = pressure.admit() else {
-            counters.limits.recordOverloadRejection()
-            throw IngestController.overloaded("concurrent ingest requests")
-        }
+        let ticket = try pressure.enter(counting: counters.limits)
         defer { ticket.release() }
         let body: ByteBuffer
         do {
