@@ -11,16 +11,19 @@ import Testing
 /// `fleets`; gateway errors retried.
 @Suite("simulate shards its batches by service")
 struct SimulationShardingTests {
-    /// What a receiver saw per request: the shard header and the services of the body's events.
+    /// What a receiver saw per request: the shard header, the `Idempotency-Key` and the services of the body's events.
     final class Requests: Sendable {
-        private let seen = Mutex<[(shard: String?, services: [String])]>([])
-        func add(shard: String?, services: [String]) { seen.withLock { $0.append((shard, services)) } }
-        var all: [(shard: String?, services: [String])] { seen.withLock { $0 } }
+        typealias Seen = (shard: String?, key: String?, services: [String])
+        private let seen = Mutex<[Seen]>([])
+        func add(_ request: Seen) { seen.withLock { $0.append(request) } }
+        var all: [Seen] { seen.withLock { $0 } }
     }
 
-    /// A receiver that records every request and answers `status(n)` to the n-th one (1-based).
+    /// A receiver that records every request and answers `status(n)` to the n-th one (1-based), after `delay(n)`.
     static func withReceiver(
         status: @escaping @Sendable (Int) -> HTTPResponse.Status = { _ in .accepted },
+        delay: @escaping @Sendable (Int) -> Duration = { _ in .zero },
+        clientTimeout: TimeAmount = .seconds(5),
         _ body: @Sendable (ServiceClient, Requests) async throws -> Void
     ) async throws {
         let requests = Requests()
@@ -30,8 +33,13 @@ struct SimulationShardingTests {
             let bytes = try await request.body.collect(upTo: 1 << 20)
             let events = try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [[String: Any]] ?? []
             requests.add(
-                shard: request.headers[.init("X-Dedup-Shard")!], services: events.compactMap { $0["service"] as? String })
-            let answer = status(attempts.next())
+                (
+                    request.headers[.init("X-Dedup-Shard")!], request.headers[.init("Idempotency-Key")!],
+                    events.compactMap { $0["service"] as? String }
+                ))
+            let attempt = attempts.next()
+            try await Task.sleep(for: delay(attempt))
+            let answer = status(attempt)
             guard answer == .accepted else {
                 return Response(
                     status: answer, headers: [.contentType: "application/json", .retryAfter: "1"],
@@ -40,7 +48,8 @@ struct SimulationShardingTests {
             return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "{\"accepted\":\(events.count)}")))
         }
         try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { raw in
-            try await body(try ServiceClient(baseURL: "http://127.0.0.1:\(try #require(raw.port))"), requests)
+            try await body(
+                try ServiceClient(baseURL: "http://127.0.0.1:\(try #require(raw.port))", timeout: clientTimeout), requests)
         }
     }
 
@@ -93,6 +102,24 @@ struct SimulationShardingTests {
             #expect(report.accepted == report.sent && report.sent > 0)
             let seen = requests.all
             #expect(seen.count >= 2 && seen[1].services == seen[0].services, "the refused batch was sent again")
+        }
+    }
+
+    @Test("a batch whose answer was lost is sent again under the same Idempotency-Key; each batch has its own key")
+    func lostAnswersAreRetriedUnderTheSameKey() async throws {
+        try await Self.withReceiver(delay: { $0 == 1 ? .seconds(2) : .zero }, clientTimeout: .milliseconds(300)) {
+            client, requests in
+            let report = await SimulationRunner(
+                client: client, scenario: .steady, ratePerSecond: 200, durationSeconds: 0.3, batchSize: 10_000,
+                tick: .milliseconds(300)
+            ).run()
+            #expect(report.retries == 1 && report.rejected == 0 && report.lastError == nil)
+            #expect(report.accepted == report.sent && report.sent > 0)
+            let seen = requests.all
+            #expect(seen.count >= 3, "at least two services, one of them sent twice: \(seen.count)")
+            #expect(seen[1].key == seen[0].key && seen[1].services == seen[0].services, "the retry reuses the key")
+            let keys = seen.dropFirst().compactMap(\.key)
+            #expect(keys.count == seen.count - 1 && Set(keys).count == keys.count, "every other batch has its own key")
         }
     }
 }

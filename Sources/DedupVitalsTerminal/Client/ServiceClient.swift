@@ -73,9 +73,16 @@ public struct ServiceClient: Sendable {
     public static let shardHeader = "X-Dedup-Shard"
 
     /// `POST /v1/events` with a JSON body; `shard`, when given, is sent as ``shardHeader`` and must be the service of
-    /// every event in the body. Any status is returned; only transport failures throw.
-    public func postEvents(_ body: [UInt8], shard: String? = nil) async throws(ServiceClientError) -> Answer {
-        try await send(.POST, "/v1/events", body: body, headers: shard.map { [(Self.shardHeader, $0)] } ?? [])
+    /// every event in the body; `idempotencyKey`, when given, as `Idempotency-Key`, so that the batch sent again
+    /// after ``ServiceClientError/noAnswer(url:reason:)`` is counted once. Any status is returned; only transport
+    /// failures throw.
+    public func postEvents(
+        _ body: [UInt8], shard: String? = nil, idempotencyKey: String? = nil
+    ) async throws(ServiceClientError) -> Answer {
+        var headers: [(String, String)] = []
+        if let shard { headers.append((Self.shardHeader, shard)) }
+        if let idempotencyKey { headers.append(("Idempotency-Key", idempotencyKey)) }
+        return try await send(.POST, "/v1/events", body: body, headers: headers)
     }
 
     // MARK: - Transport
@@ -113,7 +120,9 @@ public struct ServiceClient: Sendable {
             let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
             return Answer(status: Int(response.status.code), body: buffer, retryAfterSeconds: retryAfter)
         } catch {
-            throw .unreachable(url: baseURL + path.prefix { $0 != "?" }, reason: Self.describe(transport: error))
+            let url = baseURL + path.prefix { $0 != "?" }
+            if Self.mayHaveArrived(error) { throw .noAnswer(url: url, reason: Self.describe(transport: error)) }
+            throw .unreachable(url: url, reason: Self.describe(transport: error))
         }
     }
 
@@ -128,6 +137,16 @@ public struct ServiceClient: Sendable {
         let data = Data(body.readableBytesView)
         if let decoded = try? JSONDecoder().decode(ErrorBody.self, from: data) { return decoded.error.message }
         return String(decoding: data.prefix(200), as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+    }
+
+    /// Whether a transport failure came after the request may have reached the service (a timeout while waiting for
+    /// the answer, the connection closed under it), rather than before (refused, not resolved, handshake failed).
+    static func mayHaveArrived(_ error: any Error) -> Bool {
+        guard let error = error as? HTTPClientError else { return false }
+        switch error {
+        case .deadlineExceeded, .readTimeout, .remoteConnectionClosed: return true
+        default: return false
+        }
     }
 
     /// A short reason for a transport failure, e.g. `connection refused`.

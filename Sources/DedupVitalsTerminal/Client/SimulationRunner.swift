@@ -2,8 +2,11 @@ import DedupVitalsCore
 import Foundation
 import NIOCore
 
-/// Sends the events of a ``TrafficModel`` to a service in real time, in batches, honouring `Retry-After` on 429 and
-/// 502/503/504.
+/// Sends the events of a ``TrafficModel`` to a service in real time, in batches, honouring `Retry-After` on 409, 429
+/// and 502/503/504.
+///
+/// Every batch carries its own `Idempotency-Key`, so a batch sent again after its answer was lost (a timeout, a
+/// closed connection) is counted once by the service that already committed it.
 ///
 /// Every request holds the events of one service and names it in ``ServiceClient/shardHeader``, so the same run works
 /// against one instance and against a proxy that shards by service (deploy/haproxy/haproxy.cfg). 502 and 504 come from
@@ -16,9 +19,9 @@ public struct SimulationRunner: Sendable {
         public var sent = 0
         /// Events the service acknowledged (202).
         public var accepted = 0
-        /// Events refused for good (4xx other than 429, transport failures, or retries that ran out of time).
+        /// Events refused for good (4xx other than 409/429, no connection, or retries that ran out of time).
         public var rejected = 0
-        /// Batches sent again after 429/502/503/504.
+        /// Batches sent again after 409/429/502/503/504 or a lost answer.
         public var retries = 0
         public var elapsedSeconds = 0.0
         /// The last refusal, for the error line.
@@ -26,10 +29,10 @@ public struct SimulationRunner: Sendable {
 
         public init() {}
 
-        /// `simulate retry-storm: sent 12000 events in 60.0s, accepted 12000, rejected 0, 0 batches retried after 429/5xx`.
+        /// `simulate retry-storm: sent 12000 events in 60.0s, accepted 12000, rejected 0, 0 batches retried`.
         public func line(scenario: TrafficScenario) -> String {
             "simulate \(scenario): sent \(sent) events in \(String(format1: elapsedSeconds))s, accepted \(accepted), "
-                + "rejected \(rejected), \(retries) batches retried after 429/5xx"
+                + "rejected \(rejected), \(retries) batches retried"
         }
     }
 
@@ -77,6 +80,7 @@ public struct SimulationRunner: Sendable {
                 seed: seed &+ UInt64(index))
         }
         var report = Report()
+        var batches = BatchKeys()
         var nextTick = started
         while models.contains(where: { !$0.isFinished }), !Task.isCancelled {
             nextTick = nextTick.advanced(by: tick)
@@ -93,7 +97,8 @@ public struct SimulationRunner: Sendable {
                 for start in stride(from: 0, to: serviceEvents.count, by: batchSize) {
                     let batch = Array(serviceEvents[start..<min(serviceEvents.count, start + batchSize)])
                     unsent -= batch.count
-                    guard await send(batch, shard: service, report: &report, deadline: deadline) else {
+                    let key = batches.next()
+                    guard await send(batch, shard: service, key: key, report: &report, deadline: deadline) else {
                         // Unreachable: the tick's other batches would wait out the same timeout one by one.
                         report.sent += unsent
                         report.rejected += unsent
@@ -107,40 +112,62 @@ public struct SimulationRunner: Sendable {
         return report
     }
 
-    /// Sends one batch of one service; retries after 429/502/503/504 (waiting `Retry-After`, 1 s when absent) until
-    /// `deadline`. A 502/504 may follow a commit whose answer was lost (the instance died after committing), so such
-    /// a retry can count a batch twice: at least once, never lost. Returns false when the service could not be reached.
-    private func send(_ batch: [Event], shard: String, report: inout Report, deadline: ContinuousClock.Instant) async -> Bool {
+    /// Sends one batch of one service under its `Idempotency-Key`; retries after 409/429/502/503/504 (waiting
+    /// `Retry-After`, 1 s when absent) and after a lost answer, until `deadline`. The key makes a retry count once on
+    /// the instance that committed the first attempt; a 502/504 from a proxy whose instance died after committing
+    /// sends the retry to another instance, which counts it again: at least once there, never lost. Returns false
+    /// when the service could not be reached at all.
+    private func send(
+        _ batch: [Event], shard: String, key: String, report: inout Report, deadline: ContinuousClock.Instant
+    ) async -> Bool {
         report.sent += batch.count
         let body = EventWireFormat.jsonArray(batch)
         while true {
-            let answer: ServiceClient.Answer
+            let status: Int
+            let wait: Duration
+            let problem: String
             do {
-                answer = try await client.postEvents(body, shard: shard)
+                let answer = try await client.postEvents(body, shard: shard, idempotencyKey: key)
+                status = answer.status
+                wait = .milliseconds(Int64(min(30, max(0.1, answer.retryAfterSeconds ?? 1)) * 1000))
+                problem = "\(client.baseURL)/v1/events answered \(status): \(ServiceClient.errorMessage(answer.body))"
+                if (200..<300).contains(status) {
+                    report.accepted += Self.acceptedCount(answer) ?? batch.count
+                    return true
+                }
+            } catch .noAnswer(let url, let reason) {
+                status = 0
+                wait = .milliseconds(100)
+                problem = ServiceClientError.noAnswer(url: url, reason: reason).description
             } catch {
                 report.rejected += batch.count
                 report.lastError = error.description
                 return false
             }
-            switch answer.status {
-            case 200..<300:
-                report.accepted += Self.acceptedCount(answer) ?? batch.count
-                return true
-            case 429, 502, 503, 504:
-                let wait = Duration.milliseconds(Int64(min(30, max(0.1, answer.retryAfterSeconds ?? 1)) * 1000))
-                guard ContinuousClock.now.advanced(by: wait) < deadline else {
-                    report.rejected += batch.count
-                    report.lastError = "gave up after \(answer.status): \(ServiceClient.errorMessage(answer.body))"
-                    return true
-                }
-                report.retries += 1
-                try? await Task.sleep(for: wait)
-            default:
+            guard [0, 409, 429, 502, 503, 504].contains(status) else {
                 report.rejected += batch.count
-                report.lastError =
-                    "\(client.baseURL)/v1/events answered \(answer.status): \(ServiceClient.errorMessage(answer.body))"
+                report.lastError = problem
                 return true
             }
+            guard ContinuousClock.now.advanced(by: wait) < deadline else {
+                report.rejected += batch.count
+                report.lastError = "gave up: \(problem)"
+                return true
+            }
+            report.retries += 1
+            try? await Task.sleep(for: wait)
+        }
+    }
+
+    /// `Idempotency-Key`s of one run's batches: a random run id and a sequence number, so that two runs (or two
+    /// copies of `simulate`) never share a key.
+    struct BatchKeys {
+        private let run = (0..<4).map { _ in String(UInt32.random(in: .min ... .max), radix: 16) }.joined()
+        private var sequence = 0
+
+        mutating func next() -> String {
+            sequence += 1
+            return "simulate-\(run)-\(sequence)"
         }
     }
 
