@@ -191,13 +191,28 @@ def dashboard_expressions(path, problems):
             walk(panel.get("panels", []))
             for target in panel.get("targets", []):
                 if target.get("expr"):
-                    found.append(Expression(f"{name}: panel \"{panel.get('title')}\" target {target.get('refId')}",
-                                            target["expr"]))
+                    where = f"{name}: panel \"{panel.get('title')}\" target {target.get('refId')}"
+                    found.append(Expression(where, target["expr"]))
+                    problems.extend(exemplar_problems(where, panel.get("type"), target))
     walk(dashboard.get("panels", []))
     for annotation in dashboard.get("annotations", {}).get("list", []):
         if annotation.get("expr"):
             found.append(Expression(f"{name}: annotation \"{annotation.get('name')}\"", annotation["expr"]))
     return found
+
+
+# Families whose OpenMetrics samples carry exemplars (docs/reference/metrics.md#exemplars).
+EXEMPLAR_FAMILIES = ("dedup_double_executions_total", "dedup_retry_delay_seconds_bucket")
+
+
+def exemplar_problems(where, panel_type, target):
+    """A time-series or heatmap target over a family with exemplars must ask Grafana to show them."""
+    if panel_type not in ("timeseries", "heatmap") or target.get("exemplar") is True:
+        return []
+    names = metric_names(target.get("expr", ""))
+    if any(family in names for family in EXEMPLAR_FAMILIES):
+        return [f"{where}: queries a family with exemplars but does not set \"exemplar\": true"]
+    return []
 
 
 def rule_file_entries(path, problems):
@@ -376,6 +391,11 @@ def self_test():
     names = metric_names('foo{a="b{c}"} + on (x) bar[5m:1m] offset 1h - sum by (le) (baz) * 1e-3 + topk(3, qux)')
     ok = names == {"foo", "bar", "baz", "qux"}
     print(f"self-test: {'ok  ' if ok else 'FAIL'} metric name extraction: {sorted(names)}")
+    failures += 0 if ok else 1
+    missing = exemplar_problems("no exemplar", "timeseries", {"expr": "rate(dedup_double_executions_total[5m])"})
+    shown = exemplar_problems("exemplar", "timeseries", {"expr": "rate(dedup_double_executions_total[5m])", "exemplar": True})
+    ok = len(missing) == 1 and not shown and not exemplar_problems("stat", "stat", {"expr": "dedup_double_executions_total"})
+    print(f"self-test: {'ok  ' if ok else 'FAIL'} exemplar display on panels of exemplar families")
     failures += 0 if ok else 1
     query = variable_query_expression("label_values(dedup_events_total{job=~\"$job\"}, service)")
     ok = query == 'dedup_events_total{job=~"$job"}' and variable_query_expression("label_values(service)") is None

@@ -42,6 +42,25 @@ def get(path):
         return response.read().decode()
 
 
+def openmetrics():
+    request = urllib.request.Request(BASE + "/metrics", headers={"Accept": "application/openmetrics-text"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
+
+
+def exemplar(name_and_labels):
+    """The exemplar of an OpenMetrics sample: (labels, value), or None."""
+    for line in openmetrics().splitlines():
+        if line.startswith(name_and_labels + " ") and " # {" in line:
+            labels, rest = line.split(" # {", 1)[1].split("} ", 1)
+            return dict(part.split("=", 1) for part in labels.split(",")), float(rest.split(" ")[0])
+    return None
+
+
+def trace(trace_id, span_id):
+    return {"trace_id": f"{trace_id:032x}", "span_id": f"{span_id:016x}"}
+
+
 def metric(name_and_labels):
     for line in get("/metrics").splitlines():
         if line.startswith(name_and_labels + " "):
@@ -124,6 +143,10 @@ def sdk_protobuf_gzip():
     expect((refund["miss"], refund["hit"], refund["completed"], refund["attempts"]), (4, 2, 1, 6), "/v1/summary payments/refund")
     first = lookup("payments", "refund", "order-1")
     expect((first["counts"]["miss"], first["counts"]["completed"], first["executions"]), (2, 1, 2), "lookup order-1")
+    expect(first.get("traces"), {"first_miss": trace(TRACE_FIRST, SPAN_FIRST), "double_execution": trace(TRACE_SECOND, SPAN_SECOND),
+                                 "lock": trace(TRACE_SECOND, SPAN_SECOND)}, "lookup order-1: the traces of both executions")
+    expect(exemplar('dedup_double_executions_total{service="payments",operation="refund"}'),
+           ({"trace_id": f'"{TRACE_SECOND:032x}"', "span_id": f'"{SPAN_SECOND:016x}"'}, 1.0), "double-execution exemplar")
     second = lookup("payments", "refund", "order-2")
     expect((second["counts"]["miss"], second["counts"]["hit"], second["state"]), (1, 2, "in_flight"), "lookup order-2")
     third = lookup("payments", "refund", "order-3")
@@ -185,6 +208,11 @@ def specification_json():
     expect((checkout["miss"], checkout["hit"], checkout["attempts"]), (1, 1, 2), "/v1/summary checkout/pay")
     cart = lookup("checkout", "pay", "cart-1")
     expect((cart["counts"]["miss"], cart["counts"]["hit"]), (1, 1), "lookup cart-1")
+    expect(cart.get("traces"), {"first_miss": trace(TRACE_SECOND, SPAN_SECOND), "lock": trace(TRACE_SECOND, SPAN_SECOND)},
+           "lookup cart-1: the trace of its miss (hex ids)")
+    # The hit's ids came in base64: its retry delay (0.3 s) is the le="0.5" bucket's exemplar.
+    expect(exemplar('dedup_retry_delay_seconds_bucket{service="checkout",operation="pay",le="0.5"}'),
+           ({"trace_id": f'"{TRACE_SECOND:032x}"', "span_id": f'"{SPAN_SECOND:016x}"'}, 0.3), "retry-delay exemplar")
     expect(metric("dedup_otlp_ignored_log_records_total"), 3.0, "ignored records after JSON")
 
     status, content_type, answer = post_json({"resourceLogs": [{"scopeLogs": [{"logRecords": [{"timeUnixNano": "soon"}]}]}]})
@@ -193,4 +221,4 @@ def specification_json():
 
 sdk_protobuf_gzip()
 specification_json()
-print("e2e-otlp: OK (Python SDK protobuf+gzip, specification JSON: counts exact, partial success, no retry)")
+print("e2e-otlp: OK (Python SDK protobuf+gzip, specification JSON: counts and trace ids exact, exemplars, partial success, no retry)")

@@ -8,6 +8,9 @@
 #   2. dedup-vitals' own `kind: alertmanager` receiver: instance A posts its own alert to the same Alertmanager,
 #      which must list it and deliver it to the webhook receiver. Skipped, with a message, while `check-config`
 #      does not know the receiver `kind` key yet.
+#   3. A double execution with trace context: Prometheus (with exemplar storage) stores the OpenMetrics exemplar of
+#      dedup_double_executions_total with its trace id, and dedup-vitals' own `double_execution` alert reaches the
+#      Alertmanager with the trace id as an annotation and in a templated one (`{{ $trace_id }}`).
 #
 # Usage: .ci/e2e-prometheus.sh [PATH/TO/dedup-vitals]   (default: the binary of `swift build --show-bin-path`)
 # Bounded to under 3 minutes; loopback only; every process it starts is stopped by its PID on exit.
@@ -103,6 +106,12 @@ rules:
     for: 0s
     labels: {severity: warning}
     annotations: {summary: "dedup-vitals' own rule saw a duplicate spike"}
+  - alert: E2EOwnDoubleExecution
+    kind: double_execution
+    window: 5m
+    for: 0s
+    labels: {severity: critical}
+    annotations: {trace_url: "https://tempo.example/trace/{{ $trace_id }}"}
 EOF
 cat >"$work/own.yml" <<EOF
 evaluation_interval: 1s
@@ -150,7 +159,7 @@ scrape_configs:
       - targets: ["127.0.0.1:$(logged_port a)", "127.0.0.1:$(logged_port b)"]
 EOF
 promtool check config "$work/prometheus.yml" >/dev/null || fail "promtool rejects the generated prometheus.yml"
-prometheus --config.file "$work/prometheus.yml" --storage.tsdb.path "$work/prom-data" \
+prometheus --config.file "$work/prometheus.yml" --storage.tsdb.path "$work/prom-data" --enable-feature=exemplar-storage \
   --web.listen-address "127.0.0.1:$prom_port" --log.level=warn >"$work/prometheus.log" 2>&1 &
 pids+=($!)
 wait_for "Alertmanager to be ready" curl -sf -o /dev/null "$am/-/ready"
@@ -240,6 +249,38 @@ if [ "$own" = 1 ]; then
   wait_for "dedup-vitals' own alert to reach Alertmanager (/api/v2/alerts)" am_has_own
   wait_for "Alertmanager to deliver dedup-vitals' own alert to the webhook receiver" hook_has E2EOwnDuplicateSpike
   echo "e2e-prometheus: dedup-vitals posted E2EOwnDuplicateSpike to Alertmanager, which delivered it"
+fi
+
+# --- a double execution with trace context: Prometheus stores the exemplar that leads to the request that ran twice,
+# and dedup-vitals' own double_execution alert reaches Alertmanager with the trace id in its annotations.
+trace_first=4bf92f3577b34da6a3ce929d0e0e4736
+trace_second=0af7651916cd43dd8448eb211c80319c
+cat >"$work/double.json" <<EOF
+[{"service":"payments","operation":"refund","outcome":"miss","key":"order-e2e","trace_id":"$trace_first"},
+ {"service":"payments","operation":"refund","outcome":"completed","key":"order-e2e"},
+ {"service":"payments","operation":"refund","outcome":"miss","key":"order-e2e","trace_id":"$trace_second","span_id":"b7ad6b7169203331"}]
+EOF
+curl -sf -X POST "$a/v1/events" -H 'Content-Type: application/json' --data-binary @"$work/double.json" >/dev/null ||
+  fail "the double execution was refused"
+exemplar_stored() {
+  curl -sf --get "$prom/api/v1/query_exemplars" --data-urlencode 'query=dedup_double_executions_total{service="payments"}' \
+    --data-urlencode "start=$(($(date +%s) - 600))" --data-urlencode "end=$(($(date +%s) + 60))" >"$work/exemplars.json" &&
+    grep -q "\"trace_id\":\"$trace_second\"" "$work/exemplars.json"
+}
+wait_for "Prometheus to store the double execution's exemplar (last answer in exemplars.json)" exemplar_stored
+echo "e2e-prometheus: Prometheus stored the exemplar of dedup_double_executions_total: trace_id=$trace_second"
+if [ "$own" = 1 ]; then
+  am_has_trace() {
+    curl -sf --get "$am/api/v2/alerts" --data-urlencode 'filter=alertname="E2EOwnDoubleExecution"' >"$work/am-double.json" &&
+      python3 - "$work/am-double.json" "$trace_second" <<'PY'
+import json, sys
+alerts, trace = json.load(open(sys.argv[1])), sys.argv[2]
+sys.exit(0 if any(a["annotations"].get("trace_id") == trace
+                  and a["annotations"].get("trace_url") == "https://tempo.example/trace/" + trace for a in alerts) else 1)
+PY
+  }
+  wait_for "the double-execution alert with its trace id to reach Alertmanager (last answer in am-double.json)" am_has_trace
+  echo "e2e-prometheus: dedup-vitals' double_execution alert reached Alertmanager with annotation trace_id=$trace_second"
 fi
 
 echo "e2e-prometheus: passed in ${SECONDS}s"

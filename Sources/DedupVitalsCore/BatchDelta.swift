@@ -55,7 +55,7 @@ public struct BatchDelta: Sendable, Equatable {
                     ForensicEvent(
                         series: series, outcome: event.outcome, key: event.key.map { hasher.hashKey($0, series: series) },
                         payload: event.key == nil ? nil : event.payload.map { hasher.hashPayload($0, series: series) },
-                        timeMs: event.timeMs, ageMs: event.ageMs))
+                        timeMs: event.timeMs, ageMs: event.ageMs, trace: event.key == nil ? nil : event.trace))
             }
         }
     }

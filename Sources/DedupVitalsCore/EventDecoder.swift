@@ -82,6 +82,8 @@ struct EventParser {
         case client = 32
         case ts = 64
         case ageMs = 128
+        case traceID = 256
+        case spanID = 512
 
         var name: String {
             switch self {
@@ -93,6 +95,8 @@ struct EventParser {
             case .client: "client"
             case .ts: "ts"
             case .ageMs: "age_ms"
+            case .traceID: "trace_id"
+            case .spanID: "span_id"
             }
         }
     }
@@ -223,6 +227,8 @@ struct EventParser {
         var client: String?
         var timeMs: Int64?
         var ageMs: Int64?
+        var traceID: String?
+        var spanID: String?
 
         skipWhitespace()
         if pos < end, buffer[pos] == UInt8(ascii: "}") {
@@ -265,6 +271,8 @@ struct EventParser {
                             timeMs = try parseTimestamp()
                         case .ageMs:
                             ageMs = try parseAgeMs()
+                        case .traceID: traceID = try parseStringField(field)
+                        case .spanID: spanID = try parseStringField(field)
                         }
                     }
                 } else {
@@ -282,9 +290,13 @@ struct EventParser {
                 try EventFieldCheck.required(outcome, field: Field.outcome.name)
             )
         }
+        let trace = try checked { () throws(EventFieldProblem) in
+            try EventFieldCheck.trace(
+                traceID: traceID, spanID: spanID, traceField: Field.traceID.name, spanField: Field.spanID.name)
+        }
         return Event(
             service: required.0, operation: required.1, outcome: required.2, key: key, payload: payload, client: client,
-            timeMs: timeMs ?? nowMs, ageMs: ageMs
+            timeMs: timeMs ?? nowMs, ageMs: ageMs, trace: trace
         )
     }
 
@@ -297,6 +309,8 @@ struct EventParser {
         if matches(name, "client") { return .client }
         if matches(name, "ts") { return .ts }
         if matches(name, "age_ms") { return .ageMs }
+        if matches(name, "trace_id") { return .traceID }
+        if matches(name, "span_id") { return .spanID }
         return nil
     }
 

@@ -44,6 +44,23 @@ public enum EventFieldCheck {
         return ms
     }
 
+    /// W3C hex ids: `trace_id` 32 hex digits, `span_id` (optional, only with a trace id) 16, neither all zero.
+    public static func trace(
+        traceID: String?, spanID: String?, traceField: String, spanField: String
+    ) throws(EventFieldProblem) -> TraceContext? {
+        guard let traceID else {
+            guard spanID == nil else { throw EventFieldProblem("\(spanField) needs a \(traceField)", field: spanField) }
+            return nil
+        }
+        guard TraceContext(traceIDHex: traceID.utf8, spanIDHex: String.UTF8View?.none) != nil else {
+            throw EventFieldProblem("\(traceField) must be 32 hex digits, not all zero (W3C trace-id)", field: traceField)
+        }
+        guard let trace = TraceContext(traceIDHex: traceID.utf8, spanIDHex: spanID?.utf8) else {
+            throw EventFieldProblem("\(spanField) must be 16 hex digits, not all zero (W3C parent-id)", field: spanField)
+        }
+        return trace
+    }
+
     /// A field every event needs.
     public static func required<T>(_ value: T?, field: String) throws(EventFieldProblem) -> T {
         guard let value else { throw EventFieldProblem("\(field) is required", field: field) }

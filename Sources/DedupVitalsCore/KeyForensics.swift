@@ -59,6 +59,8 @@ public struct KeyForensics: Sendable {
         public var evicted = 0
         /// Histograms before the group, for rollback.
         var previousHistograms: [UInt32: RetryDelayHistogram] = [:]
+        /// Latest double executions before the group (nil: there was none), for rollback.
+        var previousDoubleExecutions: [UInt32: TracedMoment?] = [:]
 
         init(expectedKeys: Int = 0) {
             keys.reserveCapacity(expectedKeys)
@@ -102,6 +104,9 @@ public struct KeyForensics: Sendable {
     private var histograms: [UInt32: RetryDelayHistogram] = [:]
     private var sightings: [KeyHash: Sighting] = [:]
     private var sightingOrder: Deque<KeyHash> = []
+    /// The latest double execution with a trace, per series: the exemplar of `dedup_double_executions_total` and the
+    /// `trace_id` of double-execution alerts. In memory only.
+    private var latestDoubleExecutions: [UInt32: TracedMoment] = [:]
     /// Keys evicted by the cap since the process started.
     public private(set) var evictions: Int64 = 0
 
@@ -152,14 +157,27 @@ public struct KeyForensics: Sendable {
                 switch event.outcome {
                 case .miss:
                     if record.firstMissMs > 0 {
+                        let detection: KeyTraces.Detection
                         if t - record.firstMissMs <= settings.dedupWindowMs {
                             changes.detections[cell(), default: .zero].doubleExecutions += 1
+                            detection = .doubleExecution
+                            if let trace = event.trace {
+                                noteDoubleExecution(trace, atMs: t, seriesIndex: seriesIndex, into: &changes)
+                            }
                         } else {
                             changes.detections[cell(), default: .zero].lateRetries += 1
                             record.firstMissMs = t
+                            detection = .lateRetry
+                        }
+                        if let trace = event.trace {
+                            record.traces = (record.traces ?? KeyTraces(firstMiss: nil)).repeated(trace, as: detection)
+                        } else if let traces = record.traces, traces.repeatMiss != nil {
+                            // The latest repeat carried no trace: an older one would name the wrong request.
+                            record.traces = traces.firstMiss.map { KeyTraces(firstMiss: $0) }
                         }
                     } else {
                         record.firstMissMs = t
+                        if let trace = event.trace, record.traces == nil { record.traces = KeyTraces(firstMiss: trace) }
                     }
                     record.lastMissMs = max(record.lastMissMs, t)
                     record.open = true
@@ -195,7 +213,8 @@ public struct KeyForensics: Sendable {
                 if changes.previousHistograms[seriesIndex] == nil {
                     changes.previousHistograms[seriesIndex] = histograms[seriesIndex] ?? RetryDelayHistogram()
                 }
-                histograms[seriesIndex, default: RetryDelayHistogram()].observe(seconds: delaySeconds)
+                histograms[seriesIndex, default: RetryDelayHistogram()].observe(
+                    seconds: delaySeconds, exemplar: event.trace.map { TracedMoment(trace: $0, timeMs: event.timeMs) })
                 changes.histograms[event.series] = histograms[seriesIndex]
             }
         }
@@ -214,7 +233,17 @@ public struct KeyForensics: Sendable {
             if previous.open { openCounts[previous.seriesIndex, default: 0] += 1 }
         }
         for (series, previous) in changes.previousHistograms { histograms[series] = previous }
+        for (series, previous) in changes.previousDoubleExecutions { latestDoubleExecutions[series] = previous }
         evictions -= Int64(changes.evicted)
+    }
+
+    private mutating func noteDoubleExecution(
+        _ trace: TraceContext, atMs timeMs: Int64, seriesIndex: UInt32, into changes: inout Changes
+    ) {
+        if changes.previousDoubleExecutions[seriesIndex] == nil {
+            changes.previousDoubleExecutions[seriesIndex] = .some(latestDoubleExecutions[seriesIndex])
+        }
+        latestDoubleExecutions[seriesIndex] = TracedMoment(trace: trace, timeMs: timeMs)
     }
 
     /// Registers a miss of `payload` under `key`; true when this makes the payload a suspected narrow key.
@@ -277,6 +306,7 @@ public struct KeyForensics: Sendable {
         for index in indexes {
             histograms[index] = nil
             openCounts[index] = nil
+            latestDoubleExecutions[index] = nil
         }
     }
 
@@ -343,6 +373,11 @@ public struct KeyForensics: Sendable {
             if record.open && record.lastMissMs < cutoff { counts[record.seriesIndex, default: 0] += 1 }
         }
         return Dictionary(uniqueKeysWithValues: counts.map { (seriesKeys[Int($0.key)], $0.value) })
+    }
+
+    /// The latest double execution that carried a trace, per series.
+    public var doubleExecutionExemplars: [SeriesKey: TracedMoment] {
+        Dictionary(uniqueKeysWithValues: latestDoubleExecutions.map { (seriesKeys[Int($0.key)], $0.value) })
     }
 
     /// Cumulative retry-delay histograms per series.

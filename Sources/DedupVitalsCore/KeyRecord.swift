@@ -1,7 +1,7 @@
 /// What is known of one idempotency key (by keyed hash only): its first and last attempts, whether it holds a lock
 /// without an outcome, and how often each outcome was seen.
 public struct KeyRecord: Sendable, Equatable {
-    // Declared widest first: 76 bytes (a million of them are kept).
+    // Declared widest first: 84 bytes (a million of them are kept).
 
     /// When the record was created (drives oldest-first eviction).
     public var createdMs: Int64
@@ -14,6 +14,8 @@ public struct KeyRecord: Sendable, Equatable {
     public var lastSeenMs: Int64
     /// The first payload fingerprint seen: the high 64 bits of its keyed hash; 0 when none was seen.
     public var payloadFingerprint: UInt64 = 0
+    /// Traces of the first miss and of the latest detected repeat; nil when the key's misses carried none.
+    public var traces: KeyTraces?
     /// A `miss` without a `completed` after it: the lock is held.
     public var open = false
     /// How many times a payload other than the first was seen (saturating).

@@ -2,8 +2,8 @@
 ///
 /// Sized for a million keys: a `Dictionary<KeyHash, KeyRecord>` keeps a power-of-two number of buckets of key and
 /// value each (at 1,000,000 keys, 2²¹ buckets of 112 bytes: 235 MB, and an eviction queue on top). Here the records
-/// sit once in one array, 96 bytes each with their key, in the order they were created (which is the eviction
-/// order), and the index is a power-of-two array of 4-byte positions: about 100–105 bytes per key. Keys are keyed hashes, already
+/// sit once in one array, 104 bytes each with their key, in the order they were created (which is the eviction
+/// order), and the index is a power-of-two array of 4-byte positions: about 110 bytes per key. Keys are keyed hashes, already
 /// uniformly distributed, so the index uses their low bits directly.
 ///
 /// Removing a key leaves a hole in the records and a deleted mark in the index; both are compacted away once they

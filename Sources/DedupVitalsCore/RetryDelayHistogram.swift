@@ -9,6 +9,16 @@ public struct RetryDelayHistogram: Sendable, Equatable {
     public private(set) var counts: [Int64]
     public private(set) var sum: Double
     public private(set) var count: Int64
+    /// Per bucket, the latest observation that carried a trace (the bucket's OpenMetrics exemplar); empty until one
+    /// does. Not stored: after a restart exemplars start empty, as in Prometheus client libraries.
+    public private(set) var exemplars: [Exemplar?] = []
+
+    /// One observation with its trace.
+    public struct Exemplar: Sendable, Equatable {
+        public var moment: TracedMoment
+        /// The observed delay, in seconds.
+        public var value: Double
+    }
 
     public init() {
         counts = [Int64](repeating: 0, count: Self.bounds.count + 1)
@@ -24,13 +34,17 @@ public struct RetryDelayHistogram: Sendable, Equatable {
         self.count = counts.reduce(0, +)
     }
 
-    public mutating func observe(seconds: Double) {
+    public mutating func observe(seconds: Double, exemplar: TracedMoment? = nil) {
         let value = max(0, seconds)
         var index = 0
         while index < Self.bounds.count, value > Self.bounds[index] { index += 1 }
         counts[index] += 1
         sum += value
         count += 1
+        if let exemplar {
+            if exemplars.isEmpty { exemplars = Array(repeating: nil, count: counts.count) }
+            exemplars[index] = Exemplar(moment: exemplar, value: value)
+        }
     }
 
     public mutating func merge(_ other: RetryDelayHistogram) {

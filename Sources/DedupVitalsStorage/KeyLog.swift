@@ -17,6 +17,8 @@ import GRDB
 /// Entry layout: a tag byte, the 16-byte key hash (big-endian), then
 /// - tag 0, a removal: the series id (Int64, little-endian);
 /// - tag 2, a record: the series id as a varint and the record in ``CompactKeyRecordCodec``'s form (~40 bytes in all);
+/// - tag 3, a record with the traces of its misses: as tag 2, then ``CompactKeyRecordCodec``'s trace section (entries
+///   of keys reported without trace context stay tag 2, byte for byte as before);
 /// - tag 1, a record as version 4's migration wrote it: the series id (Int64) and the 78 bytes of ``KeyRecordCodec``.
 struct KeyLog: Sendable {
     static let headerSize = 25
@@ -50,7 +52,7 @@ struct KeyLog: Sendable {
     // MARK: Encoding
 
     /// The most bytes an entry takes (a record entry with a 10-byte series varint).
-    static let maximumEntrySize = 17 + 10 + CompactKeyRecordCodec.maximumSize
+    static let maximumEntrySize = 17 + 10 + CompactKeyRecordCodec.maximumSize + CompactKeyRecordCodec.maximumTracesSize
 
     /// Appends one entry: `record` for the key, or its removal when nil.
     static func append(hash: KeyHash, seriesID: Int64, record: KeyRecord?, to bytes: inout [UInt8]) {
@@ -61,12 +63,13 @@ struct KeyLog: Sendable {
 
     /// Writes one entry: `record` for the key, or its removal when nil.
     static func write(hash: KeyHash, seriesID: Int64, record: KeyRecord?, to writer: inout ByteWriter) {
-        writer.byte(record == nil ? 0 : 2)
+        writer.byte(record == nil ? 0 : record?.traces == nil ? 2 : 3)
         writer.raw(hash.high.bigEndian)
         writer.raw(hash.low.bigEndian)
         if let record {
             writer.varint(UInt64(bitPattern: seriesID))
             CompactKeyRecordCodec.write(record, to: &writer)
+            if let traces = record.traces { CompactKeyRecordCodec.write(traces, to: &writer) }
         } else {
             writer.raw(seriesID.littleEndian)
         }
@@ -131,11 +134,15 @@ struct KeyLog: Sendable {
                 let record = tag == 0 ? nil : KeyRecordCodec.decode(blob, at: start + headerSize, seriesIndex: 0)
                 offset = start + (tag == 0 ? headerSize : recordEntrySize)
                 try body(Entry(hash: hash, seriesID: seriesID, record: record, range: start..<offset))
-            case 2:
-                // A record in the compact form.
+            case 2, 3:
+                // A record in the compact form; with tag 3, followed by its traces.
                 guard let seriesID = CompactKeyRecordCodec.varint(blob, &offset),
-                    let record = CompactKeyRecordCodec.decode(blob, at: &offset)
+                    var record = CompactKeyRecordCodec.decode(blob, at: &offset)
                 else { return false }
+                if tag == 3 {
+                    guard let traces = CompactKeyRecordCodec.decodeTraces(blob, at: &offset) else { return false }
+                    record.traces = traces
+                }
                 try body(Entry(hash: hash, seriesID: Int64(bitPattern: seriesID), record: record, range: start..<offset))
             default:
                 return false

@@ -89,6 +89,55 @@ enum CompactKeyRecordCodec {
         return record
     }
 
+    // MARK: Traces (entries of tag 3)
+
+    /// The most bytes a trace section takes: a flag byte and two traces of 24 bytes.
+    static let maximumTracesSize = 1 + 2 * 24
+
+    /// Writes the trace section that follows a record in a tag-3 entry: a flag byte (1: first miss, 2: repeated miss,
+    /// 4: the repeat was a late retry rather than a double execution), then each trace present as its 16-byte trace
+    /// id and 8-byte span id (0: none), big-endian.
+    static func write(_ traces: KeyTraces, to writer: inout ByteWriter) {
+        var flags: UInt8 = traces.firstMiss == nil ? 0 : 1
+        if traces.repeatMiss != nil { flags |= 2 }
+        if traces.repeatDetection == .lateRetry { flags |= 4 }
+        writer.byte(flags)
+        for trace in [traces.firstMiss, traces.repeatMiss].compactMap({ $0 }) {
+            writer.raw(trace.traceHigh.bigEndian)
+            writer.raw(trace.traceLow.bigEndian)
+            writer.raw(trace.span.bigEndian)
+        }
+    }
+
+    /// Decodes a trace section; nil when the bytes end early or hold an invalid (all-zero) trace id.
+    static func decodeTraces(_ bytes: UnsafeRawBufferPointer, at offset: inout Int) -> KeyTraces?? {
+        guard offset < bytes.count else { return nil }
+        let flags = bytes[offset]
+        offset += 1
+        func trace() -> TraceContext?? {
+            guard bytes.count - offset >= 24 else { return nil }
+            func word(_ at: Int) -> UInt64 {
+                UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + at, as: UInt64.self))
+            }
+            defer { offset += 24 }
+            guard let trace = TraceContext(traceHigh: word(0), traceLow: word(8), span: word(16)) else { return nil }
+            return .some(trace)
+        }
+        var first: TraceContext?
+        var repeated: TraceContext?
+        if flags & 1 != 0 {
+            guard let decoded = trace() else { return nil }
+            first = decoded
+        }
+        if flags & 2 != 0 {
+            guard let decoded = trace() else { return nil }
+            repeated = decoded
+        }
+        guard first != nil || repeated != nil else { return .some(nil) }
+        return .some(
+            KeyTraces(firstMiss: first, repeatMiss: repeated, repeatDetection: flags & 4 != 0 ? .lateRetry : .doubleExecution))
+    }
+
     static func varint(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> UInt64? {
         var value: UInt64 = 0
         var shift: UInt64 = 0

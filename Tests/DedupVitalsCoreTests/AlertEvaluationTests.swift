@@ -129,6 +129,29 @@ import Testing
         #expect(Self.run([rule], [elsewhere]).instances.isEmpty)
     }
 
+    @Test func doubleExecutionAlertsNameTheTraceOfTheLatestOne() throws {
+        let trace = try #require(TraceContext(traceHigh: 0x4bf9_2f35_77b3_4da6, traceLow: 0xa3ce_929d_0e0e_4736))
+        var signal = Self.signals(.zero, doubles: 1)
+        signal.latestDoubleExecution = TracedMoment(trace: trace, timeMs: Self.t0)
+        var rule = Self.rule(.doubleExecution, above: 0)
+        rule.annotations = ["trace_url": "https://tempo.example/trace/{{ $trace_id }}"]
+        let fired = Self.run([rule], [signal])
+        #expect(
+            fired.instances[0].annotations == [
+                "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                "trace_url": "https://tempo.example/trace/4bf92f3577b34da6a3ce929d0e0e4736",
+            ])
+        // Without a traced double execution the annotation is absent and the template term empty.
+        #expect(
+            Self.run([rule], [Self.signals(.zero, doubles: 1)]).instances[0].annotations == [
+                "trace_url": "https://tempo.example/trace/"
+            ])
+        // Other kinds never carry it.
+        var spike = Self.signals(Self.spike)
+        spike.latestDoubleExecution = signal.latestDoubleExecution
+        #expect(Self.run([Self.rule()], [spike]).instances[0].annotations["trace_id"] == nil)
+    }
+
     @Test func firingInstancesAreNotifiedAgainAfterTheRepeatInterval() {
         let fired = Self.run([Self.rule()], [Self.signals(Self.spike)], repeatMs: 60_000)
         let before = Self.run([Self.rule()], [Self.signals(Self.spike)], fired.instances, at: Self.t0 + 59_000, repeatMs: 60_000)

@@ -32,6 +32,30 @@ import Testing
         #expect(try decode(#"{"service":"a","operation":"b","outcome":"miss","key":null}"#)[0].key == nil)
     }
 
+    @Test func traceAndSpanIDsAreW3CHexAndSpanNeedsATrace() throws {
+        let base = #"{"service":"a","operation":"b","outcome":"miss","key":"k""#
+        let trace = "4BF92F3577B34DA6A3CE929D0E0E4736"
+        let events = try decode(base + #","trace_id":"\#(trace)","span_id":"00f067aa0ba902b7"}"#)
+        #expect(events[0].trace?.traceIDHex == trace.lowercased() && events[0].trace?.spanIDHex == "00f067aa0ba902b7")
+        #expect(try decode(base + #","trace_id":"\#(trace)","span_id":null}"#)[0].trace?.spanIDHex == nil)
+        #expect(try decode(base + #","trace_id":null,"span_id":null}"#)[0].trace == nil)
+        for (fields, field) in [
+            (#","trace_id":"\#(String(repeating: "0", count: 32))""#, "trace_id"),
+            (#","trace_id":"\#(trace.dropLast())""#, "trace_id"),
+            (#","trace_id":"S/kvNXezTaajzpKdDg5HNg==""#, "trace_id"),
+            (#","trace_id":12"#, "trace_id"),
+            (#","trace_id":"\#(trace)","span_id":"0000000000000000""#, "span_id"),
+            (#","trace_id":"\#(trace)","span_id":"00f067aa0ba902bz""#, "span_id"),
+            (#","span_id":"00f067aa0ba902b7""#, "span_id"),
+        ] {
+            guard case .invalidEvent(_, 0, let named) = error(base + fields + "}") else {
+                Issue.record("accepted: \(fields)")
+                continue
+            }
+            #expect(named == field, "\(fields)")
+        }
+    }
+
     @Test func acceptsRFC3339AndUnixSecondsTimestamps() throws {
         func ts(_ value: String) throws -> Int64 {
             try decode(#"{"service":"a","operation":"b","outcome":"hit","ts":\#(value)}"#)[0].timeMs

@@ -41,6 +41,55 @@ import Testing
         #expect(Self.detections(again).doubleExecutions == 1)
     }
 
+    static func traced(_ outcome: Outcome, key: UInt64, at t: Int64, trace n: UInt64? = nil, ageMs: Int64? = nil) -> ForensicEvent
+    {
+        var event = Self.event(outcome, key: key, at: t, ageMs: ageMs)
+        event.trace = n.flatMap { TraceContext(traceHigh: $0, traceLow: $0, span: $0) }
+        return event
+    }
+
+    @Test func theFirstMissAndTheRepeatThatWasADetectionKeepTheirTraces() throws {
+        var forensics = KeyForensics(settings: Self.settings)
+        _ = forensics.process([Self.traced(.miss, key: 1, at: Self.t0, trace: 1)], bucketWidthMs: 10_000)
+        #expect(forensics.record(for: Self.key(1))?.traces?.firstMiss?.traceHigh == 1)
+        #expect(forensics.doubleExecutionExemplars.isEmpty)
+        // A hit is no miss: it leaves the traces alone, but its retry delay gets the bucket's exemplar.
+        _ = forensics.process([Self.traced(.hit, key: 1, at: Self.t0 + 300, trace: 9)], bucketWidthMs: 10_000)
+        #expect(forensics.record(for: Self.key(1))?.traces?.repeatMiss == nil)
+        let delay = try #require(forensics.retryDelays[Self.series])
+        #expect(delay.exemplars[2]?.moment.trace.traceHigh == 9 && delay.exemplars[2]?.value == 0.3, "0.3 s falls in le=0.5")
+        #expect(delay.exemplars.compactMap { $0 }.count == 1)
+
+        let double = forensics.process([Self.traced(.miss, key: 1, at: Self.t0 + 1000, trace: 2)], bucketWidthMs: 10_000)
+        var traces = try #require(forensics.record(for: Self.key(1))?.traces)
+        #expect(traces.firstMiss?.traceHigh == 1 && traces.repeatMiss?.traceHigh == 2)
+        #expect(traces.repeatDetection == .doubleExecution && traces.lockHolder?.traceHigh == 2)
+        #expect(
+            forensics.doubleExecutionExemplars[Self.series] == TracedMoment(trace: traces.repeatMiss!, timeMs: Self.t0 + 1000))
+        // A failed transaction takes the exemplar back with the record.
+        forensics.rollback(double)
+        #expect(forensics.doubleExecutionExemplars.isEmpty)
+        #expect(forensics.record(for: Self.key(1))?.traces?.repeatMiss == nil)
+
+        _ = forensics.process(
+            [
+                Self.traced(.completed, key: 1, at: Self.t0 + 5),
+                Self.traced(.miss, key: 1, at: Self.t0 + Self.window + 1, trace: 3),
+            ],
+            bucketWidthMs: 10_000)
+        traces = try #require(forensics.record(for: Self.key(1))?.traces)
+        #expect(traces.firstMiss?.traceHigh == 1 && traces.repeatMiss?.traceHigh == 3 && traces.repeatDetection == .lateRetry)
+        // A later repeat without a trace does not leave an older one standing for it.
+        _ = forensics.process([Self.traced(.miss, key: 1, at: Self.t0 + Self.window + 2, trace: nil)], bucketWidthMs: 10_000)
+        traces = try #require(forensics.record(for: Self.key(1))?.traces)
+        #expect(traces.firstMiss?.traceHigh == 1 && traces.repeatMiss == nil)
+        // Keys reported without trace context carry no traces at all.
+        _ = forensics.process(
+            [Self.traced(.miss, key: 2, at: Self.t0, trace: nil), Self.traced(.miss, key: 2, at: Self.t0 + 1, trace: nil)],
+            bucketWidthMs: 10_000)
+        #expect(forensics.record(for: Self.key(2))?.traces == nil)
+    }
+
     @Test func hitsAndCompletionsAreNotDetections() {
         var forensics = KeyForensics(settings: Self.settings)
         let changes = forensics.process(

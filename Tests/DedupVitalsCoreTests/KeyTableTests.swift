@@ -49,7 +49,9 @@ import Testing
         #expect(table.isEmpty && order.isEmpty)
     }
 
-    @Test func aKeyTakesAbout100Bytes() {
-        #expect(MemoryLayout<KeyRecord>.stride <= 80)
+    /// 88 bytes of record (84 used: counts, times, the payload fingerprint and one pointer to the traces, nil for
+    /// keys reported without trace context) and 16 of key per slot.
+    @Test func aKeyTakesAbout110Bytes() {
+        #expect(MemoryLayout<KeyRecord>.stride <= 88)
     }
 }

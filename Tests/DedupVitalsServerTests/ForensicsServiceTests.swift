@@ -19,6 +19,58 @@ import Testing
         return try #require((summary["series"] as? [[String: Any]])?.first)
     }
 
+    @Test func tracesLeadFromLookupAndExemplarsToTheRequestsThatRanTwiceAndSurviveARestart() async throws {
+        let dir = try TemporaryDirectory()
+        let clock = TestClock(1_800_000_000_000)
+        let first = "4bf92f3577b34da6a3ce929d0e0e4736"
+        let second = "0af7651916cd43dd8448eb211c80319c"
+        try await withService(database: dir.file("db.sqlite"), clock: clock.read) { service in
+            try await Self.post(
+                service,
+                [
+                    Self.event("miss", key: "order-1", extra: #","trace_id":"\#(first)","span_id":"00f067aa0ba902b7""#),
+                    Self.event("hit", key: "order-1", extra: #","age_ms":700,"trace_id":"\#(second.uppercased())""#),
+                    Self.event("miss", key: "order-1", extra: #","trace_id":"\#(second)","span_id":"b7ad6b7169203331""#),
+                    Self.event("miss", key: "order-2"),
+                    Self.event("miss", key: "order-2"),
+                ])
+            let openMetrics = try await HTTP.get(
+                service.baseURL + "/metrics", headers: [("Accept", "application/openmetrics-text")]
+            ).text
+            #expect(
+                openMetrics.contains(
+                    #"dedup_double_executions_total{service="payments",operation="refund"} 2 # {trace_id="\#(second)",span_id="b7ad6b7169203331"} 1 1800000000.000"#
+                ), "\(openMetrics.split(separator: "\n").filter { $0.contains("double_executions_total{") })")
+            #expect(
+                openMetrics.contains(
+                    #"dedup_retry_delay_seconds_bucket{service="payments",operation="refund",le="1"} 1 # {trace_id="\#(second)"} 0.7 1800000000.000"#
+                ))
+            #expect(openMetrics.components(separatedBy: " # {").count == 3, "two exemplars, no others")
+            // The 0.0.4 text format has no exemplars.
+            let text = try await HTTP.get(service.baseURL + "/metrics").text
+            #expect(
+                !text.contains("trace_id")
+                    && text.contains(#"dedup_double_executions_total{service="payments",operation="refund"} 2"#))
+        }
+        try await withService(database: dir.file("db.sqlite"), clock: clock.read) { service in
+            let found = try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=order-1")
+            let traces = try #require(found.json["traces"] as? [String: [String: String]], "\(found.text)")
+            #expect(
+                traces == [
+                    "first_miss": ["trace_id": first, "span_id": "00f067aa0ba902b7"],
+                    "double_execution": ["trace_id": second, "span_id": "b7ad6b7169203331"],
+                    "lock": ["trace_id": second, "span_id": "b7ad6b7169203331"],
+                ])
+            let untraced = try await HTTP.get(service.baseURL + "/v1/keys/lookup?service=payments&operation=refund&key=order-2")
+            #expect(untraced.status == 200 && untraced.json["traces"] == nil)
+            // Exemplars live in memory: after a restart the counter is there, its exemplar is not.
+            let openMetrics = try await HTTP.get(
+                service.baseURL + "/metrics", headers: [("Accept", "application/openmetrics-text")]
+            ).text
+            #expect(!openMetrics.contains("trace_id"))
+        }
+    }
+
     @Test func detectorsShowInMetricsSummaryAndLookupAndSurviveARestart() async throws {
         let dir = try TemporaryDirectory()
         let clock = TestClock(1_800_000_000_000)

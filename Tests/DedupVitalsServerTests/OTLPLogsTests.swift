@@ -211,8 +211,11 @@ import Testing
         let dir = try TemporaryDirectory()
         let service = try await TestService.start(database: dir.file("db.sqlite"), environment: ["SLOW": "slow-secret"]) {
             config in
-            config.tokens = [.init(name: "slow", tokenEnv: "SLOW", services: nil, rateLimit: .init(eventsPerSecond: 1, burst: 2))]
+            config.tokens = [
+                .init(name: "slow", tokenEnv: "SLOW", services: nil, rateLimit: .init(eventsPerSecond: 0.01, burst: 2))
+            ]
         }
+        // A slow refill (one event per 100 s): the second request finds the bucket empty however loaded the machine.
         var builder = OTLPRequestBuilder()
         builder.resources = [("payments", (0..<3).map { _ in OTLPRequestBuilder.decision("refund", "miss") })]
         // A full bucket admits one batch, even one larger than the burst; the next finds it empty.

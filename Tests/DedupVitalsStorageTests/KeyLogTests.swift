@@ -41,6 +41,41 @@ import Testing
         await reopened.close()
     }
 
+    @Test func tracesOfMissesSurviveCompactionAndARestart() async throws {
+        let dir = try TemporaryDirectory()
+        let harness = try KeyLogHarness(path: dir.file("db.sqlite"))
+        // Enough groups to compact the log several times; traced and untraced events mixed in every key's history.
+        for group in 0..<60 { try await harness.send(500, keys: 500, from: group * 500, traced: true) }
+        let records = harness.forensics.records.values
+        let traced = records.filter { $0.traces != nil }
+        #expect(traced.count > 100, "keys with traces: \(traced.count)")
+        #expect(traced.contains { $0.traces?.repeatMiss != nil && $0.traces?.repeatDetection == .doubleExecution })
+        #expect(traced.contains { $0.traces?.firstMiss?.spanIDHex != nil })
+        #expect(records.contains { $0.traces == nil }, "keys without traces stay without")
+        try await harness.closeAndExpectARestartToRebuildItsKeys()
+    }
+
+    @Test func aTracedRecordIsATag3EntryAndAnUntracedOneStaysTag2() throws {
+        let hash = KeyHash(high: 1, low: 2)
+        var record = KeyRecord(seriesIndex: 0, createdMs: Self.t0)
+        record.firstMissMs = Self.t0
+        var plain: [UInt8] = []
+        KeyLog.append(hash: hash, seriesID: 3, record: record, to: &plain)
+        #expect(plain.first == 2)
+        let first = try #require(TraceContext(traceHigh: 0x0102, traceLow: 0x0304, span: 0x05))
+        let second = try #require(TraceContext(traceHigh: 0x0a0b, traceLow: 0x0c0d))
+        record.traces = KeyTraces(firstMiss: first, repeatMiss: second, repeatDetection: .lateRetry)
+        var traced: [UInt8] = []
+        KeyLog.append(hash: hash, seriesID: 3, record: record, to: &traced)
+        #expect(traced.first == 3 && traced.count == plain.count + 1 + 48)
+        var decoded: [KeyRecord?] = []
+        let complete = traced.withUnsafeBytes { KeyLog.forEachEntry(in: $0) { decoded.append($0.record) } }
+        #expect(complete && decoded.count == 1 && decoded[0] == record)
+        // A cut-off trace section is a malformed entry, not a record without traces.
+        let cut = traced.dropLast(10)
+        #expect(!Array(cut).withUnsafeBytes { KeyLog.forEachEntry(in: $0) { _ in } })
+    }
+
     /// A new database in `dir` where every transaction that writes series `poison` fails; returns its path.
     static func poisonedDatabase(in dir: TemporaryDirectory) async throws -> String {
         let path = dir.file("db.sqlite")
@@ -293,12 +328,17 @@ final class KeyLogHarness: Sendable {
     }
 
     /// Commits `count` keyed events over `keys` distinct keys, starting at event number `first`; with `poisoned`, one
-    /// more event of operation `poison` (see ``KeyLogTests/poisonedDatabase(in:)``).
-    func send(_ count: Int, keys: Int, from first: Int = 0, operation: String = "refund", poisoned: Bool = false) async throws {
+    /// more event of operation `poison` (see ``KeyLogTests/poisonedDatabase(in:)``); with `traced`, every other event
+    /// carries a trace context of its own (with a span id every fourth).
+    func send(
+        _ count: Int, keys: Int, from first: Int = 0, operation: String = "refund", poisoned: Bool = false, traced: Bool = false
+    ) async throws {
         var events = (first..<first + count).map { n in
             Event(
                 service: "payments", operation: operation, outcome: KeyLogTests.outcomes[n % KeyLogTests.outcomes.count],
-                key: "key-\(n % keys)", payload: "payload-\(n % keys)", timeMs: KeyLogTests.t0 + Int64(n))
+                key: "key-\(n % keys)", payload: "payload-\(n % keys)", timeMs: KeyLogTests.t0 + Int64(n),
+                trace: traced && n % 2 == 0
+                    ? TraceContext(traceHigh: UInt64(n + 1), traceLow: 0xABCD, span: n % 4 == 0 ? UInt64(n + 7) : 0) : nil)
         }
         if poisoned { events.append(Event(service: "payments", operation: "poison", outcome: .miss, timeMs: KeyLogTests.t0)) }
         let delta = BatchDelta(

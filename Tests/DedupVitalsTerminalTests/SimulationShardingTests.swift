@@ -61,7 +61,9 @@ struct SimulationShardingTests {
                 tick: .milliseconds(100)
             ).run()
             let seen = requests.all
-            #expect(report.accepted == report.sent && report.sent == seen.reduce(0) { $0 + $1.services.count })
+            // Counted once per batch: on a loaded machine a late answer makes a batch arrive again under its key.
+            let batches = Dictionary(seen.map { ($0.key ?? "", $0.services.count) }, uniquingKeysWith: { first, _ in first })
+            #expect(report.accepted == report.sent && report.sent == batches.values.reduce(0, +))
             #expect(
                 !seen.isEmpty
                     && seen.allSatisfy { request in
@@ -98,10 +100,13 @@ struct SimulationShardingTests {
                 client: client, scenario: .steady, ratePerSecond: 50, durationSeconds: 0.3, batchSize: 10_000,
                 tick: .milliseconds(300)
             ).run()
-            #expect(report.retries == 1 && report.rejected == 0)
+            // At least once: on a loaded machine a slow answer may be retried as well.
+            #expect(report.retries >= 1 && report.rejected == 0)
             #expect(report.accepted == report.sent && report.sent > 0)
             let seen = requests.all
-            #expect(seen.count >= 2 && seen[1].services == seen[0].services, "the refused batch was sent again")
+            #expect(
+                seen.count >= 2 && seen[1].services == seen[0].services && seen[1].key == seen[0].key,
+                "the refused batch was sent again under its key")
         }
     }
 
@@ -113,13 +118,16 @@ struct SimulationShardingTests {
                 client: client, scenario: .steady, ratePerSecond: 200, durationSeconds: 0.3, batchSize: 10_000,
                 tick: .milliseconds(300)
             ).run()
-            #expect(report.retries == 1 && report.rejected == 0 && report.lastError == nil)
+            #expect(report.retries >= 1 && report.rejected == 0 && report.lastError == nil)
             #expect(report.accepted == report.sent && report.sent > 0)
             let seen = requests.all
             #expect(seen.count >= 3, "at least two services, one of them sent twice: \(seen.count)")
             #expect(seen[1].key == seen[0].key && seen[1].services == seen[0].services, "the retry reuses the key")
-            let keys = seen.dropFirst().compactMap(\.key)
-            #expect(keys.count == seen.count - 1 && Set(keys).count == keys.count, "every other batch has its own key")
+            // Every request has a key; requests under one key are one batch sent again (on a loaded machine other
+            // answers may be late too), and batches of different services never share a key.
+            let byKey = Dictionary(grouping: seen, by: { $0.key ?? "" })
+            #expect(byKey[""] == nil && byKey.count >= 2)
+            #expect(byKey.values.allSatisfy { attempts in attempts.allSatisfy { $0.services == attempts[0].services } })
         }
     }
 }

@@ -59,9 +59,12 @@ public struct AlertEvaluation: Sendable {
                 }
                 instance.value = condition.value
                 instance.labels = labels
+                let traceID = rule.kind == .doubleExecution ? signal.latestDoubleExecution?.trace.traceIDHex : nil
                 instance.annotations = rule.annotations.mapValues {
-                    AnnotationTemplate.render($0, labels: labels, value: condition.value)
+                    AnnotationTemplate.render($0, labels: labels, value: condition.value, traceID: traceID ?? "")
                 }
+                // The request that ran twice, for receivers and for links to a tracing UI (`{{ $trace_id }}`).
+                if let traceID, instance.annotations["trace_id"] == nil { instance.annotations["trace_id"] = traceID }
                 switch instance.state {
                 case .pending where nowMs - instance.activeAtMs >= rule.forDuration.milliseconds:
                     instance.state = .firing

@@ -1,13 +1,15 @@
 /// The small subset of Prometheus alert templates that annotations may use.
 ///
 /// Text is copied as is; actions between `{{` and `}}` are pipelines of one term and optional functions:
-/// terms `$value` (or `.Value`) and `$labels.NAME` (or `.Labels.NAME`; a missing label is empty), functions
+/// terms `$value` (or `.Value`), `$labels.NAME` (or `.Labels.NAME`; a missing label is empty) and `$trace_id` (the
+/// trace of the latest double execution, for `double_execution` rules; empty otherwise), functions
 /// `humanizePercentage` and `humanize`, applied either as `{{ $value | humanizePercentage }}` or as
 /// `{{ humanizePercentage $value }}`. Values print as Go prints a float64 (`0.125`, `3`, `1e-05`).
 public enum AnnotationTemplate {
     enum Term: Equatable {
         case value
         case label(String)
+        case traceID
     }
 
     enum Function: String, CaseIterable {
@@ -28,7 +30,7 @@ public enum AnnotationTemplate {
     }
 
     /// Renders `template`; an invalid template (rejected when rules are loaded) is returned unchanged.
-    public static func render(_ template: String, labels: [String: String], value: Double) -> String {
+    public static func render(_ template: String, labels: [String: String], value: Double, traceID: String = "") -> String {
         guard case .success(let segments) = parse(template) else { return template }
         var out = ""
         for segment in segments {
@@ -41,6 +43,7 @@ public enum AnnotationTemplate {
                 switch term {
                 case .value: number = value
                 case .label(let name): text = labels[name] ?? ""
+                case .traceID: text = traceID
                 }
                 for function in functions {
                     text = apply(function, number ?? Double(text) ?? .nan)
@@ -112,10 +115,11 @@ public enum AnnotationTemplate {
     }
 
     private static let supported =
-        " (supported: $value, $labels.NAME, humanizePercentage, humanize)"
+        " (supported: $value, $labels.NAME, $trace_id, humanizePercentage, humanize)"
 
     private static func parseTerm(_ text: String) -> Term? {
         if text == "$value" || text == ".Value" { return .value }
+        if text == "$trace_id" { return .traceID }
         for prefix in ["$labels.", ".Labels."] where text.hasPrefix(prefix) {
             let name = text.dropFirst(prefix.count)
             guard let first = name.utf8.first, !(0x30...0x39).contains(first),

@@ -10,15 +10,18 @@ public struct SeriesSignals: Sendable, Equatable {
     public var staleInFlightKeys: Int64
     /// Double executions counted inside each window.
     public var doubleExecutions: [PromDuration: Int64]
+    /// The latest double execution that carried trace context (any time): double-execution alerts name its trace.
+    public var latestDoubleExecution: TracedMoment?
 
     public init(
         series: SeriesKey, counts: [PromDuration: OutcomeCounts], staleInFlightKeys: Int64 = 0,
-        doubleExecutions: [PromDuration: Int64] = [:]
+        doubleExecutions: [PromDuration: Int64] = [:], latestDoubleExecution: TracedMoment? = nil
     ) {
         self.series = series
         self.counts = counts
         self.staleInFlightKeys = staleInFlightKeys
         self.doubleExecutions = doubleExecutions
+        self.latestDoubleExecution = latestDoubleExecution
     }
 
     /// The counts in `window` (zero when the window was not measured).

@@ -23,6 +23,47 @@ struct KeyLookupController: Sendable {
         var executions: UInt32
         var payloadVariants: Int
         var dedupWindowSeconds: Double
+        var traces: Traces?
+
+        /// The W3C ids of one decision's trace.
+        struct Trace: Encodable {
+            var traceID: String
+            var spanID: String?
+
+            init(_ trace: TraceContext) {
+                traceID = trace.traceIDHex
+                spanID = trace.spanIDHex
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case traceID = "trace_id"
+                case spanID = "span_id"
+            }
+        }
+
+        /// The traces of the misses that matter: the first, the latest detected repeat (double execution or late
+        /// retry), and the one holding an open lock.
+        struct Traces: Encodable {
+            var firstMiss: Trace?
+            var doubleExecution: Trace?
+            var lateRetry: Trace?
+            var lock: Trace?
+
+            init?(_ traces: KeyTraces?, open: Bool) {
+                guard let traces else { return nil }
+                firstMiss = traces.firstMiss.map(Trace.init)
+                let repeated = traces.repeatMiss.map(Trace.init)
+                if traces.repeatDetection == .lateRetry { lateRetry = repeated } else { doubleExecution = repeated }
+                lock = open ? traces.lockHolder.map(Trace.init) : nil
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case firstMiss = "first_miss"
+                case doubleExecution = "double_execution"
+                case lateRetry = "late_retry"
+                case lock
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
             case service, operation, state
@@ -34,6 +75,7 @@ struct KeyLookupController: Sendable {
             case counts, executions
             case payloadVariants = "payload_variants"
             case dedupWindowSeconds = "dedup_window_seconds"
+            case traces
         }
     }
 
@@ -76,7 +118,7 @@ struct KeyLookupController: Sendable {
                 "mismatch": record.mismatch,
             ],
             executions: record.miss, payloadVariants: Int(record.payloadVariants) + (record.payloadFingerprint == 0 ? 0 : 1),
-            dedupWindowSeconds: config.dedupWindow.seconds)
+            dedupWindowSeconds: config.dedupWindow.seconds, traces: Timeline.Traces(record.traces, open: record.open))
         return try ReadController.encode(timeline)
     }
 }

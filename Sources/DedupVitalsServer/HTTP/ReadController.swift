@@ -42,7 +42,8 @@ struct ReadController: Sendable {
         let snapshot = state.withWindows { $0.snapshot(windows: windows, nowMs: nowMs) }
         var forensics = state.withForensics {
             MetricsRenderer.Forensics(
-                inFlightKeys: $0.inFlightKeys, retryDelays: $0.retryDelays, trackedKeys: $0.keyCount, evictions: $0.evictions)
+                inFlightKeys: $0.inFlightKeys, retryDelays: $0.retryDelays, trackedKeys: $0.keyCount, evictions: $0.evictions,
+                doubleExecutionExemplars: $0.doubleExecutionExemplars)
         }
         forensics.staleInFlightKeys = state.staleInFlightKeys(nowMs: nowMs)
         let renderer = MetricsRenderer(windows: windows, version: DedupVitalsVersion.current)

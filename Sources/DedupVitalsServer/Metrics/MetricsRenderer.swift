@@ -17,6 +17,8 @@ struct MetricsRenderer {
         var retryDelays: [SeriesKey: RetryDelayHistogram] = [:]
         var trackedKeys = 0
         var evictions: Int64 = 0
+        /// The latest traced double execution per series: the exemplar of `dedup_double_executions_total`.
+        var doubleExecutionExemplars: [SeriesKey: TracedMoment] = [:]
     }
 
     /// The whole exposition in one buffer (tests, benchmarks, tools).
@@ -124,7 +126,15 @@ struct MetricsRenderer {
         }
         perSeries(MetricsCatalog.inFlightKeys, perSeries(forensics.inFlightKeys))
         perSeries(MetricsCatalog.staleInFlightKeys, perSeries(forensics.staleInFlightKeys))
-        perSeries(MetricsCatalog.doubleExecutions, series.map(\.totals.doubleExecutions))
+        let doubleExecutionsName = arena.add(name: MetricsCatalog.doubleExecutions.name)
+        let doubleExecutions = series.map(\.totals.doubleExecutions)
+        let doubleExecutionExemplars = series.map { forensics.doubleExecutionExemplars[$0.series] }
+        families.append(
+            Family(MetricsCatalog.doubleExecutions) { writer, index in
+                writer.sample(
+                    doubleExecutionsName, labelsOf[index], none, doubleExecutions[index],
+                    exemplar: doubleExecutionExemplars[index].map { MetricsWriter.Exemplar($0, value: 1) })
+            })
         perSeries(MetricsCatalog.lateRetries, series.map(\.totals.lateRetries))
         perSeries(MetricsCatalog.narrowKeys, series.map(\.totals.narrowKeys))
 
@@ -139,11 +149,15 @@ struct MetricsRenderer {
             Family(retryDelay) { writer, index in
                 let labels = labelsOf[index]
                 let histogram = histograms[index] ?? empty
+                let exemplars = histogram.exemplars
                 histogram.counts.withUnsafeBufferPointer { counts in
                     var cumulative: Int64 = 0
                     for bucket in boundLabels.indices {
                         cumulative += counts[bucket]
-                        writer.sample(bucketName, labels, boundLabels[bucket], cumulative)
+                        writer.sample(
+                            bucketName, labels, boundLabels[bucket], cumulative,
+                            exemplar: exemplars.isEmpty
+                                ? nil : exemplars[bucket].map { MetricsWriter.Exemplar($0.moment, value: $0.value) })
                     }
                 }
                 writer.sample(sumName, labels, none, histogram.sum)

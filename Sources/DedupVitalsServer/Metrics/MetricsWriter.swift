@@ -34,6 +34,35 @@ struct MetricsWriter {
         sample(name.bytes, shared.bytes, own.bytes, value)
     }
 
+    /// An OpenMetrics exemplar: the trace of one observation behind a sample, written after the value as
+    /// ` # {trace_id="…",span_id="…"} VALUE TIMESTAMP`.
+    struct Exemplar {
+        let text: [UInt8]
+
+        init(_ moment: TracedMoment, value: Double) {
+            var labels = "trace_id=\"\(moment.trace.traceIDHex)\""
+            if let span = moment.trace.spanIDHex { labels += ",span_id=\"\(span)\"" }
+            let seconds = moment.timeMs / 1000
+            let millis = Int(moment.timeMs % 1000)
+            let fraction = String(millis + 1000).dropFirst()
+            text = Array(" # {\(labels)} \(MetricsWriter.format(value)) \(seconds).\(fraction)".utf8)
+        }
+    }
+
+    /// A sample with an exemplar, which only OpenMetrics can carry: in the 0.0.4 text format the plain sample.
+    mutating func sample(
+        _ name: BorrowedBytes, _ shared: BorrowedBytes, _ own: BorrowedBytes, _ value: Int64, exemplar: Exemplar?
+    ) {
+        guard format == .openMetrics, let exemplar else { return sample(name, shared, own, value) }
+        writeSample(name.bytes, shared.bytes, own.bytes, Self.maximumDecimalLength + exemplar.text.count) { target in
+            let length = Self.writeDecimal(value, to: target)
+            exemplar.text.withUnsafeBytes {
+                UnsafeMutableRawBufferPointer(rebasing: target[length..<length + $0.count]).copyMemory(from: $0)
+            }
+            return length + exemplar.text.count
+        }
+    }
+
     /// Everything written so far.
     mutating func finished() -> ByteBuffer {
         flush()

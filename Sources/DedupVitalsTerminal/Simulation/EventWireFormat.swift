@@ -21,6 +21,10 @@ public enum EventWireFormat {
             }
             out += Array(",\"ts\":\"\(RFC3339.format(milliseconds: event.timeMs))\"".utf8)
             if let age = event.ageMs { out += Array(",\"age_ms\":\(age)".utf8) }
+            if let trace = event.trace {
+                out += Array(",\"trace_id\":\"\(trace.traceIDHex)\"".utf8)
+                if let span = trace.spanIDHex { out += Array(",\"span_id\":\"\(span)\"".utf8) }
+            }
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))
