@@ -12,7 +12,7 @@ struct LoadCommand: ParsableCommand {
         abstract: "End-to-end load generator for dedup-vitals (keep-alive HTTP/1.1 on SwiftNIO).")
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case ingest, healthz, metrics
+        case ingest, otlp, healthz, metrics
     }
 
     enum Output: String, ExpressibleByArgument, CaseIterable {
@@ -22,7 +22,8 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "The service, HOST:PORT.")
     var target = "127.0.0.1:9470"
 
-    @Option(help: "ingest (POST /v1/events), healthz or metrics (GET).")
+    @Option(
+        help: "ingest (POST /v1/events, JSON), otlp (POST /v1/logs, the same events in OTLP protobuf), healthz or metrics (GET).")
     var mode = Mode.ingest
 
     @Option(help: "Concurrent keep-alive connections.")
@@ -99,6 +100,9 @@ struct LoadCommand: ParsableCommand {
             switch mode {
             case .ingest:
                 RequestPlan.ingest(
+                    batch: batch, series: series, keys: keys, pool: pool, host: target, headers: headers, service: service)
+            case .otlp:
+                RequestPlan.otlp(
                     batch: batch, series: series, keys: keys, pool: pool, host: target, headers: headers, service: service)
             case .healthz: RequestPlan.get("/healthz", host: target, headers: headers)
             case .metrics: RequestPlan.get("/metrics", host: target, headers: headers)

@@ -52,7 +52,7 @@ final class LoadConnectionHandler: ChannelInboundHandler {
         case .end:
             let now = NIODeadline.now()
             if sentAt >= timing.measureFrom, now <= timing.stopAt {
-                if status == plan.expectedStatus, plan.expectedBody == nil || body == plan.expectedBody {
+                if status == plan.expectedStatus, plan.expectedBody == nil || (body ?? ByteBuffer()) == plan.expectedBody {
                     result.ok += 1
                     result.bodyBytes += bodyBytes
                     _ = result.latencyMicros.record(UInt64(max(0, (now - sentAt).nanoseconds / 1000)))

@@ -36,34 +36,68 @@ struct RequestPlan: Sendable {
     static func ingest(
         batch: Int, series: Int, keys: Int?, pool: Int? = nil, host: String, headers: [String], service: String
     ) -> RequestPlan {
-        let poolSize = pool ?? max(64, min((series + batch - 1) / batch, 100_000))
-        var requests: [ByteBuffer] = []
-        requests.reserveCapacity(poolSize)
-        var eventIndex = 0
-        for _ in 0..<poolSize {
+        let requests = pooledEvents(batch: batch, series: series, keys: keys, pool: pool).map { events in
             var body = batch == 1 ? "" : "["
-            for position in 0..<batch {
+            for (position, event) in events.enumerated() {
                 if position > 0 { body += "," }
-                body += #"{"service":"\#(service)","operation":"op\#(eventIndex % series)","#
-                body += #""outcome":"\#(outcomes[eventIndex % outcomes.count])""#
-                switch keys {
-                case nil: body += #","key":"k\#(eventIndex)""#
-                case 0: break
-                case let distinct?: body += #","key":"k\#(eventIndex % distinct)""#
-                }
+                body += #"{"service":"\#(service)","operation":"\#(event.operation)","outcome":"\#(event.outcome)""#
+                if let key = event.key { body += #","key":"\#(key)""# }
                 body += "}"
-                eventIndex += 1
             }
             if batch != 1 { body += "]" }
-            var request = requestLines("POST", "/v1/events", host: host, headers: headers)
-            request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
-            request += body
-            requests.append(ByteBuffer(string: request))
+            return post("/v1/events", contentType: "application/json", body: Array(body.utf8), host: host, headers: headers)
         }
         return RequestPlan(
             requests: requests, expectedStatus: 202, expectedBody: ByteBuffer(string: #"{"accepted":\#(batch)}"#),
             eventsPerRequest: batch, label: "POST batch=\(batch)",
             head: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/events"))
+    }
+
+    /// `POST /v1/logs` in OTLP protobuf with the same events as ``ingest(batch:series:keys:pool:host:headers:service:)``
+    /// (one decision log record each), answered 200 with an empty `ExportLogsServiceResponse`.
+    static func otlp(
+        batch: Int, series: Int, keys: Int?, pool: Int? = nil, host: String, headers: [String], service: String
+    ) -> RequestPlan {
+        let requests = pooledEvents(batch: batch, series: series, keys: keys, pool: pool).map { events in
+            post(
+                "/v1/logs", contentType: "application/x-protobuf",
+                body: OTLPLogsEncoding.request(service: service, events: events), host: host, headers: headers)
+        }
+        return RequestPlan(
+            requests: requests, expectedStatus: 200, expectedBody: ByteBuffer(), eventsPerRequest: batch,
+            label: "OTLP batch=\(batch)", head: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/logs"))
+    }
+
+    /// The events of the request pool, request by request.
+    ///
+    /// Event `e` (counting across the pool) has operation `op<e % series>`, an outcome from a fixed cycle and, by
+    /// default, key `k<e>`. The pool holds enough requests to touch every series once (at least 64).
+    private static func pooledEvents(
+        batch: Int, series: Int, keys: Int?, pool: Int?
+    ) -> [[(operation: String, outcome: String, key: String?)]] {
+        let poolSize = pool ?? max(64, min((series + batch - 1) / batch, 100_000))
+        var eventIndex = 0
+        return (0..<poolSize).map { _ in
+            (0..<batch).map { _ in
+                defer { eventIndex += 1 }
+                let key: String? =
+                    switch keys {
+                    case nil: "k\(eventIndex)"
+                    case 0: nil
+                    case let distinct?: "k\(eventIndex % distinct)"
+                    }
+                return ("op\(eventIndex % series)", outcomes[eventIndex % outcomes.count], key)
+            }
+        }
+    }
+
+    private static func post(
+        _ path: String, contentType: String, body: [UInt8], host: String, headers: [String]
+    ) -> ByteBuffer {
+        var request = ByteBuffer(string: requestLines("POST", path, host: host, headers: headers))
+        request.writeString("Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n\r\n")
+        request.writeBytes(body)
+        return request
     }
 
     private static func requestLines(_ method: String, _ path: String, host: String, headers: [String]) -> String {
