@@ -89,6 +89,39 @@ import Testing
         try await service.stop()
     }
 
+    /// `otlp_listen` through the binary: OTLP's own port serves `/v1/logs` and the health checks with the main
+    /// listener's tokens, writes through the same pipeline, and nothing else.
+    @Test func otlpListenServesOnlyTheLogsReceiverWithTheSameTokens() async throws {
+        let dir = try TemporaryDirectory()
+        let config = dir.file("config.yml")
+        try "otlp_listen: 127.0.0.1:0\nauth:\n  tokens:\n    - {name: ops, token_env: OPS_TOKEN}\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let bearer = [("Authorization", "Bearer s3cret-ops")]
+        try await withProcess(
+            ["serve", "--config", config, "--db", dir.file("db.sqlite")], environment: ["OPS_TOKEN": "s3cret-ops"]
+        ) { service in
+            let main = try await service.baseURL()
+            let listener = try await service.waitForLog(matching: #"otlp_listener=[^ \n]*:[0-9]+"#)
+            let otlp = "http://127.0.0.1:" + (listener.split(separator: ":").last ?? "")
+            #expect(otlp != main)
+            var builder = OTLPRequestBuilder()
+            builder.resources = [("payments", [OTLPRequestBuilder.decision("refund", "miss", key: "k")])]
+            let headers = [("Content-Type", "application/x-protobuf")]
+            let anonymous = try await HTTP.request(.POST, otlp + "/v1/logs", bytes: builder.protobuf, headers: headers)
+            #expect(anonymous.status == 401)
+            let accepted = try await HTTP.request(.POST, otlp + "/v1/logs", bytes: builder.protobuf, headers: headers + bearer)
+            #expect(accepted.status == 200 && accepted.body.isEmpty)
+            #expect(try await HTTP.get(otlp + "/readyz").status == 200)
+            let elsewhere = try await HTTP.get(otlp + "/v1/summary", headers: bearer)
+            #expect(elsewhere.status == 404 && elsewhere.errorCode == "not_found")
+            #expect(try await HTTP.request(.POST, otlp + "/v1/events", body: "[]", headers: bearer).status == 404)
+            let summary = try await HTTP.get(main + "/v1/summary", headers: bearer).json
+            let series = try #require((summary["series"] as? [[String: Any]])?.first)
+            #expect((series["totals"] as? [String: Any])?["miss"] as? Int == 1)
+            #expect(await service.stop() == 0)
+        }
+    }
+
     /// A body as the OTLP specification's JSON examples write it, with the quirks exporters add.
     @Test func jsonWithTheSpecificationsQuirks() async throws {
         let dir = try TemporaryDirectory()

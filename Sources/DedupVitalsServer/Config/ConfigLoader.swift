@@ -6,7 +6,7 @@ import Yams
 /// Reads and validates the YAML configuration of docs/reference/configuration.md.
 public enum ConfigLoader {
     static let topLevelKeys: Set<String> = [
-        "listen", "database", "windows", "retention", "evaluation_interval", "repeat_interval", "dedup_window",
+        "listen", "otlp_listen", "database", "windows", "retention", "evaluation_interval", "repeat_interval", "dedup_window",
         "stale_in_flight_after", "idempotency_key_ttl", "synchronous", "limits", "max_tracked_keys",
         "max_clients_per_series", "narrow_key_threshold", "narrow_key_span", "auth", "rule_files", "receivers",
         "metrics_token_env", "tls",
@@ -39,6 +39,13 @@ public enum ConfigLoader {
                 config.listen = address
             } else {
                 reader.problem(node, "listen: \"\(text)\" is not HOST:PORT")
+            }
+        }
+        if let node = entries["otlp_listen"], let text = reader.string(node, "otlp_listen") {
+            if let address = ServiceConfig.ListenAddress(text) {
+                config.otlpListen = address
+            } else {
+                reader.problem(node, "otlp_listen: \"\(text)\" is not HOST:PORT")
             }
         }
         if let node = entries["database"], let path = reader.string(node, "database") { config.database = path }

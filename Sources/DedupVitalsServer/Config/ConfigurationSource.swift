@@ -41,12 +41,13 @@ public struct ConfigurationSource: Sendable {
         if let listen { config.listen = listen }
         if let database { config.database = database }
         let file = path ?? "configuration"
-        if config.tokens.isEmpty, !config.listen.isLoopback, !allowUnauthenticated {
+        for address in [config.listen] + (config.otlpListen.map { [$0] } ?? [])
+        where config.tokens.isEmpty && !address.isLoopback && !allowUnauthenticated {
             problems.append(
                 ConfigProblem(
                     file: file, line: 0,
                     message:
-                        "refusing to listen on \(config.listen) without auth tokens; configure auth.tokens or pass --allow-unauthenticated"
+                        "refusing to listen on \(address) without auth tokens; configure auth.tokens or pass --allow-unauthenticated"
                 ))
         }
         var credentials = Credentials()

@@ -4,7 +4,7 @@ import DedupVitalsCore
 ///
 /// Live: rules, receivers and their secrets, tokens and their scopes, the metrics token, limits, windows, retention,
 /// the idempotency-key TTL, the evaluation and repeat intervals, and the TLS certificate, key and client CA. Restart
-/// only: the listen address, the database and its durability, turning TLS on or off, and the key-forensics settings (the in-memory key table is built with them); a change to
+/// only: the listen addresses, the database and its durability, turning TLS on or off, and the key-forensics settings (the in-memory key table is built with them); a change to
 /// one of those is reported, and the running value stays in force until a restart.
 struct ReloadPlan: Sendable {
     /// The configuration to put in force: the new one, with the running values of the restart-only settings.
@@ -28,6 +28,7 @@ struct ReloadPlan: Sendable {
             new[keyPath: path] = old[keyPath: path]
         }
         keep("listen", \.listen)
+        keep("otlp_listen", \.otlpListen)
         keep("database", \.database)
         keep("synchronous", \.synchronous)
         keep("dedup_window", \.dedupWindow)

@@ -128,6 +128,9 @@ public struct ServiceConfig: Sendable, Equatable {
     public typealias Synchronous = DedupStore.Synchronous
 
     public var listen = ListenAddress(host: "127.0.0.1", port: 9470)
+    /// A second listener that serves only `POST /v1/logs` (and the health checks), for OpenTelemetry exporters and
+    /// Collectors configured with OTLP/HTTP's usual port 4318; nil: `/v1/logs` on `listen` only.
+    public var otlpListen: ListenAddress?
     public var database = "./dedup-vitals.sqlite"
     public var windows: [PromDuration] = [.minutes(1), .minutes(5), .minutes(15), .hours(1)]
     public var retention = PromDuration.hours(24)

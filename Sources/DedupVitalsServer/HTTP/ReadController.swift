@@ -3,7 +3,7 @@ import DedupVitalsStorage
 import Foundation
 import Hummingbird
 
-/// The read side: `/metrics`, `/v1/summary`, `/healthz`, `/readyz`.
+/// The read side: `/metrics`, `/v1/summary` (the health checks are ``HealthController``'s).
 struct ReadController: Sendable {
     /// The configuration in force (windows change on reload).
     let live: LiveConfiguration
@@ -16,17 +16,6 @@ struct ReadController: Sendable {
     var telemetry: ServiceTelemetry? = nil
 
     func addRoutes(to router: Router<DedupRequestContext>) {
-        router.get("/healthz") { _, _ in
-            Self.json(.ok, #"{"status":"ok"}"#)
-        }
-        router.get("/readyz") { _, _ in
-            switch await store.checkReadyAsync() {
-            case .success:
-                return Self.json(.ok, #"{"status":"ready"}"#)
-            case .failure(let error):
-                return APIError(.serviceUnavailable, code: "not_ready", message: "\(error)", retryAfter: 5).response
-            }
-        }
         router.get("/metrics") { request, _ in
             metrics(accept: request.headers[.accept])
         }

@@ -31,6 +31,8 @@ public final class DedupVitalsService: Sendable {
     let alertingOptions: AlertingOptions
     /// What the service measures about itself (request latency, group commit, rule evaluation, reloads).
     public let telemetry: ServiceTelemetry
+    /// One bound on in-flight ingest work, whatever the protocol and the listener.
+    let pressure: IngestPressure
 
     /// Milliseconds since the Unix epoch, from the system clock.
     public static let systemClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -100,6 +102,7 @@ public final class DedupVitalsService: Sendable {
             store: store, state: state, maxSeries: config.limits.maxSeries, hasher: hasher, clock: clock)
         self.alertingOptions = options
         self.telemetry = ServiceTelemetry(commits: pipeline.committer.statistics, databasePath: config.database)
+        self.pressure = IngestPressure(limits: live)
         let scheme = config.tls == nil ? "http" : "https"
         let alerting = AlertingState(receivers: config.receivers.map(\.name), externalURL: "\(scheme)://\(config.listen)")
         self.alerting = alerting
@@ -113,12 +116,7 @@ public final class DedupVitalsService: Sendable {
 
     /// The router with every route.
     public func makeRouter() -> Router<DedupRequestContext> {
-        let router = Router(context: DedupRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: RequestMetricsMiddleware(metrics: telemetry.httpRequests))
-        router.add(middleware: APIErrorMiddleware())
-        router.add(middleware: AuthMiddleware(live: live, counters: state.counters))
-        // One bound on in-flight ingest work, whatever the protocol.
-        let pressure = IngestPressure(limits: live)
+        let router = makeBaseRouter()
         IngestController(
             live: live, pipeline: pipeline, store: store, counters: state.counters, clock: clock, hasher: hasher,
             pressure: pressure
@@ -126,6 +124,7 @@ public final class DedupVitalsService: Sendable {
         OTLPLogsController(live: live, pipeline: pipeline, counters: state.counters, clock: clock, pressure: pressure)
             .addRoutes(to: router)
         KeyLookupController(hasher: hasher, state: state, config: config, clock: clock).addRoutes(to: router)
+        HealthController(store: store).addRoutes(to: router)
         ReadController(live: live, store: store, state: state, clock: clock, alerting: alerting, telemetry: telemetry)
             .addRoutes(to: router)
         AlertsController(alerting: alerting).addRoutes(to: router)
@@ -133,6 +132,26 @@ public final class DedupVitalsService: Sendable {
         AdminController(reload: { [self] () throws(ConfigError) -> ReloadReport in try reload() }).addRoutes(to: router)
         OpenAPIController().addRoutes(to: router)
         UnmatchedRouteMiddleware.install(on: router, headForGet: true)  // last: sees every route
+        return router
+    }
+
+    /// The router of `otlp_listen`: `POST /v1/logs` and the health checks, with the same middleware, limits and
+    /// ingest bound as the main listener.
+    func makeOTLPRouter() -> Router<DedupRequestContext> {
+        let router = makeBaseRouter()
+        OTLPLogsController(live: live, pipeline: pipeline, counters: state.counters, clock: clock, pressure: pressure)
+            .addRoutes(to: router)
+        HealthController(store: store).addRoutes(to: router)
+        UnmatchedRouteMiddleware.install(on: router, headForGet: true)
+        return router
+    }
+
+    /// A router with the middleware every listener runs: request metrics, JSON errors, authentication.
+    private func makeBaseRouter() -> Router<DedupRequestContext> {
+        let router = Router(context: DedupRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: RequestMetricsMiddleware(metrics: telemetry.httpRequests))
+        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: AuthMiddleware(live: live, counters: state.counters))
         return router
     }
 
@@ -162,7 +181,7 @@ public final class DedupVitalsService: Sendable {
             router: makeRouter(),
             server: server,
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: nil),
-            services: [storage] + alertingServices() + reloadServices(),
+            services: [storage] + alertingServices() + reloadServices() + otlpListenerServices(server: server),
             onServerRunning: { [config, alerting] channel in
                 let address = channel.localAddress
                 let text = "\(address?.ipAddress ?? config.listen.host):\(address?.port ?? config.listen.port)"
@@ -171,6 +190,25 @@ public final class DedupVitalsService: Sendable {
             },
             logger: logger
         )
+    }
+
+    /// The `otlp_listen` listener, when configured: its own server (the same TLS and body deadline) with
+    /// ``makeOTLPRouter()``. Listed last, so graceful shutdown stops it before the services it writes through.
+    func otlpListenerServices(server: HTTPServerBuilder) -> [any Service] {
+        guard let address = config.otlpListen else { return [] }
+        let logger = self.logger
+        let listener = Application(
+            router: makeOTLPRouter(),
+            server: server,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+            onServerRunning: { channel in
+                let bound = channel.localAddress
+                logger.notice(
+                    "listening for OTLP/HTTP",
+                    metadata: ["otlp_listener": "\(bound?.ipAddress ?? address.host):\(bound?.port ?? address.port)"])
+            },
+            logger: logger)
+        return [listener]
     }
 
     /// SIGHUP reloads when the service has a configuration source.
