@@ -62,29 +62,28 @@ public struct DecisionConvention {
 
     /// The event of a decision record, or the first problem with it.
     public static func event(from record: OTLPLogRecord, nowMs: Int64) throws(EventFieldProblem) -> Event {
-        let attributes = record.decision
-        let serviceValue = try string(attributes, .service) ?? record.resourceService
+        let serviceValue = try string(record.decision, .service) ?? record.resourceService
         let service = try EventFieldCheck.name(
             try EventFieldCheck.required(serviceValue, field: "service.name"),
-            field: attributes[.service] == nil ? "service.name" : DecisionAttribute.service.key)
+            field: record.decision[.service] == nil ? "service.name" : DecisionAttribute.service.key)
         let operation = try EventFieldCheck.name(
-            try EventFieldCheck.required(try string(attributes, .operation), field: DecisionAttribute.operation.key),
+            try EventFieldCheck.required(try string(record.decision, .operation), field: DecisionAttribute.operation.key),
             field: DecisionAttribute.operation.key)
         let outcome = try EventFieldCheck.outcome(
-            try EventFieldCheck.required(try string(attributes, .outcome), field: DecisionAttribute.outcome.key),
+            try EventFieldCheck.required(try string(record.decision, .outcome), field: DecisionAttribute.outcome.key),
             field: DecisionAttribute.outcome.key)
-        let key = try string(attributes, .key).map { text throws(EventFieldProblem) in
+        let key = try string(record.decision, .key).map { text throws(EventFieldProblem) in
             try EventFieldCheck.key(text, field: DecisionAttribute.key.key)
         }
-        let payload = try string(attributes, .payload).map { text throws(EventFieldProblem) in
+        let payload = try string(record.decision, .payload).map { text throws(EventFieldProblem) in
             try EventFieldCheck.payload(text, field: DecisionAttribute.payload.key)
         }
-        let client = try string(attributes, .client).map { text throws(EventFieldProblem) in
+        let client = try string(record.decision, .client).map { text throws(EventFieldProblem) in
             try EventFieldCheck.name(text, field: DecisionAttribute.client.key)
         }
         return Event(
             service: service, operation: operation, outcome: outcome, key: key, payload: payload, client: client,
-            timeMs: try time(record, nowMs: nowMs), ageMs: try ageMs(attributes), trace: try trace(record))
+            timeMs: try time(record, nowMs: nowMs), ageMs: try ageMs(record.decision), trace: try trace(record))
     }
 
     private static func string(

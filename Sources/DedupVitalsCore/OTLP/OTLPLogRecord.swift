@@ -33,8 +33,11 @@ public enum DecisionAttribute: Int, CaseIterable, Sendable {
 
     public static let prefix = "dedup_vitals."
 
-    /// The attribute key.
-    public var key: String { Self.prefix + suffix }
+    /// The attribute key (from a table: field names are passed for every record, and a 20-odd-byte string built
+    /// each time would be an allocation).
+    public var key: String { Self.keys[rawValue] }
+
+    private static let keys = allCases.map { prefix + $0.suffix }
 
     var suffix: String {
         switch self {
@@ -50,11 +53,40 @@ public enum DecisionAttribute: Int, CaseIterable, Sendable {
 
     /// The attribute named by a UTF-8 key, or nil for any other key (without building a string).
     public init?(key: some Collection<UInt8>) {
-        let prefix = Self.prefix.utf8
-        guard key.count > prefix.count, key.starts(with: prefix) else { return nil }
-        let suffix = key.dropFirst(prefix.count)
-        guard let match = Self.allCases.first(where: { suffix.elementsEqual($0.suffix.utf8) }) else { return nil }
-        self = match
+        let match: DecisionAttribute?? = key.withContiguousStorageIfAvailable { Self(key: $0) }
+        guard let found = match ?? Array(key).withUnsafeBufferPointer({ Self(key: $0) }) else { return nil }
+        self = found
+    }
+
+    /// The attribute named by a UTF-8 key. Runs for every attribute of every OTLP record: the prefix is compared as
+    /// two words and the suffix chosen by its length, without a string or a loop over the cases.
+    public init?(key: UnsafeBufferPointer<UInt8>) {
+        // "dedup_vitals." is 13 bytes: the first 8 as one word, then the 8 that end at byte 13.
+        guard key.count > 13, key.count <= 22, let base = UnsafeRawPointer(key.baseAddress),
+            base.loadUnaligned(as: UInt64.self) == Self.prefixHead,
+            base.loadUnaligned(fromByteOffset: 5, as: UInt64.self) == Self.prefixTail
+        else { return nil }
+        let suffix = UnsafeBufferPointer(rebasing: key[13...])
+        func matches(_ attribute: DecisionAttribute) -> Bool { suffix.elementsEqual(attribute.suffix.utf8) }
+        switch suffix.count {
+        case 3 where matches(.key): self = .key
+        case 6 where matches(.client): self = .client
+        case 6 where matches(.ageMs): self = .ageMs
+        case 7 where matches(.service): self = .service
+        case 7 where matches(.outcome): self = .outcome
+        case 7 where matches(.payload): self = .payload
+        case 9 where matches(.operation): self = .operation
+        default: return nil
+        }
+    }
+
+    private static let prefixHead = Self.word(prefix.utf8.prefix(8))
+    private static let prefixTail = Self.word(prefix.utf8.dropFirst(5).prefix(8))
+
+    private static func word(_ bytes: some Collection<UInt8>) -> UInt64 {
+        var value: UInt64 = 0
+        for (index, byte) in bytes.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
+        return UInt64(littleEndian: value)
     }
 }
 

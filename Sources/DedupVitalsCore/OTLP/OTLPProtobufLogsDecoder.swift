@@ -71,6 +71,7 @@ public enum OTLPProtobufLogsDecoder {
             if field == 1 {
                 try reader.expect(wireType, is: .lengthDelimited, field: "attributes")
                 let (key, value) = try keyValue(reader.nested(try reader.readLengthDelimited()))
+                if let key { try validateKey(reader, key) }
                 if let key, equals(reader, key, "service.name"), let value,
                     case .string(let name) = try anyValue(reader.nested(value))
                 {
@@ -120,7 +121,10 @@ public enum OTLPProtobufLogsDecoder {
                 let keyBytes = UnsafeBufferPointer(rebasing: reader.buffer[key])
                 if let attribute = DecisionAttribute(key: keyBytes) {
                     record.decision[attribute] = try value.map { try anyValue(reader.nested($0)) } ?? .other
-                } else if equals(reader, key, "event.name"), let value,
+                    continue  // an ASCII key: valid UTF-8
+                }
+                try validateKey(reader, key)
+                if equals(reader, key, "event.name"), let value,
                     case .string(let name) = try anyValue(reader.nested(value))
                 {
                     legacyEventName = name
@@ -133,8 +137,13 @@ public enum OTLPProtobufLogsDecoder {
                 record.spanID = try reader.readBytes()
             case 12:
                 try reader.expect(wireType, is: .lengthDelimited, field: "event_name")
-                let name = try reader.readString()
-                record.eventName = name.isEmpty ? nil : name
+                let range = try reader.readLengthDelimited()
+                if equals(reader, range, decisionEventName) {
+                    record.eventName = DecisionConvention.eventName  // shared: no string per record
+                } else {
+                    let text = try string(reader, range)
+                    record.eventName = text.isEmpty ? nil : text
+                }
             default:
                 try reader.skip(wireType)
             }
@@ -143,7 +152,25 @@ public enum OTLPProtobufLogsDecoder {
         return record
     }
 
-    /// The byte ranges of a KeyValue's key and value (either may be missing).
+    /// The `event_name` of a decision (``DecisionConvention/eventName``), compared as bytes.
+    private static let decisionEventName: StaticString = "dedup_vitals.decision"
+
+    /// Attribute keys are strings: UTF-8. Checked for every key but those of the convention (ASCII, by matching).
+    private static func validateKey(_ reader: ProtobufReader, _ key: Range<Int>) throws {
+        guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: reader.buffer[key])) else {
+            throw ProtobufReader.Malformed("invalid UTF-8 in an attribute key", offset: key.lowerBound)
+        }
+    }
+
+    /// The UTF-8 string at `range`.
+    private static func string(_ reader: ProtobufReader, _ range: Range<Int>) throws -> String {
+        guard let text = String(validating: UnsafeBufferPointer(rebasing: reader.buffer[range]), as: UTF8.self) else {
+            throw ProtobufReader.Malformed("invalid UTF-8 in a string field", offset: range.lowerBound)
+        }
+        return text
+    }
+
+    /// The byte ranges of a KeyValue's key and value (either may be missing); the key is not validated yet.
     private static func keyValue(_ message: ProtobufReader) throws -> (key: Range<Int>?, value: Range<Int>?) {
         var reader = message
         var key: Range<Int>?
@@ -153,11 +180,7 @@ public enum OTLPProtobufLogsDecoder {
             switch field {
             case 1:
                 try reader.expect(wireType, is: .lengthDelimited, field: "key")
-                let range = try reader.readLengthDelimited()
-                guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: reader.buffer[range])) else {
-                    throw ProtobufReader.Malformed("invalid UTF-8 in an attribute key", offset: range.lowerBound)
-                }
-                key = range
+                key = try reader.readLengthDelimited()
             case 2:
                 try reader.expect(wireType, is: .lengthDelimited, field: "value")
                 value = try reader.readLengthDelimited()

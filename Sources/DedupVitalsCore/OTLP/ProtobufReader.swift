@@ -79,9 +79,11 @@ struct ProtobufReader {
     /// A length-delimited field as a string, which must be valid UTF-8 (as proto3 requires of `string`).
     mutating func readString() throws(Malformed) -> String {
         let range = try readLengthDelimited()
-        let bytes = UnsafeBufferPointer(rebasing: buffer[range])
-        guard UTF8Validation.isValid(bytes) else { throw Malformed("invalid UTF-8 in a string field", offset: range.lowerBound) }
-        return String(decoding: bytes, as: UTF8.self)
+        // One pass: validating and building the string (String(decoding:) would validate again, to repair).
+        guard let text = String(validating: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self) else {
+            throw Malformed("invalid UTF-8 in a string field", offset: range.lowerBound)
+        }
+        return text
     }
 
     mutating func readBytes() throws(Malformed) -> [UInt8] {
