@@ -13,6 +13,12 @@ public enum EventRules {
 
     /// `[A-Za-z_][A-Za-z0-9_.-]{0,63}`: the service/operation/client charset. It also keeps label values safe.
     public static func isValidName<C: Collection<UInt8>>(_ bytes: C) -> Bool {
+        // A native string's UTF-8 is contiguous: checked as a buffer, not through the string's index.
+        bytes.withContiguousStorageIfAvailable { scan($0) } ?? scan(bytes)
+    }
+
+    @inline(__always)
+    private static func scan<C: Collection<UInt8>>(_ bytes: C) -> Bool {
         guard !bytes.isEmpty, bytes.count <= maxNameLength else { return false }
         var first = true
         for b in bytes {

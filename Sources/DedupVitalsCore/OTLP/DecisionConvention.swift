@@ -40,10 +40,10 @@ public struct DecisionConvention {
         self.scope = scope
     }
 
-    public mutating func add(_ record: OTLPLogRecord) throws(TooManyDecisions) {
+    public mutating func add(_ record: some DecisionFields) throws(TooManyDecisions) {
         let index = batch.records
         batch.records += 1
-        guard record.eventName == Self.eventName else {
+        guard record.isDecision else {
             batch.ignored += 1
             return
         }
@@ -61,44 +61,39 @@ public struct DecisionConvention {
     }
 
     /// The event of a decision record, or the first problem with it.
-    public static func event(from record: OTLPLogRecord, nowMs: Int64) throws(EventFieldProblem) -> Event {
-        let serviceValue = try string(record.decision, .service) ?? record.resourceService
+    public static func event(from record: some DecisionFields, nowMs: Int64) throws(EventFieldProblem) -> Event {
+        let serviceValue = try record.string(.service) ?? record.resourceService
         let service = try EventFieldCheck.name(
             try EventFieldCheck.required(serviceValue, field: "service.name"),
-            field: record.decision[.service] == nil ? "service.name" : DecisionAttribute.service.key)
+            field: record.has(.service) ? DecisionAttribute.service.key : "service.name")
         let operation = try EventFieldCheck.name(
-            try EventFieldCheck.required(try string(record.decision, .operation), field: DecisionAttribute.operation.key),
+            try EventFieldCheck.required(try record.string(.operation), field: DecisionAttribute.operation.key),
             field: DecisionAttribute.operation.key)
         let outcome = try EventFieldCheck.outcome(
-            try EventFieldCheck.required(try string(record.decision, .outcome), field: DecisionAttribute.outcome.key),
+            try EventFieldCheck.required(try record.string(.outcome), field: DecisionAttribute.outcome.key),
             field: DecisionAttribute.outcome.key)
-        let key = try string(record.decision, .key).map { text throws(EventFieldProblem) in
+        let key = try record.string(.key).map { text throws(EventFieldProblem) in
             try EventFieldCheck.key(text, field: DecisionAttribute.key.key)
         }
-        let payload = try string(record.decision, .payload).map { text throws(EventFieldProblem) in
+        let payload = try record.string(.payload).map { text throws(EventFieldProblem) in
             try EventFieldCheck.payload(text, field: DecisionAttribute.payload.key)
         }
-        let client = try string(record.decision, .client).map { text throws(EventFieldProblem) in
+        let client = try record.string(.client).map { text throws(EventFieldProblem) in
             try EventFieldCheck.name(text, field: DecisionAttribute.client.key)
         }
         return Event(
             service: service, operation: operation, outcome: outcome, key: key, payload: payload, client: client,
-            timeMs: try time(record, nowMs: nowMs), ageMs: try ageMs(record.decision), trace: try trace(record))
+            timeMs: try time(record, nowMs: nowMs), ageMs: try ageMs(record.ageMs), trace: try trace(record))
     }
 
-    private static func string(
-        _ attributes: DecisionAttributes, _ attribute: DecisionAttribute
-    ) throws(EventFieldProblem) -> String? {
-        switch attributes[attribute] {
-        case nil: return nil
-        case .string(let text): return text
-        default: throw EventFieldProblem("\(attribute.key) must be a string", field: attribute.key)
-        }
+    /// The problem of a decision attribute that is not a string.
+    static func notAString(_ attribute: DecisionAttribute) -> EventFieldProblem {
+        EventFieldProblem("\(attribute.key) must be a string", field: attribute.key)
     }
 
-    private static func ageMs(_ attributes: DecisionAttributes) throws(EventFieldProblem) -> Int64? {
+    private static func ageMs(_ value: OTLPAttributeValue?) throws(EventFieldProblem) -> Int64? {
         let field = DecisionAttribute.ageMs.key
-        switch attributes[.ageMs] {
+        switch value {
         case nil: return nil
         case .int(let value) where value >= 0: return value
         case .double(let value) where value >= 0 && value < 9e15 && value.rounded() == value: return Int64(value)
@@ -107,7 +102,7 @@ public struct DecisionConvention {
     }
 
     /// `time_unix_nano`, else `observed_time_unix_nano`, else the arrival time; in the accepted range.
-    private static func time(_ record: OTLPLogRecord, nowMs: Int64) throws(EventFieldProblem) -> Int64 {
+    private static func time(_ record: some DecisionFields, nowMs: Int64) throws(EventFieldProblem) -> Int64 {
         let (nanos, field) =
             record.timeUnixNano != 0
             ? (record.timeUnixNano, "time_unix_nano") : (record.observedTimeUnixNano, "observed_time_unix_nano")
@@ -116,13 +111,15 @@ public struct DecisionConvention {
     }
 
     /// The record's trace context; an all-zero (invalid, W3C) or absent trace id is no trace.
-    private static func trace(_ record: OTLPLogRecord) throws(EventFieldProblem) -> TraceContext? {
-        guard !record.traceID.isEmpty else { return nil }
-        guard record.traceID.count == 16 else { throw EventFieldProblem("trace_id must be 16 bytes", field: "trace_id") }
-        guard record.spanID.isEmpty || record.spanID.count == 8 else {
+    private static func trace(_ record: some DecisionFields) throws(EventFieldProblem) -> TraceContext? {
+        let traceID = record.traceID
+        guard !traceID.isEmpty else { return nil }
+        guard traceID.count == 16 else { throw EventFieldProblem("trace_id must be 16 bytes", field: "trace_id") }
+        let spanID = record.spanID
+        guard spanID.isEmpty || spanID.count == 8 else {
             throw EventFieldProblem("span_id must be 8 bytes", field: "span_id")
         }
-        let span = record.spanID.contains(where: { $0 != 0 }) ? record.spanID : nil
-        return TraceContext(traceID: record.traceID, spanID: span)
+        let span = spanID.contains(where: { $0 != 0 }) ? spanID : nil
+        return TraceContext(traceID: traceID, spanID: span)
     }
 }

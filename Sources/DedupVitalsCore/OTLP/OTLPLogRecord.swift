@@ -39,7 +39,10 @@ public enum DecisionAttribute: Int, CaseIterable, Sendable {
 
     private static let keys = allCases.map { prefix + $0.suffix }
 
-    var suffix: String {
+    var suffix: String { staticSuffix.description }
+
+    /// The suffix as static bytes, for comparing keys without a string.
+    var staticSuffix: StaticString {
         switch self {
         case .service: "service"
         case .operation: "operation"
@@ -67,7 +70,10 @@ public enum DecisionAttribute: Int, CaseIterable, Sendable {
             base.loadUnaligned(fromByteOffset: 5, as: UInt64.self) == Self.prefixTail
         else { return nil }
         let suffix = UnsafeBufferPointer(rebasing: key[13...])
-        func matches(_ attribute: DecisionAttribute) -> Bool { suffix.elementsEqual(attribute.suffix.utf8) }
+        func matches(_ attribute: DecisionAttribute) -> Bool {
+            let expected = attribute.staticSuffix
+            return suffix.elementsEqual(UnsafeBufferPointer(start: expected.utf8Start, count: expected.utf8CodeUnitCount))
+        }
         switch suffix.count {
         case 3 where matches(.key): self = .key
         case 6 where matches(.client): self = .client
@@ -90,17 +96,16 @@ public enum DecisionAttribute: Int, CaseIterable, Sendable {
     }
 }
 
-/// The values of the ``DecisionAttribute``s of one record (nil: absent).
-public struct DecisionAttributes: Sendable {
-    private var values:
-        (
-            OTLPAttributeValue?, OTLPAttributeValue?, OTLPAttributeValue?, OTLPAttributeValue?,
-            OTLPAttributeValue?, OTLPAttributeValue?, OTLPAttributeValue?
-        ) = (nil, nil, nil, nil, nil, nil, nil)
+/// The values of the ``DecisionAttribute``s of one record (nil: absent), in the JSON decoder's form.
+public typealias DecisionAttributes = DecisionAttributeValues<OTLPAttributeValue>
+
+/// One value per ``DecisionAttribute`` (nil: absent), inline: no dictionary, no allocation per record.
+public struct DecisionAttributeValues<Value: Sendable>: Sendable {
+    private var values: (Value?, Value?, Value?, Value?, Value?, Value?, Value?) = (nil, nil, nil, nil, nil, nil, nil)
 
     public init() {}
 
-    public subscript(_ attribute: DecisionAttribute) -> OTLPAttributeValue? {
+    public subscript(_ attribute: DecisionAttribute) -> Value? {
         get {
             switch attribute {
             case .service: values.0

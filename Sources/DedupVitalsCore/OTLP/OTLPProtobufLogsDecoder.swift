@@ -73,9 +73,9 @@ public enum OTLPProtobufLogsDecoder {
                 let (key, value) = try keyValue(reader.nested(try reader.readLengthDelimited()))
                 if let key { try validateKey(reader, key) }
                 if let key, equals(reader, key, "service.name"), let value,
-                    case .string(let name) = try anyValue(reader.nested(value))
+                    case .string(let range) = try anyValue(reader.nested(value))
                 {
-                    service = name
+                    service = String(decoding: UnsafeBufferPointer(rebasing: reader.buffer[range]), as: UTF8.self)
                 }
             } else {
                 try reader.skip(wireType)
@@ -101,10 +101,11 @@ public enum OTLPProtobufLogsDecoder {
         }
     }
 
-    private static func logRecord(_ message: ProtobufReader) throws -> OTLPLogRecord {
+    private static func logRecord(_ message: ProtobufReader) throws -> ProtobufDecisionRecord {
         var reader = message
-        var record = OTLPLogRecord()
-        var legacyEventName: String?
+        var record = ProtobufDecisionRecord(body: reader.buffer)
+        var hasEventName = false
+        var legacyDecision = false
         while !reader.isAtEnd {
             let (field, wireType) = try reader.readTag()
             switch field {
@@ -118,37 +119,40 @@ public enum OTLPProtobufLogsDecoder {
                 try reader.expect(wireType, is: .lengthDelimited, field: "attributes")
                 let (key, value) = try keyValue(reader.nested(try reader.readLengthDelimited()))
                 guard let key else { continue }
-                let keyBytes = UnsafeBufferPointer(rebasing: reader.buffer[key])
-                if let attribute = DecisionAttribute(key: keyBytes) {
-                    record.decision[attribute] = try value.map { try anyValue(reader.nested($0)) } ?? .other
+                if let attribute = DecisionAttribute(key: UnsafeBufferPointer(rebasing: reader.buffer[key])) {
+                    record[attribute] = try value.map { try anyValue(reader.nested($0)) } ?? .other
                     continue  // an ASCII key: valid UTF-8
                 }
                 try validateKey(reader, key)
-                if equals(reader, key, "event.name"), let value,
-                    case .string(let name) = try anyValue(reader.nested(value))
-                {
-                    legacyEventName = name
+                if equals(reader, key, "event.name"), let value {
+                    // The last `event.name` counts, as any repeated attribute.
+                    if case .string(let range) = try anyValue(reader.nested(value)) {
+                        legacyDecision = equals(reader, range, decisionEventName)
+                    } else {
+                        legacyDecision = false
+                    }
                 }
             case 9:
                 try reader.expect(wireType, is: .lengthDelimited, field: "trace_id")
-                record.traceID = try reader.readBytes()
+                record.traceRange = try reader.readLengthDelimited()
             case 10:
                 try reader.expect(wireType, is: .lengthDelimited, field: "span_id")
-                record.spanID = try reader.readBytes()
+                record.spanRange = try reader.readLengthDelimited()
             case 12:
                 try reader.expect(wireType, is: .lengthDelimited, field: "event_name")
                 let range = try reader.readLengthDelimited()
                 if equals(reader, range, decisionEventName) {
-                    record.eventName = DecisionConvention.eventName  // shared: no string per record
+                    record.isDecision = true
+                    hasEventName = true
                 } else {
-                    let text = try string(reader, range)
-                    record.eventName = text.isEmpty ? nil : text
+                    hasEventName = try !string(reader, range).isEmpty
+                    record.isDecision = false
                 }
             default:
                 try reader.skip(wireType)
             }
         }
-        if record.eventName == nil { record.eventName = legacyEventName }
+        if !hasEventName { record.isDecision = legacyDecision }
         return record
     }
 
@@ -191,14 +195,20 @@ public enum OTLPProtobufLogsDecoder {
         return (key, value)
     }
 
-    /// An AnyValue's scalar; arrays, maps and bytes are `.other` (skipped by length, never parsed).
-    private static func anyValue(_ message: ProtobufReader) throws -> OTLPAttributeValue {
+    /// An AnyValue's scalar, a string as its (UTF-8 validated) range; arrays, maps and bytes are `.other` (skipped
+    /// by length, never parsed).
+    private static func anyValue(_ message: ProtobufReader) throws -> ProtobufDecisionRecord.Value {
         var reader = message
-        var value = OTLPAttributeValue.other
+        var value = ProtobufDecisionRecord.Value.other
         while !reader.isAtEnd {
             let (field, wireType) = try reader.readTag()
             switch (field, wireType) {
-            case (1, .lengthDelimited): value = .string(try reader.readString())
+            case (1, .lengthDelimited):
+                let range = try reader.readLengthDelimited()
+                guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: reader.buffer[range])) else {
+                    throw ProtobufReader.Malformed("invalid UTF-8 in a string field", offset: range.lowerBound)
+                }
+                value = .string(range)
             case (2, .varint): value = .bool(try reader.readVarint() != 0)
             case (3, .varint): value = .int(Int64(bitPattern: try reader.readVarint()))
             case (4, .fixed64): value = .double(Double(bitPattern: try reader.readFixed64()))

@@ -77,15 +77,6 @@ struct ProtobufReader {
     }
 
     /// A length-delimited field as a string, which must be valid UTF-8 (as proto3 requires of `string`).
-    mutating func readString() throws(Malformed) -> String {
-        let range = try readLengthDelimited()
-        // One pass: validating and building the string (String(decoding:) would validate again, to repair).
-        guard let text = String(validating: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self) else {
-            throw Malformed("invalid UTF-8 in a string field", offset: range.lowerBound)
-        }
-        return text
-    }
-
     mutating func readBytes() throws(Malformed) -> [UInt8] {
         Array(UnsafeBufferPointer(rebasing: buffer[try readLengthDelimited()]))
     }
