@@ -29,6 +29,8 @@ public enum GuardReplies {
             result: .object([
                 "content": .array([.object(["type": .string("text"), "text": .string(message)])]),
                 "isError": .bool(true),
+                // Required from protocol 2026-07-28 on; an unknown member to earlier clients, which they ignore.
+                "resultType": .string("complete"),
                 "_meta": .object([
                     metaKey: .object(["outcome": .string(outcome.name), "intent_key": .string(intentKey.reported)])
                 ]),
