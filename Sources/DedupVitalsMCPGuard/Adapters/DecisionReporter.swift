@@ -16,6 +16,8 @@ public final class DecisionReporter: Sendable {
         var buffer: [Event] = []
         var dropped = 0
         var sent = 0
+        /// Events taken from the buffer whose batch is not settled yet.
+        var sending = 0
         var failing = false
         var stopAt: ContinuousClock.Instant?
     }
@@ -46,13 +48,17 @@ public final class DecisionReporter: Sendable {
         }
     }
 
-    /// Events dropped because the buffer was full, and events the service accepted or refused for good.
-    public var counts: (dropped: Int, sent: Int) { state.withLock { ($0.dropped, $0.sent) } }
+    /// Events dropped because the buffer was full, events the service accepted or refused for good, and events not
+    /// delivered yet (buffered, or in a batch still being sent).
+    public var counts: (dropped: Int, sent: Int, unsent: Int) {
+        state.withLock { ($0.dropped, $0.sent, $0.buffer.count + $0.sending) }
+    }
 
-    /// Sends until ``stop(drain:)``, then what is left until the drain deadline.
+    /// Sends until ``stop(drain:)``, then what is left until the drain deadline; returns early when cancelled (the
+    /// guard cancels it at the deadline: a request to an unreachable service can take its whole timeout).
     public func run() async {
         var sequence = 0
-        while true {
+        while !Task.isCancelled {
             let stopAt = state.withLock { $0.stopAt }
             if let stopAt, ContinuousClock.now >= stopAt { return }
             guard let batch = take() else {
@@ -75,6 +81,7 @@ public final class DecisionReporter: Sendable {
             guard !state.buffer.isEmpty else { return nil }
             let batch = Array(state.buffer.prefix(batchSize))
             state.buffer.removeFirst(batch.count)
+            state.sending += batch.count
             return batch
         }
     }
@@ -93,11 +100,12 @@ public final class DecisionReporter: Sendable {
                 }
                 problem = "answered \(answer.status)"
             } catch {
+                if Task.isCancelled { return }
                 problem = error.description
             }
             noteFailure(problem)
             if let stopAt = state.withLock({ $0.stopAt }), ContinuousClock.now + backoff > stopAt { return }
-            try? await Task.sleep(for: backoff)
+            guard (try? await Task.sleep(for: backoff)) != nil else { return }
             backoff = min(backoff * 2, .seconds(30))
         }
     }
@@ -107,6 +115,7 @@ public final class DecisionReporter: Sendable {
     private func settle(_ count: Int, problem: String?) {
         state.withLock { state in
             state.sent += count
+            state.sending -= count
             if let problem {
                 GuardLog.write("dedup-vitals \(problem) a batch of \(count) decisions; dropped")
             } else if state.failing {

@@ -65,12 +65,29 @@ public enum MCPGuard {
             }
             serverThread.start()
         }
-        reporter?.stop()
-        await reporting?.value
-        if let reporter, reporter.counts.dropped > 0 {
-            GuardLog.write("\(reporter.counts.dropped) decisions were not reported (the report buffer was full)")
-        }
+        if let reporter, let reporting { await finish(reporter, reporting) }
         return status
+    }
+
+    /// How long the guard sends what is left after the server exited. Short: a client gives its server 2 s after
+    /// closing its input before it sends SIGTERM (the Python SDK does), and the server needs some of that to exit.
+    static let drain = Duration.seconds(1)
+
+    /// Sends what is left for at most ``drain``, then says what was not reported.
+    private static func finish(_ reporter: DecisionReporter, _ reporting: Task<Void, Never>) async {
+        reporter.stop(drain: drain)
+        let deadline = Task {
+            try? await Task.sleep(for: drain)
+            reporting.cancel()
+        }
+        await reporting.value
+        deadline.cancel()
+        let counts = reporter.counts
+        if counts.dropped + counts.unsent > 0 {
+            GuardLog.write(
+                "\(counts.dropped + counts.unsent) decisions were not reported to dedup-vitals "
+                    + "(\(counts.dropped) dropped from a full buffer, \(counts.unsent) not delivered in time)")
+        }
     }
 
     /// SIGINT, SIGTERM and SIGHUP go to the server, whose exit then ends the guard.
