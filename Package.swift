@@ -95,10 +95,27 @@ let package = Package(
             ],
             swiftSettings: strictSwiftSettings
         ),
+        // `mcp-guard`: tool-call idempotency in front of an MCP server over stdio. Pure parts (canonical JSON,
+        // intent keys, decisions, configuration model) in Core/, the relay, child process, outcome store and
+        // reporter in Adapters/.
+        .target(
+            name: "DedupVitalsMCPGuard",
+            dependencies: [
+                "DedupVitalsCore",
+                "DedupVitalsServer",
+                "DedupVitalsTerminal",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSwiftSettings
+        ),
         .executableTarget(
             name: "dedup-vitals",
             dependencies: [
                 "DedupVitalsCore",
+                "DedupVitalsMCPGuard",
                 "DedupVitalsServer",
                 "DedupVitalsStorage",
                 "DedupVitalsTerminal",
@@ -164,6 +181,15 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "DedupVitalsMCPGuardTests",
+            dependencies: [
+                "DedupVitalsCore",
+                "DedupVitalsMCPGuard",
+                "DedupVitalsServer",
+                "DedupVitalsTestSupport",
             ]
         ),
         .testTarget(

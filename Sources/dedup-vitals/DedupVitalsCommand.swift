@@ -9,7 +9,9 @@ struct DedupVitalsCommand: AsyncParsableCommand {
         commandName: "dedup-vitals",
         abstract: "Watches the health of idempotency and deduplication in other services.",
         version: DedupVitalsVersion.current,
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, TopCommand.self, SimulateCommand.self]
+        subcommands: [
+            ServeCommand.self, CheckConfigCommand.self, TopCommand.self, SimulateCommand.self, MCPGuardCommand.self,
+        ]
     )
 }
 

@@ -1,15 +1,16 @@
 import DedupVitalsCore
 import Yams
 
-/// Walks a YAML document and collects problems with file and line, so that every problem is reported at once.
-struct YAMLReader {
-    let file: String
-    private(set) var problems: [ConfigProblem] = []
+/// Walks a YAML document and collects problems with file and line, so that every problem is reported at once. Public
+/// for the other configuration file of the executable, `mcp-guard`'s.
+public struct YAMLReader {
+    public let file: String
+    public private(set) var problems: [ConfigProblem] = []
 
-    init(file: String) { self.file = file }
+    public init(file: String) { self.file = file }
 
     /// Parses `text`; nil (with a problem recorded) when it is not YAML. An empty document is an empty mapping.
-    mutating func parse(_ text: String) -> Node? {
+    public mutating func parse(_ text: String) -> Node? {
         do {
             return try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([]))
         } catch let error as YamlError {
@@ -26,12 +27,12 @@ struct YAMLReader {
         return nil
     }
 
-    mutating func problem(_ node: Node?, _ message: String) {
+    public mutating func problem(_ node: Node?, _ message: String) {
         problems.append(ConfigProblem(file: file, line: node?.mark?.line ?? 0, message: message))
     }
 
     /// The entries of a mapping, with unknown keys reported. `context` names the mapping in messages.
-    mutating func mapping(_ node: Node, _ context: String, allowed: Set<String>) -> [String: Node]? {
+    public mutating func mapping(_ node: Node, _ context: String, allowed: Set<String>) -> [String: Node]? {
         guard case .mapping(let mapping) = node else {
             problem(node, "\(context) must be a mapping")
             return nil
@@ -53,7 +54,7 @@ struct YAMLReader {
         return entries
     }
 
-    mutating func sequence(_ node: Node, _ key: String) -> [Node]? {
+    public mutating func sequence(_ node: Node, _ key: String) -> [Node]? {
         guard case .sequence(let sequence) = node else {
             problem(node, "\(key) must be a list")
             return nil
@@ -61,7 +62,7 @@ struct YAMLReader {
         return Array(sequence)
     }
 
-    mutating func string(_ node: Node, _ key: String) -> String? {
+    public mutating func string(_ node: Node, _ key: String) -> String? {
         guard case .scalar(let scalar) = node, !scalar.string.isEmpty else {
             problem(node, "\(key) must be a non-empty string")
             return nil
@@ -69,7 +70,7 @@ struct YAMLReader {
         return scalar.string
     }
 
-    mutating func duration(_ node: Node, _ key: String, positive: Bool = true) -> PromDuration? {
+    public mutating func duration(_ node: Node, _ key: String, positive: Bool = true) -> PromDuration? {
         guard let text = string(node, key) else { return nil }
         guard let duration = PromDuration(text) else {
             problem(node, "\(key): \"\(text)\" is not a duration (write it like 500ms, 30s, 5m, 1h, 1d or 1h30m)")
@@ -82,7 +83,7 @@ struct YAMLReader {
         return duration
     }
 
-    mutating func integer(_ node: Node, _ key: String, in range: ClosedRange<Int>) -> Int? {
+    public mutating func integer(_ node: Node, _ key: String, in range: ClosedRange<Int>) -> Int? {
         guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
             problem(node, "\(key) must be an integer")
             return nil
@@ -94,7 +95,7 @@ struct YAMLReader {
         return value
     }
 
-    mutating func number(_ node: Node, _ key: String) -> Double? {
+    public mutating func number(_ node: Node, _ key: String) -> Double? {
         guard case .scalar(let scalar) = node, let value = Double(scalar.string), value.isFinite else {
             problem(node, "\(key) must be a number")
             return nil
@@ -102,7 +103,7 @@ struct YAMLReader {
         return value
     }
 
-    mutating func bool(_ node: Node, _ key: String) -> Bool? {
+    public mutating func bool(_ node: Node, _ key: String) -> Bool? {
         guard case .scalar(let scalar) = node else {
             problem(node, "\(key) must be true or false")
             return nil
@@ -116,7 +117,7 @@ struct YAMLReader {
         }
     }
 
-    mutating func stringList(_ node: Node, _ key: String) -> [String]? {
+    public mutating func stringList(_ node: Node, _ key: String) -> [String]? {
         guard let items = sequence(node, key) else { return nil }
         var result: [String] = []
         for item in items {
@@ -126,7 +127,7 @@ struct YAMLReader {
     }
 
     /// A mapping of string to string (labels, annotations, match filters).
-    mutating func stringMap(_ node: Node, _ key: String) -> [String: String]? {
+    public mutating func stringMap(_ node: Node, _ key: String) -> [String: String]? {
         guard case .mapping(let mapping) = node else {
             problem(node, "\(key) must be a mapping")
             return nil
