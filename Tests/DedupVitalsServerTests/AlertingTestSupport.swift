@@ -7,7 +7,12 @@ extension TestService {
     static func startAlerting(
         config: ServiceConfig, clock: @escaping @Sendable () -> Int64, options: AlertingOptions
     ) async throws -> TestService {
-        try await start(database: config.database, clock: clock, alertingOptions: options) { $0 = config }
+        // The test listener (a free port) stays: the configuration's default port may be taken.
+        try await start(database: config.database, clock: clock, alertingOptions: options) {
+            let listen = $0.listen
+            $0 = config
+            $0.listen = listen
+        }
     }
 
     /// POSTs `count` events of one outcome for payments/refund (or the given series); expects 202.
