@@ -77,7 +77,9 @@ enum MetricsCatalog {
 
     static let httpRequestDuration = MetricFamily(
         "dedup_http_request_duration_seconds", .histogram, unit: "seconds", labels: ["route", "status_class"],
-        help: "Time from routing an HTTP request until its answer is ready (a streamed one: written), by route template and status class.")
+        help:
+            "Time from routing an HTTP request until its answer is ready (a streamed one: written), by route template and "
+            + "status class.")
     static let commitGroupSize = MetricFamily(
         "dedup_commit_group_size", .histogram, help: "Ingest requests committed together in one transaction (group commit).")
     static let commitDuration = MetricFamily(

@@ -58,10 +58,13 @@ public struct DashboardState: Sendable, Equatable {
     public var rows: [SeriesSummary] {
         guard let series = snapshot?.summary.series else { return [] }
         let needle = filter.lowercased()
+        // Each series' figure once, not once per comparison (a rate reads the series' history).
         return
             series
             .filter { needle.isEmpty || $0.id.lowercased().contains(needle) }
-            .sorted { sort.orders($0, before: $1, in: self) }
+            .map { (series: $0, figure: sort.figure($0, self)) }
+            .sorted { SortColumn.orders($0.series, $0.figure, before: $1.series, $1.figure) }
+            .map(\.series)
     }
 
     /// The row index of the selection within ``rows``, nil when the table is empty.
@@ -79,8 +82,15 @@ public struct DashboardState: Sendable, Equatable {
     /// up to and including the one with the series' first events left out), or over the shortest window when the
     /// history has no complete step.
     public func perSecond(_ id: String, _ figure: KeyPath<WindowCounts, Int64>) -> Double? {
-        guard let snapshot, let series = snapshot.summary.series.first(where: { $0.id == id }) else { return nil }
-        if let history = snapshot.history[id], let step = Formatting.seconds(ofWindow: snapshot.historyStep) {
+        guard let series = snapshot?.summary.series.first(where: { $0.id == id }) else { return nil }
+        return perSecond(of: series, figure)
+    }
+
+    /// ``perSecond(_:_:)`` of a series at hand: what the table, the sort and the totals use for every series of a
+    /// refresh, so that a frame costs one pass over the series, not one search per series (10,000 series: 14 s).
+    public func perSecond(of series: SeriesSummary, _ figure: KeyPath<WindowCounts, Int64>) -> Double? {
+        guard let snapshot else { return nil }
+        if let history = snapshot.history[series.id], let step = Formatting.seconds(ofWindow: snapshot.historyStep) {
             let complete = history.dropLast().suffix(max(1, Int(60 / step)))
             var active = complete.drop { $0.total == 0 }
             // The first active step is usually partial (the series started inside it): leave it out when there are others.
@@ -96,7 +106,7 @@ public struct DashboardState: Sendable, Equatable {
     /// Every series' events (all outcomes) per second, added up.
     public var eventsPerSecond: Double? {
         guard let series = snapshot?.summary.series else { return nil }
-        return series.reduce(0) { $0 + (perSecond($1.id, \.total) ?? 0) }
+        return series.reduce(0) { $0 + (perSecond(of: $1, \.total) ?? 0) }
     }
 
     // MARK: - Keys

@@ -19,15 +19,19 @@ public enum SortColumn: Int, Sendable, CaseIterable {
 
     /// Whether `lhs` goes before `rhs`: names ascending, figures descending (worst first), ties by name.
     func orders(_ lhs: SeriesSummary, before rhs: SeriesSummary, in state: DashboardState) -> Bool {
-        let byName = (lhs.service, lhs.operation) < (rhs.service, rhs.operation)
-        let (left, right) = (figure(lhs, state), figure(rhs, state))
-        return left == right ? byName : left > right
+        Self.orders(lhs, figure(lhs, state), before: rhs, figure(rhs, state))
     }
 
-    private func figure(_ series: SeriesSummary, _ state: DashboardState) -> Double {
+    /// ``orders(_:before:in:)`` with each series' figure already computed.
+    static func orders(_ lhs: SeriesSummary, _ left: Double, before rhs: SeriesSummary, _ right: Double) -> Bool {
+        left == right ? (lhs.service, lhs.operation) < (rhs.service, rhs.operation) : left > right
+    }
+
+    /// The figure the column sorts by (0 for names: ties, ordered by name).
+    func figure(_ series: SeriesSummary, _ state: DashboardState) -> Double {
         switch self {
         case .name: 0
-        case .rate: state.perSecond(series.id, \.attempts) ?? 0
+        case .rate: state.perSecond(of: series, \.attempts) ?? 0
         case .duplicateRatio: state.primaryWindow.flatMap { series.windows[$0]?.duplicateRatio } ?? 0
         case .inFlightKeys: Double(series.inFlightKeys ?? -1)
         case .staleKeys: Double(series.staleInFlightKeys ?? -1)

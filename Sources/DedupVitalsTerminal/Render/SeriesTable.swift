@@ -84,7 +84,7 @@ struct SeriesTable {
         case .name:
             return (series.id, .plain)
         case .rate:
-            guard let rate = state.perSecond(series.id, \.attempts) else { return ("-", .dim) }
+            guard let rate = state.perSecond(of: series, \.attempts) else { return ("-", .dim) }
             return (Formatting.rate(rate), rate == 0 ? .dim : .plain)
         case .ratio(let window):
             guard let counts = series.windows[window], counts.attempts > 0 else { return ("·", .dim) }
