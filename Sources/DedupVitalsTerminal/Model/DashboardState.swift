@@ -68,14 +68,17 @@ public struct DashboardState: Sendable, Equatable {
     }
 
     /// The row index of the selection within ``rows``, nil when the table is empty.
-    public var selectedIndex: Int? {
-        let rows = rows
+    public var selectedIndex: Int? { selectedIndex(in: rows) }
+
+    /// ``selectedIndex`` within rows already computed (``rows`` filters and sorts every time).
+    public func selectedIndex(in rows: [SeriesSummary]) -> Int? {
         guard !rows.isEmpty else { return nil }
         return selectedID.flatMap { id in rows.firstIndex { $0.id == id } } ?? 0
     }
 
     public var selectedSeries: SeriesSummary? {
-        selectedIndex.map { rows[$0] }
+        let rows = rows
+        return selectedIndex(in: rows).map { rows[$0] }
     }
 
     /// The current rate of one series: `figure` per second over the last minute of complete history steps (steps
@@ -175,7 +178,7 @@ public struct DashboardState: Sendable, Equatable {
     /// detail follows the selection.
     public mutating func moveSelection(by delta: Int, visibleRows: Int) {
         let rows = rows
-        guard let current = selectedIndex else { return }
+        guard let current = selectedIndex(in: rows) else { return }
         let target = min(rows.count - 1, max(0, current + delta))
         selectedID = rows[target].id
         if case .detail = screen { screen = .detail(rows[target].id) }

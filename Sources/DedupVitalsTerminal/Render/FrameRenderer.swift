@@ -99,7 +99,7 @@ public enum FrameRenderer {
 
     private static func table(_ state: DashboardState, width: Int, rows visible: Int) -> [StyledLine] {
         let rows = state.rows
-        let selected = state.selectedIndex
+        let selected = state.selectedIndex(in: rows)
         let offset = ScrollWindow.offset(
             current: state.scrollOffset, selected: selected ?? 0, visible: visible, count: rows.count)
         var title = [StyledLine("Series ", .bold)]

@@ -14,8 +14,9 @@ public enum DashboardOnce {
         if fitContent {
             // Tall enough for every series row and every alert line.
             let alertLines = max(1, state.snapshot?.alerts?.count ?? 0)
-            size.rows = max(FrameRenderer.minimumSize.rows, 6 + alertLines + max(1, state.rows.count))
-            while FrameRenderer.visibleTableRows(state, size: size) < max(1, state.rows.count)
+            let rowCount = state.rows.count  // once: the rows are filtered and sorted each time they are asked for
+            size.rows = max(FrameRenderer.minimumSize.rows, 6 + alertLines + max(1, rowCount))
+            while FrameRenderer.visibleTableRows(state, size: size) < max(1, rowCount)
                 || FrameRenderer.visibleTableRows(state, size: size) + 6 + alertLines > size.rows
             {
                 size.rows += 1
