@@ -15,7 +15,9 @@ public struct DashboardState: Sendable, Equatable {
 
     public var url: String
     public var refreshSeconds: Double
-    public var snapshot: DashboardSnapshot?
+    public var snapshot: DashboardSnapshot? {
+        didSet { updateRows() }
+    }
     /// The last refresh error, shown in the status line until a refresh succeeds.
     public var error: String?
     public var screen: Screen = .table
@@ -23,8 +25,12 @@ public struct DashboardState: Sendable, Equatable {
     public var selectedID: String?
     /// The first table row on screen.
     public var scrollOffset = 0
-    public var sort: SortColumn = .name
-    public var filter = ""
+    public var sort: SortColumn = .name {
+        didSet { if sort != oldValue { updateRows() } }
+    }
+    public var filter = "" {
+        didSet { if filter != oldValue { updateRows() } }
+    }
     public var isEditingFilter = false
     public var showsHelp = false
     /// Whether a selection marker is drawn (off for `--once`).
@@ -55,7 +61,15 @@ public struct DashboardState: Sendable, Equatable {
     public var primaryWindow: String? { snapshot?.summary.windows.first }
 
     /// The series on the table: filtered by the text filter (case-insensitive, on `service/operation`), sorted.
-    public var rows: [SeriesSummary] {
+    /// Kept up to date when the data, the sort or the filter change, so that a key (which redraws) does not filter
+    /// and sort every series again: at 10,000 series that is what a key press would wait for.
+    public private(set) var rows: [SeriesSummary] = []
+
+    private mutating func updateRows() {
+        rows = sortedRows()
+    }
+
+    private func sortedRows() -> [SeriesSummary] {
         guard let series = snapshot?.summary.series else { return [] }
         let needle = filter.lowercased()
         // Each series' figure once, not once per comparison (a rate reads the series' history).
