@@ -6,7 +6,9 @@
 /// `partial_success` answer.
 public struct DecisionConvention {
     /// The `event_name` that marks a decision.
-    public static let eventName = "dedup_vitals.decision"
+    public static let eventName = eventNameBytes.description
+    /// The same as static bytes, for decoders that compare it without a string.
+    public static let eventNameBytes: StaticString = "dedup_vitals.decision"
     public static let version = 1
 
     /// What the decisions of one request came to.

@@ -37,11 +37,9 @@ public enum DecisionAttribute: Int, CaseIterable, Sendable {
     /// each time would be an allocation).
     public var key: String { Self.keys[rawValue] }
 
-    private static let keys = allCases.map { prefix + $0.suffix }
+    private static let keys = allCases.map { prefix + $0.staticSuffix.description }
 
-    var suffix: String { staticSuffix.description }
-
-    /// The suffix as static bytes, for comparing keys without a string.
+    /// The part after the prefix, as static bytes: keys are compared with it without a string.
     var staticSuffix: StaticString {
         switch self {
         case .service: "service"

@@ -127,7 +127,7 @@ public enum OTLPProtobufLogsDecoder {
                 if equals(reader, key, "event.name"), let value {
                     // The last `event.name` counts, as any repeated attribute.
                     if case .string(let range) = try anyValue(reader.nested(value)) {
-                        legacyDecision = equals(reader, range, decisionEventName)
+                        legacyDecision = equals(reader, range, DecisionConvention.eventNameBytes)
                     } else {
                         legacyDecision = false
                     }
@@ -140,14 +140,9 @@ public enum OTLPProtobufLogsDecoder {
                 record.spanRange = try reader.readLengthDelimited()
             case 12:
                 try reader.expect(wireType, is: .lengthDelimited, field: "event_name")
-                let range = try reader.readLengthDelimited()
-                if equals(reader, range, decisionEventName) {
-                    record.isDecision = true
-                    hasEventName = true
-                } else {
-                    hasEventName = try !string(reader, range).isEmpty
-                    record.isDecision = false
-                }
+                let range = try validatedString(reader, try reader.readLengthDelimited())
+                record.isDecision = equals(reader, range, DecisionConvention.eventNameBytes)
+                hasEventName = !range.isEmpty
             default:
                 try reader.skip(wireType)
             }
@@ -156,9 +151,6 @@ public enum OTLPProtobufLogsDecoder {
         return record
     }
 
-    /// The `event_name` of a decision (``DecisionConvention/eventName``), compared as bytes.
-    private static let decisionEventName: StaticString = "dedup_vitals.decision"
-
     /// Attribute keys are strings: UTF-8. Checked for every key but those of the convention (ASCII, by matching).
     private static func validateKey(_ reader: ProtobufReader, _ key: Range<Int>) throws {
         guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: reader.buffer[key])) else {
@@ -166,12 +158,13 @@ public enum OTLPProtobufLogsDecoder {
         }
     }
 
-    /// The UTF-8 string at `range`.
-    private static func string(_ reader: ProtobufReader, _ range: Range<Int>) throws -> String {
-        guard let text = String(validating: UnsafeBufferPointer(rebasing: reader.buffer[range]), as: UTF8.self) else {
+    /// `range`, once its bytes are checked to be UTF-8 (a protobuf `string`); strings are made from it later, only
+    /// for the values an event keeps.
+    private static func validatedString(_ reader: ProtobufReader, _ range: Range<Int>) throws -> Range<Int> {
+        guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: reader.buffer[range])) else {
             throw ProtobufReader.Malformed("invalid UTF-8 in a string field", offset: range.lowerBound)
         }
-        return text
+        return range
     }
 
     /// The byte ranges of a KeyValue's key and value (either may be missing); the key is not validated yet.
@@ -203,12 +196,7 @@ public enum OTLPProtobufLogsDecoder {
         while !reader.isAtEnd {
             let (field, wireType) = try reader.readTag()
             switch (field, wireType) {
-            case (1, .lengthDelimited):
-                let range = try reader.readLengthDelimited()
-                guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: reader.buffer[range])) else {
-                    throw ProtobufReader.Malformed("invalid UTF-8 in a string field", offset: range.lowerBound)
-                }
-                value = .string(range)
+            case (1, .lengthDelimited): value = .string(try validatedString(reader, try reader.readLengthDelimited()))
             case (2, .varint): value = .bool(try reader.readVarint() != 0)
             case (3, .varint): value = .int(Int64(bitPattern: try reader.readVarint()))
             case (4, .fixed64): value = .double(Double(bitPattern: try reader.readFixed64()))
