@@ -39,11 +39,13 @@ struct RawClient: Sendable {
     }
 }
 
-/// A loopback port nothing listens on: bound once to get a free number, then closed.
+/// A loopback port nothing listens on: bound to get a free number, and kept bound.
 enum ClosedPort {
+    /// The socket stays bound, without listening, until the test process ends: connecting is refused, and no
+    /// service of a test running in parallel can take the port (closing it let one do so, and `simulate` against a
+    /// "closed" port was then accepted).
     static func make() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
