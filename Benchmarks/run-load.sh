@@ -8,6 +8,7 @@
 #   SKIP_BUILD=1 Benchmarks/run-load.sh    # reuse the release builds
 #   SCENARIOS="500 16" LOAD_ARGS="--keys 0" SKIP_METRICS=1 Benchmarks/run-load.sh   # chosen "batch conns" rows,
 #                                          # extra generator options, no /metrics row
+#   SERIES=20 Benchmarks/run-load.sh      # events spread over 20 series instead of 1,000
 #   SKIP_BUILD=1 SERVICE_BIN=/path/to/other/dedup-vitals Benchmarks/run-load.sh   # another build of the service,
 #                                          # e.g. the one before a change, for a before/after table in one session
 #
@@ -32,29 +33,8 @@ fi
 service_bin="${SERVICE_BIN:-$scratch/release/dedup-vitals}"
 load_bin="${LOAD_BIN:-$root/Benchmarks/.build/release/dedup-vitals-load}"
 
-work="$(mktemp -d)"
-service_pid=""
-stop_service() {
-  if [[ -n "$service_pid" ]]; then
-    kill -TERM "$service_pid" 2>/dev/null || true
-    wait "$service_pid" 2>/dev/null || true
-    service_pid=""
-  fi
-}
-trap 'stop_service; rm -rf "$work"' EXIT
-
-# Starts a fresh service on a new database; sets $service_pid and $target.
-start_service() {
-  stop_service
-  rm -f "$work"/db.sqlite*
-  "$service_bin" serve --listen 127.0.0.1:0 --db "$work/db.sqlite" --log-level notice 2>"$work/service.log" &
-  service_pid=$!
-  for _ in $(seq 1 100); do
-    grep -q 'address=127.0.0.1:' "$work/service.log" && break
-    sleep 0.1
-  done
-  target="127.0.0.1:$(grep -o 'address=127.0.0.1:[0-9]*' "$work/service.log" | head -1 | cut -d: -f2)"
-}
+# shellcheck source=Benchmarks/fresh-service.sh
+source "$root/Benchmarks/fresh-service.sh"
 
 load() {
   "$load_bin" --target "$target" --pid "$service_pid" --duration "$duration" --warmup "$warmup" \
@@ -72,14 +52,14 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 IFS=, read -r -a scenarios <<<"${SCENARIOS:-1 32,1 128,20 32,500 4,500 16}"
 for scenario in "${scenarios[@]}"; do
   read -r batch connections <<<"$scenario"
-  start_service
+  start_service "$service_bin"
   # shellcheck disable=SC2086 # LOAD_ARGS is a list of options
-  load --batch "$batch" --connections "$connections" --series 1000 ${LOAD_ARGS:-}
+  load --batch "$batch" --connections "$connections" --series "${SERIES:-1000}" ${LOAD_ARGS:-}
 done
 [[ -n "${SKIP_METRICS:-}" ]] && exit 0
 
 # 10,000 series, one event each (20 POSTs of 500 distinct series), then GET /metrics on one connection.
-start_service
+start_service "$service_bin"
 "$load_bin" --target "$target" --pid "$service_pid" --batch 500 --series 10000 --requests 20 --connections 1 \
   --ceiling-seconds 0 --output text >"$work/seed.txt"
 load --mode metrics --connections 1 --ceiling-seconds 0

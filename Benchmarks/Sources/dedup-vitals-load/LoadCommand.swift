@@ -44,6 +44,15 @@ struct LoadCommand: ParsableCommand {
     )
     var pool: Int?
 
+    @Flag(help: "Every key of every request is new (with the default --keys: keys never come back).")
+    var freshKeys = false
+
+    @Option(help: "Callers (`client` c0, c1, …) the events are spread over; 0: events carry no client.")
+    var clients = 0
+
+    @Option(help: "Outcomes: cycle (3 miss, 3 completed, hit, in_flight) or retries (7 miss, 2 completed, a hit with age_ms).")
+    var mix = PlannedEvent.Mix.cycle
+
     @Option(help: "The service name in the events.")
     var service = "bench"
 
@@ -79,6 +88,8 @@ struct LoadCommand: ParsableCommand {
         if let requests, requests <= 0 { throw ValidationError("--requests must be positive") }
         if let keys, keys < 0 { throw ValidationError("--keys must be 0 or more") }
         if let pool, pool <= 0 { throw ValidationError("--pool must be positive") }
+        if clients < 0 { throw ValidationError("--clients must be 0 or more") }
+        if freshKeys, keys == 0 { throw ValidationError("--fresh-keys needs keys") }
     }
 
     var parsedTarget: (host: String, port: Int)? {
@@ -96,14 +107,12 @@ struct LoadCommand: ParsableCommand {
             let healthz = RequestPlan.get("/healthz", host: target, headers: headers)
             ceiling = try phase(healthz, host: host, port: port, duration: ceilingSeconds, requests: nil).run(on: group)
         }
+        let shape = RequestPlan.EventShape(
+            series: series, keys: keys, freshKeys: freshKeys, clients: clients, mix: mix, service: service)
         let plan =
             switch mode {
-            case .ingest:
-                RequestPlan.ingest(
-                    batch: batch, series: series, keys: keys, pool: pool, host: target, headers: headers, service: service)
-            case .otlp:
-                RequestPlan.otlp(
-                    batch: batch, series: series, keys: keys, pool: pool, host: target, headers: headers, service: service)
+            case .ingest: RequestPlan.ingest(batch: batch, shape: shape, pool: pool, host: target, headers: headers)
+            case .otlp: RequestPlan.otlp(batch: batch, shape: shape, pool: pool, host: target, headers: headers)
             case .healthz: RequestPlan.get("/healthz", host: target, headers: headers)
             case .metrics: RequestPlan.get("/metrics", host: target, headers: headers)
             }
@@ -124,3 +133,4 @@ struct LoadCommand: ParsableCommand {
             warmup: warmup, duration: duration, requests: requests)
     }
 }
+extension PlannedEvent.Mix: ExpressibleByArgument {}

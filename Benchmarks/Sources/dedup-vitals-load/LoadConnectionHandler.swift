@@ -26,8 +26,15 @@ final class LoadConnectionHandler: ChannelInboundHandler {
     private var result = ConnectionResult()
     private var finished = false
 
-    init(plan: RequestPlan, timing: Timing, budget: RequestBudget?, startIndex: Int, done: EventLoopPromise<ConnectionResult>) {
+    /// Under `--fresh-keys`: this connection's number in the high bits, its sends in the low ones.
+    private var freshKeyStamp: UInt64
+
+    init(
+        plan: RequestPlan, timing: Timing, budget: RequestBudget?, startIndex: Int, connection: Int,
+        done: EventLoopPromise<ConnectionResult>
+    ) {
         self.plan = plan
+        self.freshKeyStamp = UInt64(connection) << 32
         self.timing = timing
         self.budget = budget
         self.nextRequest = startIndex % plan.requests.count
@@ -83,7 +90,11 @@ final class LoadConnectionHandler: ChannelInboundHandler {
             finish(context: context)
             return
         }
-        let request = plan.requests[nextRequest]
+        var request = plan.requests[nextRequest]
+        if let freshKeys = plan.freshKeys {
+            request = freshKeys.stamp(request, index: nextRequest, value: freshKeyStamp)
+            freshKeyStamp += 1
+        }
         nextRequest += 1
         if nextRequest == plan.requests.count { nextRequest = 0 }
         sentAt = NIODeadline.now()

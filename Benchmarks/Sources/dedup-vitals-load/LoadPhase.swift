@@ -48,7 +48,9 @@ struct LoadPhase {
                         try handlers.addHandler(PreEncodedRequestWriter())
                         try handlers.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
                         try handlers.addHandler(
-                            LoadConnectionHandler(plan: plan, timing: timing, budget: budget, startIndex: startIndex, done: done))
+                            LoadConnectionHandler(
+                                plan: plan, timing: timing, budget: budget, startIndex: startIndex, connection: index,
+                                done: done))
                     }
                 }
                 .connect(host: host, port: port)

@@ -5,8 +5,9 @@ struct OTLPLogsEncoding {
     private(set) var bytes: [UInt8] = []
 
     /// One request: a resource with `service.name = service`, one scope, and a decision record per event
-    /// (`event_name` `dedup_vitals.decision`, attributes `dedup_vitals.operation`, `.outcome` and, when given, `.key`).
-    static func request(service: String, events: [(operation: String, outcome: String, key: String?)]) -> [UInt8] {
+    /// (`event_name` `dedup_vitals.decision`, attributes `dedup_vitals.operation`, `.outcome` and, when given, `.key`,
+    /// `.client` and `.age_ms`).
+    static func request(service: String, events: [PlannedEvent]) -> [UInt8] {
         var scope = OTLPLogsEncoding()
         scope.message(1) { $0.string(1, "dedup-vitals-load") }  // InstrumentationScope
         for event in events {
@@ -14,6 +15,13 @@ struct OTLPLogsEncoding {
                 record.message(6) { $0.attribute("dedup_vitals.operation", event.operation) }
                 record.message(6) { $0.attribute("dedup_vitals.outcome", event.outcome) }
                 if let key = event.key { record.message(6) { $0.attribute("dedup_vitals.key", key) } }
+                if let client = event.client { record.message(6) { $0.attribute("dedup_vitals.client", client) } }
+                if let ageMs = event.ageMs {
+                    record.message(6) { attribute in
+                        attribute.string(1, "dedup_vitals.age_ms")
+                        attribute.message(2) { $0.varintField(3, UInt64(ageMs)) }  // AnyValue.int_value
+                    }
+                }
                 record.string(12, "dedup_vitals.decision")
             }
         }
@@ -43,6 +51,11 @@ struct OTLPLogsEncoding {
         varint(field << 3 | 2)
         varint(UInt64(value.count))
         bytes += value
+    }
+
+    mutating func varintField(_ field: UInt64, _ value: UInt64) {
+        varint(field << 3)
+        varint(value)
     }
 
     private mutating func varint(_ value: UInt64) {
