@@ -49,8 +49,9 @@ public struct KeyForensics: Sendable {
     public struct Changes: Sendable {
         /// Detections per (series, bucket), in the detection fields of ``OutcomeCounts``.
         public var detections: [BatchDelta.Cell: OutcomeCounts] = [:]
-        /// New cumulative retry-delay histograms of the series that changed.
-        public var histograms: [SeriesKey: RetryDelayHistogram] = [:]
+        /// The retry delays observed by this group alone, per series (what the durable aggregates add; the
+        /// cumulative histograms stay in ``KeyForensics``).
+        public var delays: [SeriesKey: RetryDelayHistogram] = [:]
         /// Every touched key once, in the order first touched, with its state before and after the group (what to
         /// persist, and what ``KeyForensics/rollback(_:)`` puts back).
         public private(set) var keys: [KeyChange] = []
@@ -215,7 +216,7 @@ public struct KeyForensics: Sendable {
                 }
                 histograms[seriesIndex, default: RetryDelayHistogram()].observe(
                     seconds: delaySeconds, exemplar: event.trace.map { TracedMoment(trace: $0, timeMs: event.timeMs) })
-                changes.histograms[event.series] = histograms[seriesIndex]
+                changes.delays[event.series, default: RetryDelayHistogram()].observe(seconds: delaySeconds)
             }
         }
         return changes

@@ -16,6 +16,9 @@ public final class DedupStore: Sendable {
     let pool: DatabasePool
     /// Key-log compaction and the log's bookkeeping.
     public let compactor: KeyLogCompactor
+    /// The database id of every series in `series`, so that a commit inserts only new series (ids are what the
+    /// aggregate and key logs refer to). Changed by the writer only: commits add, pruning removes.
+    private let catalog: Mutex<[SeriesKey: Int64]>
 
     /// Opens (creating when missing) the database at `path`. A file that is not a dedup-vitals database is refused
     /// before anything is written to it.
@@ -34,9 +37,17 @@ public final class DedupStore: Sendable {
             pool = try DatabasePool(path: path, configuration: configuration)
             try StorageSchema.migrator.migrate(pool)
             compactor = KeyLogCompactor(pool: pool)
+            catalog = Mutex(try pool.read(Self.readCatalog))
         } catch {
             throw .cannotOpen(path: path, reason: Self.describe(error))
         }
+    }
+
+    private static func readCatalog(_ db: Database) throws -> [SeriesKey: Int64] {
+        var catalog: [SeriesKey: Int64] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, service, operation FROM series")
+        while let row = try rows.next() { catalog[SeriesKey(service: row[1], operation: row[2])] = row[0] }
+        return catalog
     }
 
     /// Refuses foreign or damaged files with a read-only look, so that they are left untouched.
@@ -116,6 +127,9 @@ public final class DedupStore: Sendable {
         nowMs: Int64? = nil
     ) throws(StorageError) -> LoadedState {
         let since = BucketClock.start(of: max(bucketsSinceMs, Int64.min / 2), widthMs: bucketWidthMs)
+        // What the last run committed but did not fold (a crash, or the groups after the last fold): folded now, so
+        // that the tables below are complete.
+        try foldAggregates()
         do {
             return try pool.read { db in
                 var windows = RollingWindows(bucketWidthMs: bucketWidthMs)
@@ -176,15 +190,6 @@ public final class DedupStore: Sendable {
             doubleExecutions: row[index + 5], lateRetries: row[index + 6], narrowKeys: row[index + 7])
     }
 
-    /// Binds the eight counts of ``countColumns`` from parameter `first` on.
-    private static func bindCounts(_ counts: OutcomeCounts, to statement: BoundStatement, from first: Int32) {
-        let values = [
-            counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch, counts.doubleExecutions,
-            counts.lateRetries, counts.narrowKeys,
-        ]
-        for (offset, value) in values.enumerated() { statement.bind(value, at: first + Int32(offset)) }
-    }
-
     static func encodeCounts(_ counts: [Int64]) -> Data {
         var data = Data(capacity: counts.count * 8)
         for value in counts { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
@@ -200,81 +205,46 @@ public final class DedupStore: Sendable {
 
     // MARK: Writing
 
-    /// Writes one group of batches in one transaction: aggregates, key records, histograms, client buckets and
-    /// idempotency records. Called by ``GroupCommitter`` only.
+    /// Writes one group of batches in one transaction: its aggregates as one `aggregate_log` row (folded later, see
+    /// ``foldAggregates()``), a `series` row for each series never seen before, its key-log entries and idempotency
+    /// records. Called by ``GroupCommitter`` only.
     func write(
         _ delta: BatchDelta, forensics: [KeyForensics.Changes], compaction: KeyLogCompactor.Pass? = nil,
         idempotencyRecords: [IdempotencyRecord], createdAtMs: Int64
     ) throws(StorageError) {
         var appendedEntries = 0
+        var newSeries: [SeriesKey: Int64] = [:]
+        let known = catalog.withLock { $0 }
         do {
             try pool.write { db in
-                var seriesIDs: [SeriesKey: Int64] = [:]
-                let upsertSeries = try BoundStatement(
+                let insertSeries = try BoundStatement(
                     db,
                     sql: """
-                        INSERT INTO series(service, operation, last_seen_ms, \(Self.countColumns))
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(service, operation) DO UPDATE SET
-                            last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
-                            miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
-                            completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch,
-                            double_executions = double_executions + excluded.double_executions,
-                            late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
+                        INSERT INTO series(service, operation, last_seen_ms) VALUES (?, ?, ?)
+                        ON CONFLICT(service, operation) DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)
                         RETURNING id
                         """)
-                for (series, totals) in delta.totalsBySeries {
-                    upsertSeries.bind(series.service, at: 1)
-                    upsertSeries.bind(series.operation, at: 2)
-                    upsertSeries.bind(delta.receivedAtMs, at: 3)
-                    Self.bindCounts(totals, to: upsertSeries, from: 4)
-                    seriesIDs[series] = try upsertSeries.run()
+                for cell in delta.cells.keys where known[cell.series] == nil && newSeries[cell.series] == nil {
+                    insertSeries.bind(cell.series.service, at: 1)
+                    insertSeries.bind(cell.series.operation, at: 2)
+                    insertSeries.bind(delta.receivedAtMs, at: 3)
+                    newSeries[cell.series] = try insertSeries.run()
                 }
-                let upsertBucket = try BoundStatement(
-                    db,
-                    sql: """
-                        INSERT INTO buckets(series_id, start_ms, \(Self.countColumns))
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(series_id, start_ms) DO UPDATE SET
-                            miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
-                            completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch,
-                            double_executions = double_executions + excluded.double_executions,
-                            late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
-                        """)
-                for (cell, counts) in delta.cells {
-                    guard let seriesID = seriesIDs[cell.series] else { continue }
-                    upsertBucket.bind(seriesID, at: 1)
-                    upsertBucket.bind(cell.bucketStartMs, at: 2)
-                    Self.bindCounts(counts, to: upsertBucket, from: 3)
-                    try upsertBucket.run()
+                let seriesID = { (series: SeriesKey) -> Int64? in known[series] ?? newSeries[series] }
+                var delays: [SeriesKey: RetryDelayHistogram] = [:]
+                for batch in forensics {
+                    for (series, histogram) in batch.delays { delays[series, default: RetryDelayHistogram()].merge(histogram) }
                 }
-                if !delta.clientCells.isEmpty {
-                    let upsertClient = try BoundStatement(
-                        db,
-                        sql: """
-                            INSERT INTO client_buckets(series_id, client, start_ms, miss, hit, in_flight, completed, mismatch)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            ON CONFLICT(series_id, client, start_ms) DO UPDATE SET
-                                miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
-                                completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch
-                            """)
-                    for (cell, counts) in delta.clientCells {
-                        guard let seriesID = seriesIDs[cell.series] else { continue }
-                        upsertClient.bind(seriesID, at: 1)
-                        upsertClient.bind(cell.client, at: 2)
-                        upsertClient.bind(cell.bucketStartMs, at: 3)
-                        for (offset, count) in [counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch]
-                            .enumerated()
-                        {
-                            upsertClient.bind(count, at: 4 + Int32(offset))
-                        }
-                        try upsertClient.run()
-                    }
+                if !delta.cells.isEmpty || !delays.isEmpty {
+                    try AggregateLog.appendRow(
+                        AggregateLog.encode(delta, delays: delays, seriesID: { seriesID($0) ?? 0 }), db: db)
                 }
                 // Entries moved by compaction go first: the group's own entries for the same keys must follow them.
                 if let compaction { try KeyLogCompactor.apply(compaction, in: db) }
                 if !forensics.isEmpty {
-                    appendedEntries = try Self.writeForensics(forensics, seriesIDs: seriesIDs, db: db)
+                    let (bytes, count) = KeyLog.encode(forensics, seriesID: seriesID)
+                    if count > 0 { try KeyLog.appendRow(bytes, db: db) }
+                    appendedEntries = count
                 }
                 if !idempotencyRecords.isEmpty {
                     let insert = try db.cachedStatement(
@@ -293,27 +263,50 @@ public final class DedupStore: Sendable {
         } catch {
             throw .unavailable(reason: Self.describe(error))
         }
+        if !newSeries.isEmpty { catalog.withLock { $0.merge(newSeries) { _, new in new } } }
         compactor.committed(compaction, appendedEntries: appendedEntries)
     }
 
-    /// Appends the group's key changes to the key log (one row) and upserts the changed retry-delay histograms;
-    /// returns the number of log entries written.
-    private static func writeForensics(
-        _ changes: [KeyForensics.Changes], seriesIDs: [SeriesKey: Int64], db: Database
-    ) throws -> Int {
-        let (bytes, count) = KeyLog.encode(changes, seriesIDs: seriesIDs)
-        if count > 0 { try KeyLog.appendRow(bytes, db: db) }
-        var histograms: [SeriesKey: RetryDelayHistogram] = [:]
-        for batch in changes { histograms.merge(batch.histograms) { _, newer in newer } }
-        if !histograms.isEmpty {
-            let upsertDelays = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO retry_delays(series_id, sum, buckets) VALUES (?, ?, ?)")
-            for (series, histogram) in histograms {
-                guard let seriesID = seriesIDs[series] else { continue }
-                try upsertDelays.execute(arguments: [seriesID, histogram.sum, encodeCounts(histogram.counts)])
-            }
+    /// What one fold did.
+    public struct FoldResult: Sendable, Equatable {
+        /// `aggregate_log` rows folded (and deleted).
+        public var rows: Int
+        /// (series, bucket) and (series, client, bucket) cells written.
+        public var cells: Int
+        /// Rows that could not be decoded (deleted, reported, never added).
+        public var malformedRows: Int
+    }
+
+    /// Folds every `aggregate_log` row into the aggregate tables and deletes the rows, in one transaction: a crash
+    /// leaves either the rows or their sums, never both and never neither. Runs on its own schedule (``GroupCommitter``
+    /// commits keep appending meanwhile), before pruning, and at start.
+    @discardableResult
+    public func foldAggregates() throws(StorageError) -> FoldResult {
+        do {
+            return try pool.write { db in try Self.fold(db) }
+        } catch {
+            throw .unavailable(reason: Self.describe(error))
         }
-        return count
+    }
+
+    private static func fold(_ db: Database) throws -> FoldResult {
+        var fold = AggregateFold()
+        var result = FoldResult(rows: 0, cells: 0, malformedRows: 0)
+        var lastID: Int64 = 0
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, body FROM aggregate_log ORDER BY id")
+        while let row = try rows.next() {
+            lastID = row[0]
+            result.rows += 1
+            let decoded = try row.withUnsafeData(atIndex: 1) { data in
+                data.map { $0.withUnsafeBytes { AggregateLog.decode($0, into: &fold) } } ?? false
+            }
+            if !decoded { result.malformedRows += 1 }
+        }
+        guard result.rows > 0 else { return result }
+        try fold.write(in: db)
+        try db.execute(sql: "DELETE FROM aggregate_log WHERE id <= ?", arguments: [lastID])
+        result.cells = fold.cellCount
+        return result
     }
 
     /// Replays the key log into `forensics` (the last entry of a key wins); returns the number of entries.
@@ -351,9 +344,13 @@ public final class DedupStore: Sendable {
     ) throws(StorageError) {
         let cutoff = nowMs - retentionMs
         let bucketCutoff = BucketClock.start(of: cutoff, widthMs: bucketWidthMs)
+        var removedSeries: Set<Int64> = []
         do {
             try pool.write { db in
-                try db.execute(sql: "DELETE FROM series WHERE last_seen_ms < ?", arguments: [cutoff])
+                // Folded first: a series' last-seen time and totals are current only once its groups are folded.
+                try Self.fold(db)
+                removedSeries = Set(
+                    try Int64.fetchAll(db, sql: "DELETE FROM series WHERE last_seen_ms < ? RETURNING id", arguments: [cutoff]))
                 try db.execute(sql: "DELETE FROM buckets WHERE start_ms < ?", arguments: [bucketCutoff])
                 try db.execute(sql: "DELETE FROM client_buckets WHERE start_ms < ?", arguments: [bucketCutoff])
                 if !removedKeys.isEmpty {
@@ -366,6 +363,7 @@ public final class DedupStore: Sendable {
         } catch {
             throw .unavailable(reason: Self.describe(error))
         }
+        if !removedSeries.isEmpty { catalog.withLock { $0 = $0.filter { !removedSeries.contains($0.value) } } }
         if !removedKeys.isEmpty { compactor.logged(entries: removedKeys.count) }
     }
 

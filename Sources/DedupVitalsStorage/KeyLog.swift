@@ -76,7 +76,7 @@ struct KeyLog: Sendable {
     }
 
     /// The entries for a group's key-forensics changes (each batch's, in order), and how many there are.
-    static func encode(_ changes: [KeyForensics.Changes], seriesIDs: [SeriesKey: Int64]) -> (bytes: [UInt8], count: Int) {
+    static func encode(_ changes: [KeyForensics.Changes], seriesID: (SeriesKey) -> Int64?) -> (bytes: [UInt8], count: Int) {
         let upperBound = changes.reduce(0) { $0 + $1.keys.count } * maximumEntrySize
         var count = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: upperBound) { buffer, initialized in
@@ -84,7 +84,7 @@ struct KeyLog: Sendable {
             var writer = ByteWriter(base)
             for change in changes.lazy.flatMap(\.keys) {
                 if let record = change.current {
-                    guard let seriesID = seriesIDs[change.series] else { continue }
+                    guard let seriesID = seriesID(change.series) else { continue }
                     write(hash: change.key, seriesID: seriesID, record: record, to: &writer)
                 } else {
                     write(hash: change.key, seriesID: 0, record: nil, to: &writer)

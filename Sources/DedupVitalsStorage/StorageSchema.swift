@@ -121,6 +121,10 @@ enum StorageSchema {
             try moveKeyRecordsToLog(db)
             try db.execute(sql: "DROP TABLE key_records")
         }
+        migrator.registerMigration("v5-aggregate-log") { db in
+            // Each commit group's aggregates, until folded into the tables above (see AggregateLog).
+            try db.execute(sql: "CREATE TABLE aggregate_log (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL)")
+        }
         return migrator
     }
 

@@ -130,6 +130,18 @@ import Testing
         #expect(problems.map(\.description) == ["c.yml:3: receivers[] bad: kind must be webhook or alertmanager"])
     }
 
+    @Test func foldIntervalIsADurationBetween10msAnd1m() {
+        #expect(ConfigLoader.parse("fold_interval: 250ms", file: "c.yml").0.foldInterval == .init(milliseconds: 250))
+        #expect(ConfigLoader.parse("", file: "c.yml").0.foldInterval == .seconds(1))
+        for bad in ["5ms", "2m"] {
+            #expect(
+                ConfigLoader.parse("fold_interval: \(bad)", file: "c.yml").1.map(\.description) == [
+                    "c.yml:1: fold_interval must be between 10ms and 1m"
+                ])
+        }
+        #expect(ConfigLoader.parse("fold_interval: soon", file: "c.yml").1.count == 1)
+    }
+
     @Test func missingReceiverSecretIsAConfigurationError() {
         let receivers = [ServiceConfig.Receiver(name: "oncall", url: "http://127.0.0.1:9/h", secretEnv: "ONCALL_SECRET")]
         #expect(throws: ConfigError.self) { try ReceiverSecrets.resolve(receivers, environment: [:], configFile: "c.yml") }

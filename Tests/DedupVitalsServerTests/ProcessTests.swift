@@ -46,6 +46,66 @@ import Testing
         }
     }
 
+    /// Folds every 10 ms while 8 clients send batches over 20 series and 4 callers, with retry delays: each of three
+    /// SIGKILLs lands among folds (and some inside one). Every acknowledged event is counted once after the restarts,
+    /// and the folded tables agree with each other: the windows (buckets), the callers (client buckets) and the retry
+    /// delays add up to the series totals.
+    @Test func everyAcknowledgedEventSurvivesSIGKILLDuringFolds() async throws {
+        let dir = try TemporaryDirectory()
+        let database = dir.file("db.sqlite")
+        let config = dir.file("fold.yml")
+        try "fold_interval: 10ms\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let events = (0..<100).map { n in
+            let outcome = n % 10 == 3 ? #""outcome":"hit","age_ms":1500"# : #""outcome":"miss""#
+            return #"{"service":"payments","operation":"op\#(n % 20)","client":"c\#(n % 4)",\#(outcome)}"#
+        }
+        let batch = "[" + events.joined(separator: ",") + "]"
+        let acknowledged = Counter()
+        let sent = Counter()
+        for round in 0..<3 {
+            try await withProcess(
+                serving: database, logPath: dir.file("serve\(round).log"), extraArguments: ["--config", config]
+            ) { service in
+                let url = service.baseURL + "/v1/events"
+                let clients = (0..<8).map { _ in
+                    Task {
+                        while !Task.isCancelled {
+                            sent.add(100)
+                            guard let reply = try? await HTTP.post(url, batch) else { return }
+                            if reply.status == 202 { acknowledged.add(100) }
+                        }
+                    }
+                }
+                let target = acknowledged.value + 1
+                let deadline = ContinuousClock.now + .seconds(30)
+                while acknowledged.value < target, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                try await Task.sleep(for: .milliseconds(400 + 150 * round))
+                service.kill(SIGKILL)
+                _ = try await service.waitForExit()
+                for client in clients { client.cancel() }
+                for client in clients { await client.value }
+            }
+        }
+        #expect(acknowledged.value > 0)
+        try await withProcess(serving: database, logPath: dir.file("serve-final.log")) { restarted in
+            let summary = try await HTTP.get(restarted.baseURL + "/v1/summary").json
+            let series = try #require(summary["series"] as? [[String: Any]])
+            #expect(series.count == 20)
+            func sum(_ value: ([String: Any]) -> Int?) -> Int { series.reduce(0) { $0 + (value($1) ?? 0) } }
+            let attempts = sum { ($0["totals"] as? [String: Any])?["attempts"] as? Int }
+            let hits = sum { ($0["totals"] as? [String: Any])?["hit"] as? Int }
+            #expect(attempts >= acknowledged.value, "acknowledged \(acknowledged.value), stored \(attempts)")
+            #expect(attempts <= sent.value)
+            #expect(attempts % 100 == 0, "whole batches only: \(attempts)")
+            #expect(hits * 10 == attempts)
+            #expect(sum { (($0["windows"] as? [String: Any])?["1h"] as? [String: Any])?["attempts"] as? Int } == attempts)
+            #expect(sum { ($0["top_clients"] as? [[String: Any]])?.reduce(0) { $0 + ($1["attempts"] as? Int ?? 0) } } == attempts)
+            #expect(sum { ($0["retry_delay"] as? [String: Any])?["count"] as? Int } == hits)
+            restarted.kill(SIGTERM)
+            #expect(try await restarted.waitForExit() == 0)
+        }
+    }
+
     @Test func sigtermFinishesGracefullyWithExitZero() async throws {
         let dir = try TemporaryDirectory()
         try await withProcess(serving: dir.file("db.sqlite"), logPath: dir.file("serve.log")) { service throws in

@@ -7,7 +7,7 @@ import Yams
 public enum ConfigLoader {
     static let topLevelKeys: Set<String> = [
         "listen", "otlp_listen", "database", "windows", "retention", "evaluation_interval", "repeat_interval", "dedup_window",
-        "stale_in_flight_after", "idempotency_key_ttl", "synchronous", "limits", "max_tracked_keys",
+        "stale_in_flight_after", "idempotency_key_ttl", "synchronous", "fold_interval", "limits", "max_tracked_keys",
         "max_clients_per_series", "narrow_key_threshold", "narrow_key_span", "auth", "rule_files", "receivers",
         "metrics_token_env", "tls",
     ]
@@ -74,6 +74,11 @@ public enum ConfigLoader {
         duration("stale_in_flight_after") { config.staleInFlightAfter = $0 }
         duration("idempotency_key_ttl") { config.idempotencyKeyTTL = $0 }
         duration("narrow_key_span") { config.narrowKeySpan = $0 }
+        duration("fold_interval") { config.foldInterval = $0 }
+        if let node = entries["fold_interval"], config.foldInterval < .init(milliseconds: 10) || .minutes(1) < config.foldInterval
+        {
+            reader.problem(node, "fold_interval must be between 10ms and 1m")
+        }
         if let node = entries["max_tracked_keys"], let value = reader.integer(node, "max_tracked_keys", in: 1...100_000_000) {
             config.maxTrackedKeys = value
         }

@@ -3,7 +3,7 @@ import DedupVitalsCore
 /// What a reload may change while the service runs, decided before anything is applied.
 ///
 /// Live: rules, receivers and their secrets, tokens and their scopes, the metrics token, limits, windows, retention,
-/// the idempotency-key TTL, the evaluation and repeat intervals, and the TLS certificate, key and client CA. Restart
+/// the idempotency-key TTL, the evaluation, repeat and fold intervals, and the TLS certificate, key and client CA. Restart
 /// only: the listen addresses, the database and its durability, turning TLS on or off, and the key-forensics settings (the in-memory key table is built with them); a change to
 /// one of those is reported, and the running value stays in force until a restart.
 struct ReloadPlan: Sendable {

@@ -142,6 +142,9 @@ public struct ServiceConfig: Sendable, Equatable {
     public var idempotencyKeyTTL = PromDuration.hours(24)
     /// SQLite durability: `normal` survives process crashes, `full` also power loss.
     public var synchronous = Synchronous.normal
+    /// How often the commit groups' aggregate rows are folded into the aggregate tables: at most this much of the log
+    /// is replayed at start after a crash.
+    public var foldInterval = PromDuration.seconds(1)
     /// Most idempotency keys tracked for forensics; the oldest are evicted first.
     public var maxTrackedKeys = 1_000_000
     /// Most clients ranked per series; later ones are counted as `_other`.

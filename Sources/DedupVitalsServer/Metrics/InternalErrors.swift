@@ -20,6 +20,9 @@ public final class InternalErrors: Sendable {
         case outboxPrune = "outbox_prune"
         /// The final WAL checkpoint and close of the database at shutdown.
         case databaseClose = "database_close"
+        /// Folding the aggregate log into the aggregate tables (retried at the next fold; the log keeps the data), or
+        /// a log row that could not be decoded.
+        case aggregateFold = "aggregate_fold"
     }
 
     private let counts = Mutex([Operation: Int64]())

@@ -1,10 +1,12 @@
 import DedupVitalsCore
 import DedupVitalsStorage
+import Dispatch
 import Logging
 import ServiceLifecycle
 
-/// Runs storage maintenance (pruning) while the service runs, and on graceful shutdown — after the HTTP server has
-/// finished its in-flight requests — commits what is pending and closes the database.
+/// Runs storage maintenance while the service runs — folding the aggregate log every `foldInterval`, pruning every
+/// `pruneInterval` — and on graceful shutdown, after the HTTP server has finished its in-flight requests, commits what
+/// is pending, folds it and closes the database.
 struct StorageService: Service {
     let store: DedupStore
     let committer: GroupCommitter
@@ -17,18 +19,57 @@ struct StorageService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await prune()
-                try? await Task.sleep(for: pruneInterval)
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        await prune()
+                        try? await Task.sleep(for: pruneInterval)
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        // `fold_interval`, read at every pass (a reload may change it).
+                        try? await Task.sleep(for: .milliseconds(live.config.foldInterval.milliseconds))
+                        await foldOffThePool()
+                    }
+                }
             }
         }
         await committer.close()
+        await foldOffThePool()
         do {
             try store.close()
             logger.info("database closed", metadata: ["path": "\(store.path)"])
         } catch {
             state.errors.record(
                 .databaseClose, "database not closed cleanly", error: error, logger: logger, metadata: ["path": "\(store.path)"])
+        }
+    }
+
+    /// Folds on a thread of its own: a fold waits for SQLite's writer and then writes for a while, which would hold a
+    /// thread of Swift's cooperative pool (one per core) that requests need.
+    private func foldOffThePool() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Self.foldQueue.async {
+                fold()
+                continuation.resume()
+            }
+        }
+    }
+
+    private static let foldQueue = DispatchQueue(label: "dedup-vitals.fold")
+
+    /// Folds the aggregate log. A failure leaves the rows in the log for the next fold.
+    func fold() {
+        do {
+            let result = try store.foldAggregates()
+            if result.malformedRows > 0 {
+                state.errors.record(
+                    .aggregateFold, "aggregate log rows could not be decoded and were dropped",
+                    error: StorageError.unavailable(reason: "\(result.malformedRows) malformed rows"), logger: logger)
+            }
+        } catch {
+            state.errors.record(.aggregateFold, "folding the aggregate log failed; will retry", error: error, logger: logger)
         }
     }
 

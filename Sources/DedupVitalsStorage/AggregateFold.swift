@@ -1,0 +1,141 @@
+import DedupVitalsCore
+import GRDB
+
+/// Aggregates of `aggregate_log` rows summed for one fold: each cell once, however many groups touched it.
+///
+/// Keyed by the series' database id, so that decoding a row hashes integers (and a client name) rather than series
+/// names.
+struct AggregateFold {
+    struct Cell: Hashable {
+        var series: Int64
+        var bucketStartMs: Int64
+    }
+
+    struct ClientCell: Hashable {
+        var series: Int64
+        var client: String
+        var bucketStartMs: Int64
+    }
+
+    /// A series' counts over all its cells, and when it was last seen.
+    struct SeriesTotals {
+        var counts = OutcomeCounts.zero
+        var lastSeenMs = Int64.min
+    }
+
+    private(set) var cells: [Cell: OutcomeCounts] = [:]
+    private(set) var clientCells: [ClientCell: OutcomeCounts] = [:]
+    private(set) var series: [Int64: SeriesTotals] = [:]
+    private(set) var delays: [Int64: RetryDelayHistogram] = [:]
+
+    var isEmpty: Bool { series.isEmpty && clientCells.isEmpty && delays.isEmpty }
+    var cellCount: Int { cells.count + clientCells.count }
+
+    mutating func add(series id: Int64, bucketStartMs: Int64, counts: OutcomeCounts, seenMs: Int64) {
+        cells[Cell(series: id, bucketStartMs: bucketStartMs), default: .zero] += counts
+        series[id, default: SeriesTotals()].counts += counts
+        series[id]!.lastSeenMs = max(series[id]!.lastSeenMs, seenMs)
+    }
+
+    mutating func add(series id: Int64, client: String, bucketStartMs: Int64, counts: OutcomeCounts) {
+        clientCells[ClientCell(series: id, client: client, bucketStartMs: bucketStartMs), default: .zero] += counts
+    }
+
+    mutating func add(series id: Int64, delays histogram: RetryDelayHistogram) {
+        delays[id, default: RetryDelayHistogram()].merge(histogram)
+    }
+
+    mutating func merge(_ other: AggregateFold) {
+        if isEmpty {
+            self = other
+            return
+        }
+        for (cell, counts) in other.cells { cells[cell, default: .zero] += counts }
+        for (cell, counts) in other.clientCells { clientCells[cell, default: .zero] += counts }
+        for (id, totals) in other.series {
+            series[id, default: SeriesTotals()].counts += totals.counts
+            series[id]!.lastSeenMs = max(series[id]!.lastSeenMs, totals.lastSeenMs)
+        }
+        for (id, histogram) in other.delays { delays[id, default: RetryDelayHistogram()].merge(histogram) }
+    }
+
+    /// Adds everything to the tables. Cells of a series that no longer exists (pruned meanwhile) are dropped: the
+    /// series' data went with it.
+    func write(in db: Database) throws {
+        guard !isEmpty else { return }
+        let updateSeries = try BoundStatement(
+            db,
+            sql: """
+                UPDATE series SET last_seen_ms = max(last_seen_ms, ?2),
+                    miss = miss + ?3, hit = hit + ?4, in_flight = in_flight + ?5, completed = completed + ?6,
+                    mismatch = mismatch + ?7, double_executions = double_executions + ?8,
+                    late_retries = late_retries + ?9, narrow_keys = narrow_keys + ?10
+                WHERE id = ?1
+                """)
+        var present: Set<Int64> = []
+        for (id, totals) in series {
+            updateSeries.bind(id, at: 1)
+            updateSeries.bind(totals.lastSeenMs, at: 2)
+            bind(totals.counts, fields: 8, to: updateSeries, from: 3)
+            try updateSeries.run()
+            if db.changesCount > 0 { present.insert(id) }
+        }
+        let upsertBucket = try BoundStatement(
+            db,
+            sql: """
+                INSERT INTO buckets(series_id, start_ms, \(DedupStore.countColumns))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(series_id, start_ms) DO UPDATE SET
+                    miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
+                    completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch,
+                    double_executions = double_executions + excluded.double_executions,
+                    late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
+                """)
+        for (cell, counts) in cells where present.contains(cell.series) {
+            upsertBucket.bind(cell.series, at: 1)
+            upsertBucket.bind(cell.bucketStartMs, at: 2)
+            bind(counts, fields: 8, to: upsertBucket, from: 3)
+            try upsertBucket.run()
+        }
+        if !clientCells.isEmpty {
+            let upsertClient = try BoundStatement(
+                db,
+                sql: """
+                    INSERT INTO client_buckets(series_id, client, start_ms, miss, hit, in_flight, completed, mismatch)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(series_id, client, start_ms) DO UPDATE SET
+                        miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
+                        completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch
+                    """)
+            for (cell, counts) in clientCells where present.contains(cell.series) {
+                upsertClient.bind(cell.series, at: 1)
+                upsertClient.bind(cell.client, at: 2)
+                upsertClient.bind(cell.bucketStartMs, at: 3)
+                bind(counts, fields: 5, to: upsertClient, from: 4)
+                try upsertClient.run()
+            }
+        }
+        if !delays.isEmpty {
+            let read = try db.cachedStatement(sql: "SELECT sum, buckets FROM retry_delays WHERE series_id = ?")
+            let upsert = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO retry_delays(series_id, sum, buckets) VALUES (?, ?, ?)")
+            for (id, added) in delays where present.contains(id) {
+                var histogram = added
+                if let row = try Row.fetchOne(read, arguments: [id]),
+                    let stored = RetryDelayHistogram(counts: DedupStore.decodeCounts(row[1]), sum: row[0])
+                {
+                    histogram.merge(stored)
+                }
+                try upsert.execute(arguments: [id, histogram.sum, DedupStore.encodeCounts(histogram.counts)])
+            }
+        }
+    }
+
+    private func bind(_ counts: OutcomeCounts, fields: Int, to statement: BoundStatement, from first: Int32) {
+        let values = [
+            counts.miss, counts.hit, counts.inFlight, counts.completed, counts.mismatch, counts.doubleExecutions,
+            counts.lateRetries, counts.narrowKeys,
+        ]
+        for offset in 0..<fields { statement.bind(values[offset], at: first + Int32(offset)) }
+    }
+}
