@@ -62,8 +62,9 @@ public struct BatchDelta: Sendable, Equatable {
 
     /// Makes room for `count` (series, bucket) cells, so that merging batches into a group does not grow the
     /// dictionary step by step.
-    public mutating func reserveCapacity(cells count: Int) {
+    public mutating func reserveCapacity(cells count: Int, clientCells clientCount: Int = 0) {
         cells.reserveCapacity(count)
+        clientCells.reserveCapacity(clientCount)
     }
 
     /// Moves the forensic events out (key forensics consumed them; a commit group need not carry them).

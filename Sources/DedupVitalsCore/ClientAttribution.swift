@@ -12,6 +12,11 @@ public struct ClientAttribution: Sendable {
     private struct ClientState: Sendable {
         var buckets = SeriesBuckets()
         var lastSeenMs: Int64 = 0
+
+        mutating func add(_ counts: OutcomeCounts, at startMs: Int64, seenMs: Int64) {
+            buckets.add(counts, at: startMs)
+            lastSeenMs = max(lastSeenMs, seenMs)
+        }
     }
 
     public let maxClientsPerSeries: Int
@@ -27,6 +32,8 @@ public struct ClientAttribution: Sendable {
     public func resolveCells(
         _ cells: [BatchDelta.ClientCell: OutcomeCounts], pending: [SeriesKey: Set<String>] = [:]
     ) -> (cells: [BatchDelta.ClientCell: OutcomeCounts], admitted: [SeriesKey: Set<String>]) {
+        // Usually every client is known already: the cells pass unchanged, without sorting them by name.
+        if cells.keys.allSatisfy({ clients[$0.series]?[$0.client] != nil }) { return (cells, [:]) }
         var result: [BatchDelta.ClientCell: OutcomeCounts] = [:]
         var admitted: [SeriesKey: Set<String>] = [:]
         for (cell, counts) in cells.sorted(by: { $0.key.client < $1.key.client }) {
@@ -49,19 +56,16 @@ public struct ClientAttribution: Sendable {
 
     public mutating func apply(_ cells: [BatchDelta.ClientCell: OutcomeCounts], receivedAtMs: Int64) {
         for (cell, counts) in cells {
-            var state = clients[cell.series]?[cell.client] ?? ClientState()
-            state.buckets.add(counts, at: cell.bucketStartMs)
-            state.lastSeenMs = max(state.lastSeenMs, receivedAtMs)
-            clients[cell.series, default: [:]][cell.client] = state
+            // Changed in place: a copy of the state would copy its buckets on the first change.
+            clients[cell.series, default: [:]][cell.client, default: ClientState()].add(
+                counts, at: cell.bucketStartMs, seenMs: receivedAtMs)
         }
     }
 
     /// Restores one stored bucket.
     public mutating func restore(series: SeriesKey, client: String, bucket: SeriesBuckets.Bucket) {
-        var state = clients[series]?[client] ?? ClientState()
-        state.buckets.add(bucket.counts, at: bucket.startMs)
-        state.lastSeenMs = max(state.lastSeenMs, bucket.startMs)
-        clients[series, default: [:]][client] = state
+        clients[series, default: [:]][client, default: ClientState()].add(
+            bucket.counts, at: bucket.startMs, seenMs: bucket.startMs)
     }
 
     /// The clients of `series` with the highest duplicate ratio over the window starting at `lowerBoundMs`.

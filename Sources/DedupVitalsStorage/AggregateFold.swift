@@ -11,9 +11,10 @@ struct AggregateFold {
         var bucketStartMs: Int64
     }
 
+    /// `client` indexes ``clientNames``.
     struct ClientCell: Hashable {
         var series: Int64
-        var client: String
+        var client: Int32
         var bucketStartMs: Int64
     }
 
@@ -27,6 +28,18 @@ struct AggregateFold {
     private(set) var clientCells: [ClientCell: OutcomeCounts] = [:]
     private(set) var series: [Int64: SeriesTotals] = [:]
     private(set) var delays: [Int64: RetryDelayHistogram] = [:]
+    /// The client names of ``clientCells``: a name is hashed once per row, not once per cell.
+    private(set) var clientNames: [String] = []
+    private var clientIndexes: [String: Int32] = [:]
+
+    /// The index of a client name in ``clientNames``, added when new.
+    mutating func clientIndex(_ name: String) -> Int32 {
+        if let index = clientIndexes[name] { return index }
+        let index = Int32(clientNames.count)
+        clientNames.append(name)
+        clientIndexes[name] = index
+        return index
+    }
 
     var isEmpty: Bool { series.isEmpty && clientCells.isEmpty && delays.isEmpty }
     var cellCount: Int { cells.count + clientCells.count }
@@ -37,7 +50,7 @@ struct AggregateFold {
         series[id]!.lastSeenMs = max(series[id]!.lastSeenMs, seenMs)
     }
 
-    mutating func add(series id: Int64, client: String, bucketStartMs: Int64, counts: OutcomeCounts) {
+    mutating func add(series id: Int64, client: Int32, bucketStartMs: Int64, counts: OutcomeCounts) {
         clientCells[ClientCell(series: id, client: client, bucketStartMs: bucketStartMs), default: .zero] += counts
     }
 
@@ -51,7 +64,12 @@ struct AggregateFold {
             return
         }
         for (cell, counts) in other.cells { cells[cell, default: .zero] += counts }
-        for (cell, counts) in other.clientCells { clientCells[cell, default: .zero] += counts }
+        let clients = other.clientNames.map { clientIndex($0) }
+        for (cell, counts) in other.clientCells {
+            var mapped = cell
+            mapped.client = clients[Int(cell.client)]
+            clientCells[mapped, default: .zero] += counts
+        }
         for (id, totals) in other.series {
             series[id, default: SeriesTotals()].counts += totals.counts
             series[id]!.lastSeenMs = max(series[id]!.lastSeenMs, totals.lastSeenMs)
@@ -109,7 +127,7 @@ struct AggregateFold {
                     """)
             for (cell, counts) in clientCells where present.contains(cell.series) {
                 upsertClient.bind(cell.series, at: 1)
-                upsertClient.bind(cell.client, at: 2)
+                upsertClient.bind(clientNames[Int(cell.client)], at: 2)
                 upsertClient.bind(cell.bucketStartMs, at: 3)
                 bind(counts, fields: 5, to: upsertClient, from: 4)
                 try upsertClient.run()

@@ -100,36 +100,45 @@ enum AggregateLog {
 
     // MARK: Decoding
 
-    /// Adds the row in `blob` to `fold`; false when the row is malformed (nothing of it is added then).
+    /// Adds the row in `blob` to `fold`; false when the row is malformed (nothing of it is added then: the row is
+    /// checked whole before anything is added).
     static func decode(_ blob: UnsafeRawBufferPointer, into fold: inout AggregateFold) -> Bool {
+        var unused = AggregateFold()
+        guard walk(blob, into: &unused, adding: false) else { return false }
+        return walk(blob, into: &fold, adding: true)
+    }
+
+    /// Reads a row; with `adding`, into `fold`.
+    private static func walk(_ blob: UnsafeRawBufferPointer, into fold: inout AggregateFold, adding: Bool) -> Bool {
         var reader = Reader(blob: blob)
-        var row = AggregateFold()
         guard reader.byte() == version, let received = reader.signed() else { return false }
         guard let cellCount = reader.count() else { return false }
         for _ in 0..<cellCount {
-            guard let series = reader.signedID(), let start = reader.signed(), let counts = reader.counts(limit: 8) else {
+            guard let series = reader.signedID(), let start = reader.signed(), let counts = reader.counts(fields: 8) else {
                 return false
             }
-            row.add(series: series, bucketStartMs: received &+ start, counts: OutcomeCounts(stored: counts), seenMs: received)
+            if adding { fold.add(series: series, bucketStartMs: received &+ start, counts: counts, seenMs: received) }
         }
         guard let nameCount = reader.count() else { return false }
-        var names: [String] = []
-        names.reserveCapacity(nameCount)
+        // The row's client indexes, as the fold's.
+        var clients: [Int32] = []
+        clients.reserveCapacity(nameCount)
         for _ in 0..<nameCount {
             guard let name = reader.string() else { return false }
-            names.append(name)
+            clients.append(adding ? fold.clientIndex(name) : 0)
         }
         guard let clientCellCount = reader.count() else { return false }
         for _ in 0..<clientCellCount {
-            guard let series = reader.signedID(), let client = reader.count(), client < names.count, let start = reader.signed(),
-                let counts = reader.counts(limit: 5)
+            guard let series = reader.signedID(), let client = reader.count(), client < clients.count,
+                let start = reader.signed(),
+                let counts = reader.counts(fields: 5)
             else { return false }
-            row.add(
-                series: series, client: names[client], bucketStartMs: received &+ start, counts: OutcomeCounts(stored: counts))
+            if adding { fold.add(series: series, client: clients[client], bucketStartMs: received &+ start, counts: counts) }
         }
         guard let delayCount = reader.count() else { return false }
         for _ in 0..<delayCount {
-            guard let series = reader.signedID(), let mask = reader.varint(), mask >> (RetryDelayHistogram.bounds.count + 1) == 0
+            guard let series = reader.signedID(), let mask = reader.varint(),
+                mask >> (RetryDelayHistogram.bounds.count + 1) == 0
             else { return false }
             var counts = [Int64](repeating: 0, count: RetryDelayHistogram.bounds.count + 1)
             for index in counts.indices where mask & (1 << UInt64(index)) != 0 {
@@ -139,11 +148,9 @@ enum AggregateLog {
             guard let sumBits = reader.uint64(),
                 let histogram = RetryDelayHistogram(counts: counts, sum: Double(bitPattern: sumBits))
             else { return false }
-            row.add(series: series, delays: histogram)
+            if adding { fold.add(series: series, delays: histogram) }
         }
-        guard reader.atEnd else { return false }
-        fold.merge(row)
-        return true
+        return reader.atEnd
     }
 
     /// Reads the varints of a row, each checked against the end of the blob.
@@ -183,28 +190,28 @@ enum AggregateLog {
             return String(validating: UnsafeRawBufferPointer(rebasing: blob[offset..<(offset + length)]), as: UTF8.self)
         }
 
-        /// A presence byte and the counts it announces, as `limit` values.
-        mutating func counts(limit: Int) -> [Int64]? {
-            guard let mask = byte(), Int(mask) >> limit == 0 else { return nil }
-            var counts = [Int64](repeating: 0, count: limit)
-            for index in 0..<limit where mask & (1 << UInt8(index)) != 0 {
-                guard let value = varint() else { return nil }
-                counts[index] = Int64(bitPattern: value)
+        /// A presence byte and the counts it announces among the first `fields` of ``DedupStore/countColumns``.
+        mutating func counts(fields: Int) -> OutcomeCounts? {
+            guard let mask = byte(), Int(mask) >> fields == 0 else { return nil }
+            var counts = OutcomeCounts.zero
+            var rest = mask
+            while rest != 0 {
+                let index = rest.trailingZeroBitCount
+                rest &= rest - 1
+                guard let raw = varint() else { return nil }
+                let value = Int64(bitPattern: raw)
+                switch index {
+                case 0: counts.miss = value
+                case 1: counts.hit = value
+                case 2: counts.inFlight = value
+                case 3: counts.completed = value
+                case 4: counts.mismatch = value
+                case 5: counts.doubleExecutions = value
+                case 6: counts.lateRetries = value
+                default: counts.narrowKeys = value
+                }
             }
             return counts
         }
-    }
-}
-
-extension OutcomeCounts {
-    /// The eight counts in ``DedupStore/countColumns`` order.
-    var stored: [Int64] { [miss, hit, inFlight, completed, mismatch, doubleExecutions, lateRetries, narrowKeys] }
-
-    /// From counts in ``DedupStore/countColumns`` order (missing ones are zero).
-    init(stored: [Int64]) {
-        func at(_ index: Int) -> Int64 { index < stored.count ? stored[index] : 0 }
-        self.init(
-            miss: at(0), hit: at(1), inFlight: at(2), completed: at(3), mismatch: at(4), doubleExecutions: at(5),
-            lateRetries: at(6), narrowKeys: at(7))
     }
 }

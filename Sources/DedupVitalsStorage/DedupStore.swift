@@ -280,16 +280,40 @@ public final class DedupStore: Sendable {
     /// Folds every `aggregate_log` row into the aggregate tables and deletes the rows, in one transaction: a crash
     /// leaves either the rows or their sums, never both and never neither. Runs on its own schedule (``GroupCommitter``
     /// commits keep appending meanwhile), before pruning, and at start.
+    ///
+    /// The rows are read and summed on a reader first, so that SQLite's single writer is held only for the upserts and
+    /// the delete. Rows are only appended (by commits) and deleted (by folds), so the rows up to the last one read are
+    /// the same in the write transaction, unless a fold ran in between (pruning folds too): then the delete removes
+    /// fewer rows than were read, and this fold is abandoned.
     @discardableResult
     public func foldAggregates() throws(StorageError) -> FoldResult {
+        struct Overtaken: Error {}
         do {
-            return try pool.write { db in try Self.fold(db) }
+            let (fold, read, lastID) = try pool.read { db in try Self.readAggregateLog(db) }
+            guard read.rows > 0 else { return read }
+            return try pool.write { db in
+                try db.execute(sql: "DELETE FROM aggregate_log WHERE id <= ?", arguments: [lastID])
+                guard db.changesCount == read.rows else { throw Overtaken() }
+                try fold.write(in: db)
+                return read
+            }
+        } catch is Overtaken {
+            return FoldResult(rows: 0, cells: 0, malformedRows: 0)
         } catch {
             throw .unavailable(reason: Self.describe(error))
         }
     }
 
-    private static func fold(_ db: Database) throws -> FoldResult {
+    /// Folds inside a write transaction (pruning's).
+    private static func fold(_ db: Database) throws {
+        let (fold, read, lastID) = try readAggregateLog(db)
+        guard read.rows > 0 else { return }
+        try fold.write(in: db)
+        try db.execute(sql: "DELETE FROM aggregate_log WHERE id <= ?", arguments: [lastID])
+    }
+
+    /// Every row of the aggregate log summed, what was read, and the last row's id.
+    private static func readAggregateLog(_ db: Database) throws -> (AggregateFold, FoldResult, lastID: Int64) {
         var fold = AggregateFold()
         var result = FoldResult(rows: 0, cells: 0, malformedRows: 0)
         var lastID: Int64 = 0
@@ -302,11 +326,8 @@ public final class DedupStore: Sendable {
             }
             if !decoded { result.malformedRows += 1 }
         }
-        guard result.rows > 0 else { return result }
-        try fold.write(in: db)
-        try db.execute(sql: "DELETE FROM aggregate_log WHERE id <= ?", arguments: [lastID])
         result.cells = fold.cellCount
-        return result
+        return (fold, result, lastID)
     }
 
     /// Replays the key log into `forensics` (the last entry of a key wins); returns the number of entries.

@@ -175,7 +175,7 @@ public final class GroupCommitter: Sendable {
             let group = state.next
             state.next = Group()
             // The next group will likely touch as many cells: merging into it then never grows its dictionary.
-            state.next.merged.reserveCapacity(cells: group.merged.cells.count)
+            state.next.merged.reserveCapacity(cells: group.merged.cells.count, clientCells: group.merged.clientCells.count)
             return .write(group)
         }
         let group: Group

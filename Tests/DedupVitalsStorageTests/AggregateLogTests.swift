@@ -164,7 +164,10 @@ import Testing
         }
         for (cell, counts) in delta.clientCells {
             #expect(
-                fold.clientCells[.init(series: ids[cell.series]!, client: cell.client, bucketStartMs: cell.bucketStartMs)]
+                fold.clientCells[
+                    .init(
+                        series: ids[cell.series]!, client: Int32(fold.clientNames.firstIndex(of: cell.client)!),
+                        bucketStartMs: cell.bucketStartMs)]
                     == counts)
         }
         for (series, histogram) in delays {
