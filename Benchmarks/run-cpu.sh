@@ -9,8 +9,10 @@
 #
 # Arguments: VARIANTS ("NAME=BINARY[:MODE] ..."), WORKLOADS ("MODE BATCH REQUESTS CONNECTIONS", comma-separated;
 # MODE "-" takes the variant's), ROUNDS. LOAD_BIN: the generator (default: Benchmarks/.build/release/dedup-vitals-load).
-# Workload mode "metrics" first creates 10,000 series (one event each), then scrapes.
+# Workload mode "metrics" first creates 10,000 series (one event each), then scrapes. LOAD_ARGS: more generator options
+# for every run, e.g. LOAD_ARGS="--clients 7 --mix retries --keys 0"; SERIES: the series of ingest (default 1000).
 set -euo pipefail
+# shellcheck disable=SC2086 # LOAD_ARGS is a list of options
 root="$(cd "$(dirname "$0")/.." && pwd)"
 load_bin="${LOAD_BIN:-$root/Benchmarks/.build/release/dedup-vitals-load}"
 read -r -a variants <<<"$1"
@@ -32,12 +34,12 @@ measure() {
   if [[ "$mode" == metrics ]]; then
     "$load_bin" "${common[@]}" --batch 500 --series 10000 --requests 20 --connections 1 >/dev/null
   fi
-  "$load_bin" "${common[@]}" --mode "$mode" --batch "$batch" --series 1000 --requests $((requests / 10 + 1)) \
-    --connections "$connections" >/dev/null
+  "$load_bin" "${common[@]}" --mode "$mode" --batch "$batch" --series "${SERIES:-1000}" --requests $((requests / 10 + 1)) \
+    --connections "$connections" ${LOAD_ARGS:-} >/dev/null
   local before after
   before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  "$load_bin" "${common[@]}" --mode "$mode" --batch "$batch" --series 1000 --requests "$requests" \
-    --connections "$connections" >"$work/load.txt" || { cat "$work/load.txt" >&2; exit 1; }
+  "$load_bin" "${common[@]}" --mode "$mode" --batch "$batch" --series "${SERIES:-1000}" --requests "$requests" \
+    --connections "$connections" ${LOAD_ARGS:-} >"$work/load.txt" || { cat "$work/load.txt" >&2; exit 1; }
   after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   kill -TERM "$pid"
   wait "$pid" || true

@@ -8,6 +8,11 @@ public struct BatchDelta: Sendable, Equatable {
             self.series = series
             self.bucketStartMs = bucketStartMs
         }
+
+        /// The series' stored hash and the bucket mixed with the table's seed, without SipHash (see ``HashMixing``).
+        public func _rawHashValue(seed: Int) -> Int {
+            HashMixing.mix(series.storedHash, Int(bucketStartMs), seed: seed)
+        }
     }
 
     /// Counts per (series, client, bucket) for caller attribution.

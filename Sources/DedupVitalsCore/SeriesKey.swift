@@ -2,7 +2,8 @@
 ///
 /// The hash of the two strings is computed once, when the key is made: a key is hashed many times on the write path
 /// (its batch's cells, the group's merge, the windows, the client buckets, the storage's ids), and hashing two strings
-/// each time was ~14 % of the service's CPU at 1,000 series (docs/performance.md).
+/// each time was ~14 % of the service's CPU at 1,000 series (docs/performance.md). Dictionaries skip SipHash for it
+/// too (``HashMixing``).
 public struct SeriesKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     public let service: String
     public let operation: String
@@ -24,6 +25,14 @@ public struct SeriesKey: Sendable, Hashable, Comparable, CustomStringConvertible
     public func hash(into hasher: inout Hasher) {
         hasher.combine(hashCode)
     }
+
+    /// What dictionaries call: the stored hash mixed with the table's seed, without SipHash (see ``HashMixing``).
+    public func _rawHashValue(seed: Int) -> Int {
+        HashMixing.mix(hashCode, 0, seed: seed)
+    }
+
+    /// The hash of the two strings, computed at ``init(service:operation:)``.
+    var storedHash: Int { hashCode }
 
     public static func < (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
         (lhs.service, lhs.operation) < (rhs.service, rhs.operation)
