@@ -1,6 +1,5 @@
 import DedupVitalsCore
 
-
 /// Draws the dashboard: a pure function from state and terminal size to exactly `size.rows` lines, each at most
 /// `size.columns` wide.
 ///
