@@ -16,6 +16,7 @@ struct StorageService: Service {
     let clock: @Sendable () -> Int64
     let logger: Logger
     var pruneInterval: Duration = .seconds(60)
+    private let foldQueue = DispatchQueue(label: "dedup-vitals.fold")
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -50,14 +51,12 @@ struct StorageService: Service {
     /// thread of Swift's cooperative pool (one per core) that requests need.
     private func foldOffThePool() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Self.foldQueue.async {
+            foldQueue.async {
                 fold()
                 continuation.resume()
             }
         }
     }
-
-    private static let foldQueue = DispatchQueue(label: "dedup-vitals.fold")
 
     /// Folds the aggregate log. A failure leaves the rows in the log for the next fold.
     func fold() {
