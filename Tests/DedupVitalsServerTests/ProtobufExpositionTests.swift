@@ -231,7 +231,7 @@ import Testing
             bytes += chunk.readableBytesView
         }
         #expect(chunks.count > 2)
-        #expect(chunks.allSatisfy { $0 <= MetricsStream.chunkSize })
+        #expect(chunks.dropLast().allSatisfy { $0 >= MetricsStream.chunkSize && $0 <= MetricsStream.chunkSize + 4096 })
         let families = try MetricFamilyDecoder.decode(bytes)
         let events3000 = try #require(families.first { $0.name == MetricsCatalog.events.name })
         #expect(events3000.metrics.count == 3000 * Outcome.allCases.count)

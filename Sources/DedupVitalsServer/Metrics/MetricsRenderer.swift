@@ -21,6 +21,12 @@ struct MetricsRenderer {
         var evictions: Int64 = 0
         /// The latest traced double execution per series: the exemplar of `dedup_double_executions_total`.
         var doubleExecutionExemplars: [SeriesKey: TracedMoment] = [:]
+
+        /// `values[key]` for each series, in order; without a lookup (and its hashing) per series when `values` is
+        /// empty, as it mostly is for exemplars and, without keys, retry delays.
+        static func perSeries<Value>(_ values: [SeriesKey: Value], _ series: [RollingWindows.SeriesWindows]) -> [Value?] {
+            values.isEmpty ? Array(repeating: nil, count: series.count) : series.map { values[$0.series] }
+        }
     }
 
     /// The whole exposition in one buffer (tests, benchmarks, tools).
@@ -178,7 +184,7 @@ struct MetricsRenderer {
         perSeries(MetricsCatalog.staleInFlightKeys, perSeries(forensics.staleInFlightKeys))
         let doubleExecutionsName = arena.add(name: MetricsCatalog.doubleExecutions.name)
         let doubleExecutions = series.map(\.totals.doubleExecutions)
-        let doubleExecutionExemplars = series.map { forensics.doubleExecutionExemplars[$0.series] }
+        let doubleExecutionExemplars = Forensics.perSeries(forensics.doubleExecutionExemplars, series)
         families.append(
             Family(MetricsCatalog.doubleExecutions) { writer, index in
                 writer.sample(
@@ -193,7 +199,7 @@ struct MetricsRenderer {
             arena.add(name: retryDelay.name + "_bucket"), arena.add(name: retryDelay.name + "_sum"),
             arena.add(name: retryDelay.name + "_count")
         )
-        let histograms = series.map { forensics.retryDelays[$0.series] }
+        let histograms = Forensics.perSeries(forensics.retryDelays, series)
         let empty = RetryDelayHistogram()
         families.append(
             Family(retryDelay) { writer, index in
@@ -238,12 +244,16 @@ final class LabelArena: @unchecked Sendable {
     func add(name: String) -> BorrowedBytes { add(bytes: Array(name.utf8)) }
 
     func add(bytes: [UInt8]) -> BorrowedBytes {
+        bytes.withUnsafeBytes { add(raw: $0) }
+    }
+
+    func add(raw bytes: UnsafeRawBufferPointer) -> BorrowedBytes {
         if blocks.isEmpty || used + bytes.count > blocks[blocks.count - 1].count {
             blocks.append(.allocate(byteCount: max(64 * 1024, bytes.count), alignment: 8))
             used = 0
         }
         let target = UnsafeMutableRawBufferPointer(rebasing: blocks[blocks.count - 1][used..<used + bytes.count])
-        bytes.withUnsafeBytes { target.copyMemory(from: $0) }
+        target.copyMemory(from: bytes)
         used += bytes.count
         return BorrowedBytes(bytes: UnsafeRawBufferPointer(target))
     }

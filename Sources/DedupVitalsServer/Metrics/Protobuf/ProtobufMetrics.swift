@@ -5,7 +5,7 @@ import DedupVitalsCore
 /// histogram 7), `LabelPair` (name 1, value 2), `Gauge`/`Counter` (value 1; a counter's exemplar 2), `Exemplar`
 /// (label 1, value 2, timestamp 3) and `Histogram` (see ``ProtobufHistogram``).
 ///
-/// Fields at their default (a value of 0, an empty string) are left out, as proto3 encoders do: a decoder reads
+/// Fields at their default (a value of +0, an empty string) are left out, as proto3 encoders do: a decoder reads
 /// them as the default, and most samples of a large service are zeros.
 enum ProtobufMetrics {
     enum Field {
@@ -42,7 +42,7 @@ enum ProtobufMetrics {
 
     /// One length-delimited `MetricFamily` (the `encoding=delimited` stream is a sequence of them): the varint
     /// length, the header, then `metrics`, the already encoded `metric` fields.
-    static func appendDelimitedFamily(_ family: MetricFamily, metrics: [UInt8], to output: inout ProtobufEncoder) {
+    static func appendDelimitedFamily(_ family: MetricFamily, metrics: UnsafeRawBufferPointer, to output: inout ProtobufEncoder) {
         let header = header(family)
         output.varint(UInt64(header.count + metrics.count))
         output.raw(header)
@@ -56,11 +56,15 @@ enum ProtobufMetrics {
         return encoder.bytes
     }
 
+    /// A `LabelPair` as field `field` (of a `Metric` or an `Exemplar`), its length computed up front.
     static func labelPair(_ name: String, _ value: String, into encoder: inout ProtobufEncoder, field: Int) {
-        encoder.nested(field) { pair in
-            pair.stringField(1, name)
-            if !value.isEmpty { pair.stringField(2, value) }
-        }
+        let (nameLength, valueLength) = (name.utf8.count, value.utf8.count)
+        let length =
+            1 + ProtobufEncoder.varintSize(nameLength) + nameLength
+            + (valueLength == 0 ? 0 : 1 + ProtobufEncoder.varintSize(valueLength) + valueLength)
+        encoder.messageHeader(field, length: length)
+        encoder.stringField(1, name)
+        if valueLength > 0 { encoder.stringField(2, value) }
     }
 
     /// The `Metric` field of the family's value: `counter` or `gauge`.
@@ -68,19 +72,13 @@ enum ProtobufMetrics {
         type == .counter ? Field.metricCounter : Field.metricGauge
     }
 
-    /// A whole counter or gauge `Metric` (as field 4 of its family) from pre-encoded label pairs. The hot path of
-    /// the protobuf `/metrics`: the length is computed, not measured, and nothing is allocated.
+    /// A whole counter or gauge `Metric` (as field 4 of its family) from pre-encoded label pairs.
     @inline(__always)
     static func appendScalarMetric(
         _ shared: UnsafeRawBufferPointer, _ own: UnsafeRawBufferPointer, valueField: Int, value: Double,
         to encoder: inout ProtobufEncoder
     ) {
-        let valueBody = value.bitPattern == 0 ? 0 : 9
-        encoder.messageHeader(Field.familyMetric, length: shared.count + own.count + 2 + valueBody)
-        encoder.raw(shared)
-        encoder.raw(own)
-        encoder.messageHeader(valueField, length: valueBody)
-        if valueBody > 0 { encoder.doubleField(1, value) }
+        encoder.scalarMetric(Field.familyMetric, shared, own, valueField: valueField, value: value)
     }
 
     /// An `Exemplar`: trace and span ids as labels, the observed value and the time.

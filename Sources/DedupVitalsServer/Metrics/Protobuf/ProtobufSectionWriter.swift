@@ -50,7 +50,8 @@ struct ProtobufSectionWriter: MetricsSink {
 
     private mutating func closeFamily() {
         if let current, metrics.count > 0 {
-            ProtobufMetrics.appendDelimitedFamily(current, metrics: metrics.bytes, to: &output)
+            let metrics = self.metrics
+            metrics.withUnsafeBytes { ProtobufMetrics.appendDelimitedFamily(current, metrics: $0, to: &output) }
         }
         metrics.removeAll()
         current = nil

@@ -13,7 +13,7 @@ enum ProtobufSeriesFamilies {
         func labels(_ names: [String], _ values: [String]) -> BorrowedBytes {
             arena.add(bytes: ProtobufMetrics.labelPairs(names, values))
         }
-        let labelsOf = series.map { labels(MetricsCatalog.seriesLabels, [$0.series.service, $0.series.operation]) }
+        let labelsOf = labelSets(series, arena: arena)
         let outcomes = Array(Outcome.allCases)
         let outcomeLabels = outcomes.map { labels(["outcome"], [$0.name]) }
         let windowLabels = windows.map { labels(["window"], [ServiceConfig.windowLabel($0)]) }
@@ -21,27 +21,42 @@ enum ProtobufSeriesFamilies {
         let counter = ProtobufMetrics.Field.metricCounter
         let gauge = ProtobufMetrics.Field.metricGauge
 
+        // Everything a metric reads is gathered into flat arrays first, so that writing a metric reads plain
+        // values: no per-series struct copies (and their reference counting) in the hot loop.
+        let totals = series.map(\.totals)
+        var exportedWindows: [Int] = []
+        var windowStarts = [0]
+        windowStarts.reserveCapacity(series.count + 1)
+        for index in series.indices {
+            exportedWindows += plan.profile(of: index).windows
+            windowStarts.append(exportedWindows.count)
+        }
+
         var families: [Family] = []
         families.append(
             Family(family: MetricsCatalog.events) { encoder, index in
-                let totals = series[index].totals
                 for outcomeIndex in outcomes.indices {
                     ProtobufMetrics.appendScalarMetric(
                         labelsOf[index].bytes, outcomeLabels[outcomeIndex].bytes, valueField: counter,
-                        value: Double(totals[outcomes[outcomeIndex]]), to: &encoder)
+                        value: Double(totals[index][outcomes[outcomeIndex]]), to: &encoder)
                 }
             })
-        /// A per-window gauge from each window's counts.
-        func perWindow(_ family: MetricFamily, _ value: @escaping @Sendable (OutcomeCounts) -> Double) {
+        /// A per-window gauge from each exported window's counts.
+        func perWindow(_ family: MetricFamily, _ value: (OutcomeCounts) -> Double) {
+            var values: [Double] = []
+            values.reserveCapacity(exportedWindows.count)
+            for index in series.indices {
+                let counts = series[index].windows
+                for position in windowStarts[index]..<windowStarts[index + 1] {
+                    values.append(value(counts[exportedWindows[position]]))
+                }
+            }
             families.append(
-                Family(family: family) { encoder, index in
-                    series[index].windows.withUnsafeBufferPointer { counts in
-                        for window in plan.profile(of: index).windows {
-                            ProtobufMetrics.appendScalarMetric(
-                                labelsOf[index].bytes, windowLabels[window].bytes, valueField: gauge,
-                                value: value(counts[window]),
-                                to: &encoder)
-                        }
+                Family(family: family) { [exportedWindows, windowStarts, values] encoder, index in
+                    for position in windowStarts[index]..<windowStarts[index + 1] {
+                        ProtobufMetrics.appendScalarMetric(
+                            labelsOf[index].bytes, windowLabels[exportedWindows[position]].bytes, valueField: gauge,
+                            value: values[position], to: &encoder)
                     }
                 })
         }
@@ -63,7 +78,7 @@ enum ProtobufSeriesFamilies {
         perSeries(MetricsCatalog.inFlightKeys, perSeries(forensics.inFlightKeys))
         perSeries(MetricsCatalog.staleInFlightKeys, perSeries(forensics.staleInFlightKeys))
         let doubleExecutions = series.map(\.totals.doubleExecutions)
-        let exemplars = series.map { forensics.doubleExecutionExemplars[$0.series] }
+        let exemplars = MetricsRenderer.Forensics.perSeries(forensics.doubleExecutionExemplars, series)
         families.append(
             Family(family: MetricsCatalog.doubleExecutions) { encoder, index in
                 guard let exemplar = exemplars[index] else {
@@ -85,35 +100,69 @@ enum ProtobufSeriesFamilies {
         return families
     }
 
+    /// The `service` and `operation` label pairs of every series, encoded into one buffer that is copied into the
+    /// arena at once (not one allocation per series).
+    private static func labelSets(_ series: [RollingWindows.SeriesWindows], arena: LabelArena) -> [BorrowedBytes] {
+        var encoder = ProtobufEncoder(capacity: series.count * 48)
+        var ends: [Int] = []
+        ends.reserveCapacity(series.count)
+        for element in series {
+            ProtobufMetrics.labelPair("service", element.series.service, into: &encoder, field: 1)
+            ProtobufMetrics.labelPair("operation", element.series.operation, into: &encoder, field: 1)
+            ends.append(encoder.count)
+        }
+        let whole = encoder.withUnsafeBytes { arena.add(raw: $0) }
+        var start = 0
+        return ends.map { end in
+            defer { start = end }
+            return BorrowedBytes(bytes: UnsafeRawBufferPointer(rebasing: whole.bytes[start..<end]))
+        }
+    }
+
     private static func retryDelay(
         series: [RollingWindows.SeriesWindows], forensics: MetricsRenderer.Forensics, plan: SeriesExportPlan,
         labelsOf: [BorrowedBytes]
     ) -> ProtobufMetricsStream.Family {
-        let histograms = series.map { forensics.retryDelays[$0.series] }
-        let empty = RetryDelayHistogram()
+        let histograms = MetricsRenderer.Forensics.perSeries(forensics.retryDelays, series)
+        let exported = series.indices.map { plan.profile(of: $0).retryDelay }
         let mode = plan.retryDelayProtobuf
+        // Most series have no retries: their histogram body is the same bytes every time, encoded once.
+        var emptyBody = ProtobufEncoder(capacity: 512)
+        appendHistogram(RetryDelayHistogram(), mode: mode, to: &emptyBody)
+        let empty = emptyBody.bytes
         return ProtobufMetricsStream.Family(family: MetricsCatalog.retryDelay) { encoder, index in
-            guard plan.profile(of: index).retryDelay else { return }
-            let histogram = histograms[index] ?? empty
+            guard exported[index] else { return }
+            guard let histogram = histograms[index], histogram.count > 0 || !histogram.exemplars.isEmpty else {
+                return empty.withUnsafeBytes { body in
+                    encoder.messageMetric(
+                        ProtobufMetrics.Field.familyMetric, labelsOf[index].bytes, field: ProtobufMetrics.Field.metricHistogram,
+                        body: body)
+                }
+            }
             encoder.nested(ProtobufMetrics.Field.familyMetric) { metric in
                 metric.raw(labelsOf[index].bytes)
-                metric.nested(ProtobufMetrics.Field.metricHistogram) { body in
-                    ProtobufHistogram.appendTotals(count: histogram.count, sum: histogram.sum, to: &body)
-                    if mode != .native {
-                        let exemplars = histogram.exemplars
-                        ProtobufHistogram.appendClassicBuckets(
-                            counts: histogram.counts, bounds: RetryDelayHistogram.bounds,
-                            exemplar: { exemplars.isEmpty ? nil : exemplars[$0].map { ($0.moment, $0.value) } }, to: &body)
-                    }
-                    if mode != .classic {
-                        ProtobufHistogram.appendNativeBuckets(
-                            counts: histogram.counts, indexes: RetryDelayNativeLayout.indexes,
-                            schema: RetryDelayNativeLayout.schema, to: &body)
-                        for exemplar in histogram.exemplars.compactMap({ $0 }) {
-                            ProtobufMetrics.appendExemplar(exemplar.moment, value: exemplar.value, field: 16, to: &body)
-                        }
-                    }
-                }
+                metric.nested(ProtobufMetrics.Field.metricHistogram) { appendHistogram(histogram, mode: mode, to: &$0) }
+            }
+        }
+    }
+
+    /// The `Histogram` fields of retry delays in `mode`.
+    private static func appendHistogram(
+        _ histogram: RetryDelayHistogram, mode: MetricsExportConfig.ProtobufBuckets, to body: inout ProtobufEncoder
+    ) {
+        ProtobufHistogram.appendTotals(count: histogram.count, sum: histogram.sum, to: &body)
+        if mode != .native {
+            let exemplars = histogram.exemplars
+            ProtobufHistogram.appendClassicBuckets(
+                counts: histogram.counts, bounds: RetryDelayHistogram.bounds,
+                exemplar: { exemplars.isEmpty ? nil : exemplars[$0].map { ($0.moment, $0.value) } }, to: &body)
+        }
+        if mode != .classic {
+            ProtobufHistogram.appendNativeBuckets(
+                counts: histogram.counts, indexes: RetryDelayNativeLayout.indexes, schema: RetryDelayNativeLayout.schema,
+                to: &body)
+            for case let exemplar? in histogram.exemplars {
+                ProtobufMetrics.appendExemplar(exemplar.moment, value: exemplar.value, field: 16, to: &body)
             }
         }
     }
