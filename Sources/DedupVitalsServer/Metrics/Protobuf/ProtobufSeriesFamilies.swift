@@ -96,7 +96,7 @@ enum ProtobufSeriesFamilies {
             })
         perSeries(MetricsCatalog.lateRetries, series.map(\.totals.lateRetries))
         perSeries(MetricsCatalog.narrowKeys, series.map(\.totals.narrowKeys))
-        families.append(retryDelay(series: series, forensics: forensics, plan: plan, labelsOf: labelsOf))
+        families.append(retryDelay(series: series, forensics: forensics, plan: plan, labelsOf: labelsOf, arena: arena))
         return families
     }
 
@@ -119,30 +119,33 @@ enum ProtobufSeriesFamilies {
         }
     }
 
+    /// Each series' histogram body is encoded once, here, into the arena: the stream writes every family twice (the
+    /// first time only counting), and copying a body is cheaper than encoding it again. Series without retries share
+    /// one body.
     private static func retryDelay(
         series: [RollingWindows.SeriesWindows], forensics: MetricsRenderer.Forensics, plan: SeriesExportPlan,
-        labelsOf: [BorrowedBytes]
+        labelsOf: [BorrowedBytes], arena: LabelArena
     ) -> ProtobufMetricsStream.Family {
         let histograms = MetricsRenderer.Forensics.perSeries(forensics.retryDelays, series)
         let exported = series.indices.map { plan.profile(of: $0).retryDelay }
         let mode = plan.retryDelayProtobuf
-        // Most series have no retries: their histogram body is the same bytes every time, encoded once.
-        var emptyBody = ProtobufEncoder(capacity: 512)
-        appendHistogram(RetryDelayHistogram(), mode: mode, to: &emptyBody)
-        let empty = emptyBody.bytes
+        var bodies = ProtobufEncoder(capacity: 1024)
+        appendHistogram(RetryDelayHistogram(), mode: mode, to: &bodies)
+        let emptyEnd = bodies.count
+        var ranges = [Range<Int>](repeating: 0..<emptyEnd, count: series.count)
+        for index in series.indices where exported[index] {
+            guard let histogram = histograms[index], histogram.count > 0 || !histogram.exemplars.isEmpty else { continue }
+            let start = bodies.count
+            appendHistogram(histogram, mode: mode, to: &bodies)
+            ranges[index] = start..<bodies.count
+        }
+        let stored = bodies.withUnsafeBytes { arena.add(raw: $0) }
+        let bodyOf = ranges.map { BorrowedBytes(bytes: UnsafeRawBufferPointer(rebasing: stored.bytes[$0])) }
         return ProtobufMetricsStream.Family(family: MetricsCatalog.retryDelay) { encoder, index in
             guard exported[index] else { return }
-            guard let histogram = histograms[index], histogram.count > 0 || !histogram.exemplars.isEmpty else {
-                return empty.withUnsafeBytes { body in
-                    encoder.messageMetric(
-                        ProtobufMetrics.Field.familyMetric, labelsOf[index].bytes, field: ProtobufMetrics.Field.metricHistogram,
-                        body: body)
-                }
-            }
-            encoder.nested(ProtobufMetrics.Field.familyMetric) { metric in
-                metric.raw(labelsOf[index].bytes)
-                metric.nested(ProtobufMetrics.Field.metricHistogram) { appendHistogram(histogram, mode: mode, to: &$0) }
-            }
+            encoder.messageMetric(
+                ProtobufMetrics.Field.familyMetric, labelsOf[index].bytes, field: ProtobufMetrics.Field.metricHistogram,
+                body: bodyOf[index].bytes)
         }
     }
 
