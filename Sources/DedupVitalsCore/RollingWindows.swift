@@ -104,16 +104,20 @@ public struct RollingWindows: Sendable {
     /// Counts of one series for each window.
     public func windowCounts(of key: SeriesKey, windows: [PromDuration], nowMs: Int64) -> [OutcomeCounts]? {
         guard let state = series[key] else { return nil }
-        return counts(state, windows: windows, nowMs: nowMs)
+        let (order, bounds) = windowOrder(windows, nowMs: nowMs)
+        return counts(state, order: order, bounds: bounds)
     }
 
     /// Every series with its totals and window counts, sorted by (service, operation).
     public func snapshot(windows: [PromDuration], nowMs: Int64) -> [SeriesWindows] {
         let keys = orderedKeysSorted ? orderedKeys : orderedKeys.sorted()
+        // The windows' order and lower bounds are the same for every series: worked out once, not per series
+        // (a sort and two arrays per series were a fifth of a /metrics scrape at 10,000 series).
+        let (order, bounds) = windowOrder(windows, nowMs: nowMs)
         return keys.map { key in
             let state = series[key]!
             return SeriesWindows(
-                series: key, totals: state.totals, windows: counts(state, windows: windows, nowMs: nowMs),
+                series: key, totals: state.totals, windows: counts(state, order: order, bounds: bounds),
                 lastSeenMs: state.lastSeenMs)
         }
     }
@@ -140,13 +144,16 @@ public struct RollingWindows: Sendable {
         return result
     }
 
-    private func counts(_ state: SeriesState, windows: [PromDuration], nowMs: Int64) -> [OutcomeCounts] {
-        // Sum from the shortest window outwards in one pass, then put the results back in configured order.
+    /// The windows' indexes from the shortest window to the longest, and their lower bounds in that order.
+    private func windowOrder(_ windows: [PromDuration], nowMs: Int64) -> (order: [Int], bounds: [Int64]) {
         let order = windows.indices.sorted { windows[$0].milliseconds < windows[$1].milliseconds }
-        let bounds = order.map { lowerBound(windowMs: windows[$0].milliseconds, nowMs: nowMs) }
-        let sums = state.buckets.sums(startingAtOrAfter: bounds)
-        var result = [OutcomeCounts](repeating: .zero, count: windows.count)
-        for (position, windowIndex) in order.enumerated() { result[windowIndex] = sums[position] }
-        return result
+        return (order, order.map { lowerBound(windowMs: windows[$0].milliseconds, nowMs: nowMs) })
+    }
+
+    /// The counts of `state` in each window: `order` lists the windows from the shortest, `bounds` their lower
+    /// bounds in that order. Sums from the shortest window outwards in one pass, then puts the results back in
+    /// configured order.
+    private func counts(_ state: SeriesState, order: [Int], bounds: [Int64]) -> [OutcomeCounts] {
+        state.buckets.sums(startingAtOrAfter: bounds, placedAt: order)
     }
 }

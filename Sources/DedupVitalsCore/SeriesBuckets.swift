@@ -42,6 +42,12 @@ public struct SeriesBuckets: Sendable, Equatable {
     /// Sums for several lower bounds in one backwards pass. `lowerBounds` must be sorted descending
     /// (shortest window first); result `i` sums every bucket starting at or after `lowerBounds[i]`.
     public func sums(startingAtOrAfter lowerBounds: [Int64]) -> [OutcomeCounts] {
+        sums(startingAtOrAfter: lowerBounds, placedAt: Array(lowerBounds.indices))
+    }
+
+    /// The same sums, the one for `lowerBounds[k]` at index `positions[k]` of the result (`positions` is a
+    /// permutation of the indices): the windows of a snapshot in their configured order without a second array.
+    public func sums(startingAtOrAfter lowerBounds: [Int64], placedAt positions: [Int]) -> [OutcomeCounts] {
         var result = [OutcomeCounts](repeating: .zero, count: lowerBounds.count)
         var running = OutcomeCounts.zero
         var boundIndex = 0
@@ -52,7 +58,7 @@ public struct SeriesBuckets: Sendable, Equatable {
                 running += buckets[i].counts
                 i -= 1
             }
-            result[boundIndex] = running
+            result[positions[boundIndex]] = running
             boundIndex += 1
         }
         return result

@@ -18,7 +18,9 @@ final class GuardProcess: @unchecked Sendable {
         self.directory = directory
         try config.write(toFile: directory.file("guard.yml"), atomically: true, encoding: .utf8)
         try Self.stubServer.write(toFile: directory.file("stub.py"), atomically: true, encoding: .utf8)
-        for path in [stdoutPath, stderrPath] { FileManager.default.createFile(atPath: path, contents: nil) }
+        for path in [stdoutPath, stderrPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
         process.executableURL = URL(fileURLWithPath: ServiceBinary.path)
         process.arguments =
             ["mcp-guard", "--config", directory.file("guard.yml"), "--"]

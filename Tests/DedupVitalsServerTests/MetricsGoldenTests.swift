@@ -54,6 +54,38 @@ enum MetricsGolden {
     }
 
     static func render(format: ExpositionFormat) -> String {
+        render(format: format, export: MetricsExportConfig())
+    }
+
+    /// The same state in the protobuf format, with what `export` selects.
+    static func renderProtobuf(export: MetricsExportConfig = MetricsExportConfig()) -> [UInt8] {
+        var fixture = fixture()
+        fixture.renderer.export = export
+        let buffer = fixture.renderer.renderProtobuf(
+            series: fixture.series, forensics: fixture.forensics, counters: fixture.counters, alerting: fixture.alerting,
+            selfMetrics: selfMetrics)
+        return Array(buffer.readableBytesView)
+    }
+
+    /// The text formats with what `export` selects.
+    static func render(format: ExpositionFormat, export: MetricsExportConfig) -> String {
+        var fixture = fixture()
+        fixture.renderer.export = export
+        let buffer = fixture.renderer.render(
+            series: fixture.series, forensics: fixture.forensics, counters: fixture.counters, format: format,
+            alerting: fixture.alerting, selfMetrics: selfMetrics)
+        return String(buffer: buffer)
+    }
+
+    struct Fixture {
+        var renderer: MetricsRenderer
+        var series: [RollingWindows.SeriesWindows]
+        var forensics: MetricsRenderer.Forensics
+        var counters: IngestCounters
+        var alerting: AlertingState
+    }
+
+    static func fixture() -> Fixture {
         let t0: Int64 = 1_800_000_000_000
         let payments = SeriesKey(service: "payments", operation: "refund")
         let tickets = SeriesKey(service: "support", operation: "create \"ticket\"")
@@ -89,10 +121,9 @@ enum MetricsGolden {
         alerting.recordDelivery(receiver: "ops", result: .success)
         alerting.setQueueDepth(["ops": 2])
         alerting.recordDeliveryDuration(receiver: "ops", seconds: 0.042)
-        let renderer = MetricsRenderer(windows: durations, version: "1.2.3")
-        let buffer = renderer.render(
-            series: windows.snapshot(windows: durations, nowMs: t0), forensics: forensics, counters: counters, format: format,
-            alerting: alerting, selfMetrics: selfMetrics)
-        return String(buffer: buffer)
+        return Fixture(
+            renderer: MetricsRenderer(windows: durations, version: "1.2.3"),
+            series: windows.snapshot(windows: durations, nowMs: t0), forensics: forensics, counters: counters,
+            alerting: alerting)
     }
 }

@@ -204,4 +204,37 @@ extension ReloadTests {
         #expect(await process.stop() == 0)
         await receiver.stop()
     }
+
+    @Test func theMetricsSectionIsLive() async throws {
+        let files = try Files(
+            receiverURL: "http://127.0.0.1:9/hook", rules: [Self.spikeRule("SpikeA")],
+            extra: "metrics:\n  windows: [1m]\n  retry_delay: false")
+        let (process, baseURL) = try await Self.start(files)
+        #expect(
+            try await HTTP.post(baseURL + "/v1/events", #"{"service":"payments","operation":"refund","outcome":"miss"}"#).status
+                == 202)
+        let before = try await HTTP.get(baseURL + "/metrics").text
+        #expect(before.contains(#"dedup_attempts{service="payments",operation="refund",window="1m"} 1"#))
+        #expect(!before.contains(#"window="5m""#))
+        #expect(!before.contains("dedup_retry_delay_seconds_bucket"))
+
+        try files.write(
+            receiverURL: "http://127.0.0.1:9/hook", rules: [Self.spikeRule("SpikeA")],
+            extra: "metrics:\n  windows: [5m]\n  series:\n    - match: {operation: refund}\n      retry_delay: true")
+        let reply = try await HTTP.request(.POST, baseURL + "/-/reload")
+        #expect(reply.status == 200, "\(reply.text)")
+        let after = try await HTTP.get(baseURL + "/metrics").text
+        #expect(after.contains(#"dedup_attempts{service="payments",operation="refund",window="5m"} 1"#))
+        #expect(!after.contains(#"window="1m""#))
+        #expect(after.contains(#"dedup_retry_delay_seconds_count{service="payments",operation="refund"} 0"#))
+
+        // A section that names a window the service does not compute is refused; the running one stays.
+        try files.write(
+            receiverURL: "http://127.0.0.1:9/hook", rules: [Self.spikeRule("SpikeA")], extra: "metrics:\n  windows: [2m]")
+        let refused = try await HTTP.request(.POST, baseURL + "/-/reload")
+        #expect(refused.status == 400)
+        #expect(refused.text.contains("metrics.windows: 2m is not one of the configured windows"))
+        #expect(try await HTTP.get(baseURL + "/metrics").text.contains(#"window="5m""#))
+        #expect(await process.stop() == 0)
+    }
 }

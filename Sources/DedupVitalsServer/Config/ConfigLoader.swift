@@ -9,7 +9,7 @@ public enum ConfigLoader {
         "listen", "otlp_listen", "database", "windows", "retention", "evaluation_interval", "repeat_interval", "dedup_window",
         "stale_in_flight_after", "idempotency_key_ttl", "synchronous", "fold_interval", "limits", "max_tracked_keys",
         "max_clients_per_series", "narrow_key_threshold", "narrow_key_span", "auth", "rule_files", "receivers",
-        "metrics_token_env", "tls",
+        "metrics_token_env", "tls", "metrics",
     ]
 
     /// Loads the configuration file at `path`. Relative `rule_files` are resolved against the file's folder.
@@ -118,6 +118,9 @@ public enum ConfigLoader {
                 reader.problem(node, "metrics_token_env \"\(env)\" is not an environment variable name")
             }
             config.metricsTokenEnv = env
+        }
+        if let node = entries["metrics"] {
+            config.metrics = parseMetrics(node, windows: config.windows, reader: &reader)
         }
         if let node = entries["tls"] {
             config.tls = parseTLS(node, reader: &reader).map { tls in

@@ -160,6 +160,8 @@ public struct ServiceConfig: Sendable, Equatable {
     public var receivers: [Receiver] = []
     /// nil: plain HTTP.
     public var tls: TLS?
+    /// What `/metrics` exports per series (windows, the retry-delay histogram and its protobuf form).
+    public var metrics = MetricsExportConfig()
 
     public init() {}
 

@@ -25,9 +25,10 @@ struct ReadController: Sendable {
     }
 
     func metrics(accept: String?) -> Response {
-        let format = ExpositionFormat(accept: accept)
+        let format = ScrapeFormat(accept: accept)
         let nowMs = clock()
-        let windows = live.windows
+        let running = live.config
+        let windows = running.windows
         let snapshot = state.withWindows { $0.snapshot(windows: windows, nowMs: nowMs) }
         var forensics = state.withForensics {
             MetricsRenderer.Forensics(
@@ -35,13 +36,26 @@ struct ReadController: Sendable {
                 doubleExecutionExemplars: $0.doubleExecutionExemplars)
         }
         forensics.staleInFlightKeys = state.staleInFlightKeys(nowMs: nowMs)
-        let renderer = MetricsRenderer(windows: windows, version: DedupVitalsVersion.current)
-        let stream = renderer.stream(
-            series: snapshot, forensics: forensics, counters: state.counters, format: format, alerting: alerting,
-            errors: state.errors, selfMetrics: telemetry?.snapshot())
-        // Sent chunk by chunk as it is rendered (chunked transfer encoding): no buffer of the whole exposition.
-        return Response(
-            status: .ok, headers: [.contentType: format.contentType],
+        let renderer = MetricsRenderer(windows: windows, version: DedupVitalsVersion.current, export: running.metrics)
+        let selfMetrics = telemetry?.snapshot()
+        return switch format {
+        case .exposition(let exposition):
+            Self.streamed(
+                renderer.stream(
+                    series: snapshot, forensics: forensics, counters: state.counters, format: exposition, alerting: alerting,
+                    errors: state.errors, selfMetrics: selfMetrics), contentType: format.contentType)
+        case .protobuf:
+            Self.streamed(
+                renderer.protobufStream(
+                    series: snapshot, forensics: forensics, counters: state.counters, alerting: alerting, errors: state.errors,
+                    selfMetrics: selfMetrics), contentType: format.contentType)
+        }
+    }
+
+    /// Sent chunk by chunk as it is rendered (chunked transfer encoding): no buffer of the whole exposition.
+    private static func streamed(_ stream: some MetricsChunks & Sendable, contentType: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: contentType],
             body: .init { writer in
                 var stream = stream
                 while let chunk = stream.next() { try await writer.write(chunk) }

@@ -6,7 +6,7 @@ import DedupVitalsCore
 struct AlertMetricsSection {
     let alerting: AlertingState
 
-    func write(into writer: inout MetricsWriter) {
+    func write(into writer: inout some MetricsSink) {
         writer.family(MetricsCatalog.alertsFiring)
         for instance in alerting.instances where instance.state == .firing {
             writer.sample(

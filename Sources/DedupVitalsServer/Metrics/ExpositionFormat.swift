@@ -12,30 +12,13 @@ public enum ExpositionFormat: Sendable, Equatable {
         }
     }
 
-    /// Content negotiation: OpenMetrics when the `Accept` header gives it a higher (or equal, but earlier) preference
-    /// than the text format; the text format otherwise, including when the header is missing.
+    /// Content negotiation between the two text formats: OpenMetrics when the `Accept` header gives it a higher (or
+    /// equal, but earlier) preference than the text format; the text format otherwise, including when the header is
+    /// missing. ``ScrapeFormat/init(accept:)`` also offers the protobuf format.
     public init(accept: String?) {
-        guard let accept else {
-            self = .text
-            return
+        guard case .exposition(let format) = ScrapeFormat.negotiate(accept, offeringProtobuf: false) else {
+            preconditionFailure("protobuf was not offered")
         }
-        var best: (format: ExpositionFormat, q: Double)?
-        for part in accept.split(separator: ",") {
-            let pieces = part.split(separator: ";").map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
-            guard let media = pieces.first else { continue }
-            var q = 1.0
-            for parameter in pieces.dropFirst() where parameter.hasPrefix("q=") {
-                q = Double(parameter.dropFirst(2)) ?? 0
-            }
-            let format: ExpositionFormat? =
-                switch media {
-                case "application/openmetrics-text": .openMetrics
-                case "text/plain", "text/*", "*/*": .text
-                default: nil
-                }
-            guard let format, q > 0 else { continue }
-            if best == nil || q > best!.q { best = (format, q) }
-        }
-        self = best?.format ?? .text
+        self = format
     }
 }

@@ -40,7 +40,7 @@ public final class InternalErrors: Sendable {
     public func count(_ operation: Operation) -> Int64 { counts.withLock { $0[operation] ?? 0 } }
 
     /// Writes `dedup_internal_errors_total`, one sample per operation.
-    func write(to writer: inout MetricsWriter) {
+    func write(to writer: inout some MetricsSink) {
         let counts = counts.withLock { $0 }
         writer.family(MetricsCatalog.internalErrors)
         for operation in Operation.allCases {

@@ -18,7 +18,7 @@ public final class LimitCounters: Sendable {
     func recordOverloadRejection() { counts.withLock { $0.overload += 1 } }
 
     /// Writes the three counter families.
-    func write(to writer: inout MetricsWriter) {
+    func write(to writer: inout some MetricsSink) {
         let counts = counts.withLock { $0 }
         for (family, count) in [
             (MetricsCatalog.seriesLimitRejections, counts.seriesLimit), (MetricsCatalog.rateLimitRejections, counts.rateLimit),

@@ -15,4 +15,16 @@ public enum MetricsExposition {
     ) -> ByteBuffer {
         MetricsRenderer(windows: windows, version: version).render(series: series, counters: counters, format: format)
     }
+
+    /// The same in any scrape format, with what `export` (the `metrics:` section) selects.
+    public static func render(
+        series: [RollingWindows.SeriesWindows], windows: [PromDuration], counters: IngestCounters, format: ScrapeFormat,
+        export: MetricsExportConfig = MetricsExportConfig(), version: String = DedupVitalsVersion.current
+    ) -> ByteBuffer {
+        let renderer = MetricsRenderer(windows: windows, version: version, export: export)
+        return switch format {
+        case .exposition(let format): renderer.render(series: series, counters: counters, format: format)
+        case .protobuf: renderer.renderProtobuf(series: series, counters: counters)
+        }
+    }
 }

@@ -9,6 +9,8 @@ import NIOCore
 struct MetricsRenderer {
     let windows: [PromDuration]
     let version: String
+    /// What is exported per series (the `metrics:` section); the default exports everything.
+    var export = MetricsExportConfig()
 
     /// Key-forensics figures for the exposition.
     struct Forensics: Sendable {
@@ -19,6 +21,12 @@ struct MetricsRenderer {
         var evictions: Int64 = 0
         /// The latest traced double execution per series: the exemplar of `dedup_double_executions_total`.
         var doubleExecutionExemplars: [SeriesKey: TracedMoment] = [:]
+
+        /// `values[key]` for each series, in order; without a lookup (and its hashing) per series when `values` is
+        /// empty, as it mostly is for exemplars and, without keys, retry delays.
+        static func perSeries<Value>(_ values: [SeriesKey: Value], _ series: [RollingWindows.SeriesWindows]) -> [Value?] {
+            values.isEmpty ? Array(repeating: nil, count: series.count) : series.map { values[$0.series] }
+        }
     }
 
     /// The whole exposition in one buffer (tests, benchmarks, tools).
@@ -30,7 +38,22 @@ struct MetricsRenderer {
         var stream = self.stream(
             series: series, forensics: forensics, counters: counters, format: format, alerting: alerting, errors: errors,
             selfMetrics: selfMetrics)
-        var output = ByteBufferAllocator().buffer(capacity: 4096 + series.count * 3200)
+        return Self.collect(&stream, capacity: 4096 + series.count * 3200)
+    }
+
+    /// The whole protobuf exposition in one buffer (tests, benchmarks, tools).
+    func renderProtobuf(
+        series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
+        alerting: AlertingState? = nil, errors: InternalErrors = InternalErrors(), selfMetrics: SelfMetrics? = nil
+    ) -> ByteBuffer {
+        var stream = protobufStream(
+            series: series, forensics: forensics, counters: counters, alerting: alerting, errors: errors,
+            selfMetrics: selfMetrics)
+        return Self.collect(&stream, capacity: 4096 + series.count * 1200)
+    }
+
+    private static func collect(_ stream: inout some MetricsChunks, capacity: Int) -> ByteBuffer {
+        var output = ByteBufferAllocator().buffer(capacity: capacity)
         while var chunk = stream.next() { output.writeBuffer(&chunk) }
         return output
     }
@@ -43,6 +66,38 @@ struct MetricsRenderer {
         selfMetrics: SelfMetrics? = nil
     ) -> MetricsStream {
         var tail = MetricsWriter(format: format, capacity: 4096)
+        writeTail(
+            into: &tail, forensics: forensics, counters: counters, alerting: alerting, errors: errors, selfMetrics: selfMetrics)
+        tail.finish()
+        let arena = LabelArena()
+        return MetricsStream(
+            families: Self.seriesFamilies(
+                series: series, forensics: forensics, windows: windows, plan: plan(series), arena: arena),
+            seriesCount: series.count, format: format, labels: arena, tail: tail.finished())
+    }
+
+    /// The exposition in the protobuf format (`application/vnd.google.protobuf;
+    /// proto=io.prometheus.client.MetricFamily; encoding=delimited`), in chunks: the same families and samples as
+    /// the text formats, with `dedup_retry_delay_seconds` as a native histogram (``ProtobufSeriesFamilies``).
+    func protobufStream(
+        series: [RollingWindows.SeriesWindows], forensics: Forensics = Forensics(), counters: IngestCounters,
+        alerting: AlertingState? = nil, errors: InternalErrors = InternalErrors(), selfMetrics: SelfMetrics? = nil
+    ) -> ProtobufMetricsStream {
+        var tail = ProtobufSectionWriter()
+        writeTail(
+            into: &tail, forensics: forensics, counters: counters, alerting: alerting, errors: errors, selfMetrics: selfMetrics)
+        let arena = LabelArena()
+        return ProtobufMetricsStream(
+            families: ProtobufSeriesFamilies.make(
+                series: series, forensics: forensics, windows: windows, plan: plan(series), arena: arena),
+            seriesCount: series.count, labels: arena, tail: tail.finished())
+    }
+
+    /// The families that are not per series, in exposition order, into either format's writer.
+    private func writeTail(
+        into tail: inout some MetricsSink, forensics: Forensics, counters: IngestCounters, alerting: AlertingState?,
+        errors: InternalErrors, selfMetrics: SelfMetrics?
+    ) {
         tail.family(MetricsCatalog.trackedKeys)
         tail.sample(MetricsCatalog.trackedKeys, Int64(forensics.trackedKeys))
         tail.family(MetricsCatalog.keyEvictions)
@@ -63,16 +118,17 @@ struct MetricsRenderer {
         SelfMetricsSection(metrics: selfMetrics).write(into: &tail)
         tail.family(MetricsCatalog.buildInfo)
         tail.sample(MetricsCatalog.buildInfo, [version], Int64(1))
-        tail.finish()
-        let arena = LabelArena()
-        return MetricsStream(
-            families: Self.seriesFamilies(series: series, forensics: forensics, windows: windows, arena: arena),
-            seriesCount: series.count, format: format, labels: arena, tail: tail.finished())
+    }
+
+    /// What this scrape exports of each series.
+    func plan(_ series: [RollingWindows.SeriesWindows]) -> SeriesExportPlan {
+        SeriesExportPlan(config: export, windows: windows, series: export.series.isEmpty ? [] : series.map(\.series))
     }
 
     /// The per-series families, in exposition order.
     private static func seriesFamilies(
-        series: [RollingWindows.SeriesWindows], forensics: Forensics, windows: [PromDuration], arena: LabelArena
+        series: [RollingWindows.SeriesWindows], forensics: Forensics, windows: [PromDuration], plan: SeriesExportPlan,
+        arena: LabelArena
     ) -> [MetricsStream.Family] {
         // Every label set and sample name is escaped once into the arena; samples borrow slices of it (no
         // allocation, retain or escaping per sample).
@@ -98,7 +154,7 @@ struct MetricsRenderer {
         families.append(
             Family(MetricsCatalog.duplicateRatio) { writer, index in
                 series[index].windows.withUnsafeBufferPointer { counts in
-                    for windowIndex in windowLabels.indices {
+                    for windowIndex in plan.profile(of: index).windows {
                         writer.sample(ratioName, labelsOf[index], windowLabels[windowIndex], counts[windowIndex].duplicateRatio)
                     }
                 }
@@ -107,7 +163,7 @@ struct MetricsRenderer {
         families.append(
             Family(MetricsCatalog.attempts) { writer, index in
                 series[index].windows.withUnsafeBufferPointer { counts in
-                    for windowIndex in windowLabels.indices {
+                    for windowIndex in plan.profile(of: index).windows {
                         writer.sample(attemptsName, labelsOf[index], windowLabels[windowIndex], counts[windowIndex].attempts)
                     }
                 }
@@ -128,7 +184,7 @@ struct MetricsRenderer {
         perSeries(MetricsCatalog.staleInFlightKeys, perSeries(forensics.staleInFlightKeys))
         let doubleExecutionsName = arena.add(name: MetricsCatalog.doubleExecutions.name)
         let doubleExecutions = series.map(\.totals.doubleExecutions)
-        let doubleExecutionExemplars = series.map { forensics.doubleExecutionExemplars[$0.series] }
+        let doubleExecutionExemplars = Forensics.perSeries(forensics.doubleExecutionExemplars, series)
         families.append(
             Family(MetricsCatalog.doubleExecutions) { writer, index in
                 writer.sample(
@@ -143,10 +199,11 @@ struct MetricsRenderer {
             arena.add(name: retryDelay.name + "_bucket"), arena.add(name: retryDelay.name + "_sum"),
             arena.add(name: retryDelay.name + "_count")
         )
-        let histograms = series.map { forensics.retryDelays[$0.series] }
+        let histograms = Forensics.perSeries(forensics.retryDelays, series)
         let empty = RetryDelayHistogram()
         families.append(
             Family(retryDelay) { writer, index in
+                guard plan.profile(of: index).retryDelay else { return }
                 let labels = labelsOf[index]
                 let histogram = histograms[index] ?? empty
                 let exemplars = histogram.exemplars
@@ -186,13 +243,17 @@ final class LabelArena: @unchecked Sendable {
 
     func add(name: String) -> BorrowedBytes { add(bytes: Array(name.utf8)) }
 
-    private func add(bytes: [UInt8]) -> BorrowedBytes {
+    func add(bytes: [UInt8]) -> BorrowedBytes {
+        bytes.withUnsafeBytes { add(raw: $0) }
+    }
+
+    func add(raw bytes: UnsafeRawBufferPointer) -> BorrowedBytes {
         if blocks.isEmpty || used + bytes.count > blocks[blocks.count - 1].count {
             blocks.append(.allocate(byteCount: max(64 * 1024, bytes.count), alignment: 8))
             used = 0
         }
         let target = UnsafeMutableRawBufferPointer(rebasing: blocks[blocks.count - 1][used..<used + bytes.count])
-        bytes.withUnsafeBytes { target.copyMemory(from: $0) }
+        target.copyMemory(from: bytes)
         used += bytes.count
         return BorrowedBytes(bytes: UnsafeRawBufferPointer(target))
     }

@@ -2,7 +2,7 @@ import NIOCore
 
 /// The `/metrics` exposition as a sequence of chunks of about ``chunkSize`` bytes: each per-series family (its
 /// HELP and TYPE, then its samples for every series), then the small families rendered up front.
-struct MetricsStream: Sendable {
+struct MetricsStream: Sendable, MetricsChunks {
     /// A family with samples for every series.
     struct Family: Sendable {
         var family: MetricFamily

@@ -4,7 +4,7 @@ import NIOCore
 
 /// Writes metric families in the Prometheus text format 0.0.4 or OpenMetrics 1.0.0, straight into the response's
 /// `ByteBuffer` (no copy of the exposition, which grows with the number of series).
-struct MetricsWriter {
+struct MetricsWriter: MetricsSink {
     let format: ExpositionFormat
     private var output: ByteBuffer
     /// Samples are assembled in a small scratch buffer and moved into `output` 64 KB at a time: each access to the
@@ -82,11 +82,6 @@ struct MetricsWriter {
         var header = "# HELP \(name) \(Self.escapeHelp(family.help))\n# TYPE \(name) \(family.type.rawValue)\n"
         if format == .openMetrics, let unit = family.unit { header += "# UNIT \(name) \(unit)\n" }
         append(header)
-    }
-
-    /// A sample of a family without labels.
-    mutating func sample(_ family: MetricFamily, _ value: Int64) {
-        sample(family, [], value)
     }
 
     /// A sample of `family`, with one value for each of its labels, in the family's order.

@@ -30,7 +30,7 @@ struct ProcessMetrics: Sendable, Equatable {
         return ProcessMetrics(
             cpuSeconds: (utime + stime) / ticksPerSecond, residentMemoryBytes: residentPages * pageSize,
             virtualMemoryBytes: virtualBytes, openFileDescriptors: Int64(openDescriptors),
-            maxFileDescriptors: maxOpenFiles(), startTimeSeconds: bootTimeSeconds() + startTicks / ticksPerSecond)
+            maxFileDescriptors: maxOpenFiles(), startTimeSeconds: bootTime + startTicks / ticksPerSecond)
     }
 
     /// The fields of `/proc/self/stat` from the third (`state`) on: the second, the command name in parentheses,
@@ -49,6 +49,10 @@ struct ProcessMetrics: Sendable, Equatable {
         }
         return 0
     }
+
+    /// When the machine booted, read once: it does not change while the process runs, and reading and splitting
+    /// `/proc/stat` was a sizeable part of a scrape of few series.
+    private static let bootTime = bootTimeSeconds()
 
     /// The `btime` line of `/proc/stat`: when the machine booted, in seconds since the epoch.
     private static func bootTimeSeconds() -> Double {

@@ -6,7 +6,7 @@ import DedupVitalsStorage
 struct SelfMetricsSection {
     let metrics: SelfMetrics?
 
-    func write(into writer: inout MetricsWriter) {
+    func write(into writer: inout some MetricsSink) {
         let metrics = self.metrics
         writer.family(MetricsCatalog.httpRequestDuration)
         for (key, histogram) in (metrics?.httpRequests ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -32,12 +32,12 @@ struct SelfMetricsSection {
     }
 
     /// A family of one unlabelled sample (gauge or counter), or none.
-    private func gauge(_ family: MetricFamily, _ value: Double?, into writer: inout MetricsWriter) {
+    private func gauge(_ family: MetricFamily, _ value: Double?, into writer: inout some MetricsSink) {
         writer.family(family)
         if let value { writer.sample(family, [], value) }
     }
 
-    private func histogram(_ family: MetricFamily, _ histogram: BucketHistogram?, into writer: inout MetricsWriter) {
+    private func histogram(_ family: MetricFamily, _ histogram: BucketHistogram?, into writer: inout some MetricsSink) {
         writer.family(family)
         if let histogram { writer.histogram(family, [], histogram) }
     }
