@@ -168,7 +168,8 @@ import Testing
             #expect(refused.status == 503)
             #expect(refused.errorCode == "overloaded")
             try connection.send("\n")
-            #expect(await connection.readResponse(timeout: .seconds(5))?.status == 202)
+            // Generous: the suite runs many servers in parallel on a small machine.
+            #expect(await connection.readResponse(timeout: .seconds(20))?.status == 202)
             #expect(try await HTTP.post(service.baseURL + "/v1/events", second).status == 202, "the bytes were released")
             #expect(Self.attempts(service) == 2)
         }

@@ -127,7 +127,8 @@ struct DashboardClientTests {
                 client: client, scenario: .steady, ratePerSecond: 50, durationSeconds: 0.3, batchSize: 10_000,
                 tick: .milliseconds(300)
             ).run()
-            #expect(report.retries == 1)
+            // At least the one after the 429; on a loaded machine an answer may also time out and be sent again.
+            #expect(report.retries >= 1)
             #expect(report.accepted == report.sent && report.sent > 0)
             #expect(ContinuousClock.now - started >= .seconds(1), "waited for Retry-After")
         }
