@@ -251,8 +251,11 @@ struct AlertingLiveTests {
             config: Self.config(db: dir.file("db.sqlite"), receivers: receivers), clock: clock.read,
             options: try Self.options(rules: [Self.spikeRule, mismatch], receivers: receivers)
         ).scoped { service in
-            try await service.post("mismatch", count: 2)
-            try await Self.spike(service)
+            // One batch, so that both rules fire in the same evaluation and both notifications are queued before the
+            // first delivery: mismatch 2/12 > 0.1, duplicates 8/12 > 0.5.
+            let events = ["mismatch", "mismatch", "miss", "miss"] + Array(repeating: "hit", count: 8)
+            let batch = events.map { #"{"service":"payments","operation":"refund","outcome":"\#($0)"}"# }
+            #expect(try await HTTP.post(service.baseURL + "/v1/events", "[" + batch.joined(separator: ",") + "]").status == 202)
             #expect(try await eventually { try await service.get("/metrics").1.contains(#"result="failed"} 1"#) })
             try await Task.sleep(for: .milliseconds(400))
             #expect(receiver.requests.count == 1)
