@@ -21,25 +21,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deadline=$((SECONDS + 170))
 
-need=()
-command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
-command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
-command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v python3 >/dev/null 2>&1 || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-bin="${1:-$(swift build --show-bin-path)/dedup-vitals}"
-[ -x "$bin" ] || { echo "e2e-cluster: no executable at $bin" >&2; exit 1; }
-bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
-
 e2e_name=e2e-cluster
 # shellcheck source=.ci/e2e-lib.sh
 . .ci/e2e-lib.sh
+install_missing haproxy prometheus prometheus-alertmanager curl python3
+service_binary "${1:-}"
 pass() { echo "$e2e_name: PASS: $*"; }
 
 client() { python3 .ci/cluster_client.py "$@"; }

@@ -34,6 +34,23 @@ wait_for() {
   done
 }
 
+# Installs with apt whichever of the named commands is missing (each command is its Debian package's name).
+install_missing() {
+  local command need=()
+  for command in "$@"; do command -v "$command" >/dev/null 2>&1 || need+=("$command"); done
+  [ ${#need[@]} -eq 0 ] && return
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+
+# Sets $bin to the absolute path of the service binary: $1, or the debug build's; exits when it is not executable.
+service_binary() {
+  bin="${1:-$(swift build --show-bin-path)/dedup-vitals}"
+  [ -x "$bin" ] || { echo "$e2e_name: no executable at $bin" >&2; exit 1; }
+  bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

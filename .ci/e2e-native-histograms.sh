@@ -18,22 +18,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deadline=$((SECONDS + 110))
 
-need=()
-command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v python3 >/dev/null 2>&1 || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-bin="${1:-$(swift build --show-bin-path)/dedup-vitals}"
-[ -x "$bin" ] || { echo "e2e-native-histograms: no executable at $bin" >&2; exit 1; }
-
 e2e_name=e2e-native-histograms
 # shellcheck source=.ci/e2e-lib.sh
 . .ci/e2e-lib.sh
+install_missing prometheus curl python3
+service_binary "${1:-}"
 
 logged_port() { grep -o 'address=127.0.0.1:[0-9]*' "$work/$1.log" | head -1 | cut -d: -f2; }
 has_logged_port() { [ -n "$(logged_port "$1")" ]; }

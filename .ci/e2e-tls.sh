@@ -11,23 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deadline=$((SECONDS + 90))
 
-need=()
-command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
-command -v openssl >/dev/null 2>&1 || need+=(openssl)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v python3 >/dev/null 2>&1 || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-bin="${1:-$(swift build --show-bin-path)/dedup-vitals}"
-[ -x "$bin" ] || { echo "e2e-tls: no executable at $bin" >&2; exit 1; }
-
 e2e_name=e2e-tls
 # shellcheck source=.ci/e2e-lib.sh
-source .ci/e2e-lib.sh
+. .ci/e2e-lib.sh
+install_missing prometheus openssl curl python3
+service_binary "${1:-}"
 
 # A CA, then certificates it signs: NAME, common name, extensions.
 ssl() { openssl "$@" >>"$work/openssl.log" 2>&1 || fail "openssl $1"; }

@@ -7,7 +7,8 @@
 public struct SeriesKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     public let service: String
     public let operation: String
-    private let hashCode: Int
+    /// The hash of the two strings, computed at ``init(service:operation:)``.
+    let storedHash: Int
 
     public init(service: String, operation: String) {
         self.service = service
@@ -15,24 +16,21 @@ public struct SeriesKey: Sendable, Hashable, Comparable, CustomStringConvertible
         var hasher = Hasher()
         hasher.combine(service)
         hasher.combine(operation)
-        hashCode = hasher.finalize()
+        storedHash = hasher.finalize()
     }
 
     public static func == (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
-        lhs.hashCode == rhs.hashCode && lhs.service == rhs.service && lhs.operation == rhs.operation
+        lhs.storedHash == rhs.storedHash && lhs.service == rhs.service && lhs.operation == rhs.operation
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(hashCode)
+        hasher.combine(storedHash)
     }
 
     /// What dictionaries call: the stored hash mixed with the table's seed, without SipHash (see ``HashMixing``).
     public func _rawHashValue(seed: Int) -> Int {
-        HashMixing.mix(hashCode, 0, seed: seed)
+        HashMixing.mix(storedHash, 0, seed: seed)
     }
-
-    /// The hash of the two strings, computed at ``init(service:operation:)``.
-    var storedHash: Int { hashCode }
 
     public static func < (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
         (lhs.service, lhs.operation) < (rhs.service, rhs.operation)

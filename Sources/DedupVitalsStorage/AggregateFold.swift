@@ -22,6 +22,11 @@ struct AggregateFold {
     struct SeriesTotals {
         var counts = OutcomeCounts.zero
         var lastSeenMs = Int64.min
+
+        mutating func add(_ more: OutcomeCounts, seenMs: Int64) {
+            counts += more
+            lastSeenMs = max(lastSeenMs, seenMs)
+        }
     }
 
     private(set) var cells: [Cell: OutcomeCounts] = [:]
@@ -46,8 +51,7 @@ struct AggregateFold {
 
     mutating func add(series id: Int64, bucketStartMs: Int64, counts: OutcomeCounts, seenMs: Int64) {
         cells[Cell(series: id, bucketStartMs: bucketStartMs), default: .zero] += counts
-        series[id, default: SeriesTotals()].counts += counts
-        series[id]!.lastSeenMs = max(series[id]!.lastSeenMs, seenMs)
+        series[id, default: SeriesTotals()].add(counts, seenMs: seenMs)
     }
 
     mutating func add(series id: Int64, client: Int32, bucketStartMs: Int64, counts: OutcomeCounts) {
@@ -56,25 +60,6 @@ struct AggregateFold {
 
     mutating func add(series id: Int64, delays histogram: RetryDelayHistogram) {
         delays[id, default: RetryDelayHistogram()].merge(histogram)
-    }
-
-    mutating func merge(_ other: AggregateFold) {
-        if isEmpty {
-            self = other
-            return
-        }
-        for (cell, counts) in other.cells { cells[cell, default: .zero] += counts }
-        let clients = other.clientNames.map { clientIndex($0) }
-        for (cell, counts) in other.clientCells {
-            var mapped = cell
-            mapped.client = clients[Int(cell.client)]
-            clientCells[mapped, default: .zero] += counts
-        }
-        for (id, totals) in other.series {
-            series[id, default: SeriesTotals()].counts += totals.counts
-            series[id]!.lastSeenMs = max(series[id]!.lastSeenMs, totals.lastSeenMs)
-        }
-        for (id, histogram) in other.delays { delays[id, default: RetryDelayHistogram()].merge(histogram) }
     }
 
     /// Adds everything to the tables. Cells of a series that no longer exists (pruned meanwhile) are dropped: the

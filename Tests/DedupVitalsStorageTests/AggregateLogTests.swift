@@ -126,6 +126,34 @@ import Testing
         Self.expectLoaded(try Self.load(path), Expected(sent))
     }
 
+    /// Pruning folds inside its transaction first: a series' last-seen time and totals are current before series
+    /// idle past the retention are deleted, and no row is left to fold for a series that is gone.
+    @Test func pruningFoldsFirstThenDropsIdleSeries() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("db.sqlite")
+        let harness = try KeyLogHarness(path: path)
+        try await Self.commit(harness, Self.events(100, series: 7))
+        #expect(try Self.rows(path, "SELECT count(*) FROM aggregate_log") == 1)
+        // Within the retention: folded, and every series kept with its totals.
+        try harness.store.prune(
+            nowMs: Self.t0 + 60_000, retentionMs: 3_600_000, idempotencyTTLMs: 86_400_000,
+            bucketWidthMs: BucketClock.defaultWidthMs)
+        #expect(try Self.rows(path, "SELECT count(*) FROM aggregate_log") == 0)
+        #expect(try Self.rows(path, "SELECT sum(miss + hit + in_flight + completed + mismatch) FROM series") == 100)
+        // Past it: the series and their buckets go; a later group of one of them makes it anew.
+        try await Self.commit(harness, Self.events(10, series: 7))
+        try harness.store.prune(
+            nowMs: Self.t0 + 7_200_000, retentionMs: 3_600_000, idempotencyTTLMs: 86_400_000,
+            bucketWidthMs: BucketClock.defaultWidthMs)
+        #expect(try Self.rows(path, "SELECT count(*) FROM aggregate_log") == 0)
+        #expect(try Self.rows(path, "SELECT count(*) FROM series") == 0)
+        #expect(try Self.rows(path, "SELECT count(*) FROM buckets") == 0)
+        try await Self.commit(harness, Self.events(10, series: 1))
+        #expect(try harness.store.foldAggregates().rows == 1)
+        #expect(try Self.rows(path, "SELECT sum(miss + hit + in_flight + completed + mismatch) FROM series") == 10)
+        await harness.close()
+    }
+
     @Test func aMalformedRowIsReportedAndDroppedAndTheOthersAreFolded() async throws {
         let dir = try TemporaryDirectory()
         let path = dir.file("db.sqlite")
