@@ -18,12 +18,23 @@ public struct BatchDelta: Sendable, Equatable {
     /// Counts per (series, client, bucket) for caller attribution.
     public struct ClientCell: Sendable, Hashable {
         public var series: SeriesKey
-        public var client: String
+        public var clientName: ClientName
         public var bucketStartMs: Int64
-        public init(series: SeriesKey, client: String, bucketStartMs: Int64) {
+        public init(series: SeriesKey, client: ClientName, bucketStartMs: Int64) {
             self.series = series
-            self.client = client
+            self.clientName = client
             self.bucketStartMs = bucketStartMs
+        }
+
+        public init(series: SeriesKey, client: String, bucketStartMs: Int64) {
+            self.init(series: series, client: ClientName(client), bucketStartMs: bucketStartMs)
+        }
+
+        public var client: String { clientName.name }
+
+        /// The series' and the client's stored hashes and the bucket mixed with the table's seed, without SipHash.
+        public func _rawHashValue(seed: Int) -> Int {
+            HashMixing.mix(series.storedHash &+ clientName.storedHash &* 31, Int(bucketStartMs), seed: seed)
         }
     }
 
@@ -47,6 +58,7 @@ public struct BatchDelta: Sendable, Equatable {
         self.eventCount = events.count
         // Up to a cell per event: growing a dictionary rehashes every series key in it.
         cells.reserveCapacity(min(events.count, 1_024))
+        if events.first?.client != nil { clientCells.reserveCapacity(min(events.count, 1_024)) }
         for event in events {
             let series = event.series
             let bucket = BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs)

@@ -3,6 +3,7 @@
 public struct ClientAttribution: Sendable {
     /// The client name that collects clients beyond the cap.
     public static let otherClient = "_other"
+    private static let otherName = ClientName(otherClient)
 
     public struct Ranked: Sendable, Equatable {
         public var client: String
@@ -20,7 +21,8 @@ public struct ClientAttribution: Sendable {
     }
 
     public let maxClientsPerSeries: Int
-    private var clients: [SeriesKey: [String: ClientState]] = [:]
+    /// Keyed by names with their hashes (``ClientName``): applying a group looks up every client cell.
+    private var clients: [SeriesKey: [ClientName: ClientState]] = [:]
 
     public init(maxClientsPerSeries: Int) {
         self.maxClientsPerSeries = maxClientsPerSeries
@@ -33,18 +35,18 @@ public struct ClientAttribution: Sendable {
         _ cells: [BatchDelta.ClientCell: OutcomeCounts], pending: [SeriesKey: Set<String>] = [:]
     ) -> (cells: [BatchDelta.ClientCell: OutcomeCounts], admitted: [SeriesKey: Set<String>]) {
         // Usually every client is known already: the cells pass unchanged, without sorting them by name.
-        if cells.keys.allSatisfy({ clients[$0.series]?[$0.client] != nil }) { return (cells, [:]) }
+        if cells.keys.allSatisfy({ clients[$0.series]?[$0.clientName] != nil }) { return (cells, [:]) }
         var result: [BatchDelta.ClientCell: OutcomeCounts] = [:]
         var admitted: [SeriesKey: Set<String>] = [:]
         for (cell, counts) in cells.sorted(by: { $0.key.client < $1.key.client }) {
             var resolved = cell
             let known = clients[cell.series]
             let alsoKnown = pending[cell.series]
-            if known?[cell.client] == nil, alsoKnown?.contains(cell.client) != true {
+            if known?[cell.clientName] == nil, alsoKnown?.contains(cell.client) != true {
                 let newOnes = admitted[cell.series, default: []]
-                let stillPending = alsoKnown?.count(where: { known?[$0] == nil }) ?? 0
+                let stillPending = alsoKnown?.count(where: { known?[ClientName($0)] == nil }) ?? 0
                 if (known?.count ?? 0) + stillPending + newOnes.count >= maxClientsPerSeries, !newOnes.contains(cell.client) {
-                    resolved.client = Self.otherClient
+                    resolved.clientName = Self.otherName
                 } else {
                     admitted[cell.series, default: []].insert(cell.client)
                 }
@@ -57,14 +59,14 @@ public struct ClientAttribution: Sendable {
     public mutating func apply(_ cells: [BatchDelta.ClientCell: OutcomeCounts], receivedAtMs: Int64) {
         for (cell, counts) in cells {
             // Changed in place: a copy of the state would copy its buckets on the first change.
-            clients[cell.series, default: [:]][cell.client, default: ClientState()].add(
+            clients[cell.series, default: [:]][cell.clientName, default: ClientState()].add(
                 counts, at: cell.bucketStartMs, seenMs: receivedAtMs)
         }
     }
 
     /// Restores one stored bucket.
     public mutating func restore(series: SeriesKey, client: String, bucket: SeriesBuckets.Bucket) {
-        clients[series, default: [:]][client, default: ClientState()].add(
+        clients[series, default: [:]][ClientName(client), default: ClientState()].add(
             bucket.counts, at: bucket.startMs, seenMs: bucket.startMs)
     }
 
@@ -73,7 +75,7 @@ public struct ClientAttribution: Sendable {
         guard let known = clients[series] else { return [] }
         let ranked = known.compactMap { client, state -> Ranked? in
             let counts = state.buckets.sums(startingAtOrAfter: [lowerBoundMs])[0]
-            return counts.attempts > 0 ? Ranked(client: client, counts: counts) : nil
+            return counts.attempts > 0 ? Ranked(client: client.name, counts: counts) : nil
         }
         return Array(
             ranked.sorted {

@@ -38,23 +38,30 @@ public struct RollingWindows: Sendable {
     public mutating func apply(_ delta: BatchDelta) {
         var added = false
         for (cell, counts) in delta.cells {
-            var state =
-                series.removeValue(forKey: cell.series)
-                ?? {
-                    orderedKeys.append(cell.series)
-                    added = true
-                    return SeriesState()
-                }()
-            state.totals += counts
-            state.buckets.add(counts, at: cell.bucketStartMs)
-            state.lastSeenMs = max(state.lastSeenMs, delta.receivedAtMs)
-            series[cell.series] = state
+            // Changed in place through the dictionary's index: one lookup, and the buckets are not copied.
+            var index = series.index(forKey: cell.series)
+            if index == nil {
+                series[cell.series] = SeriesState()
+                orderedKeys.append(cell.series)
+                added = true
+                index = series.index(forKey: cell.series)
+            }
+            Self.add(counts, at: cell.bucketStartMs, seenMs: delta.receivedAtMs, to: &series.values[index!])
         }
         if added || !orderedKeysSorted {
             orderedKeys.sort()  // a sorted run and a short tail: close to linear
             orderedKeysSorted = true
         }
     }
+
+    private static func add(_ counts: OutcomeCounts, at bucketStartMs: Int64, seenMs: Int64, to state: inout SeriesState) {
+        state.totals += counts
+        state.buckets.add(counts, at: bucketStartMs)
+        state.lastSeenMs = max(state.lastSeenMs, seenMs)
+    }
+
+    /// Whether the series has state (without copying it).
+    public func contains(_ key: SeriesKey) -> Bool { series.index(forKey: key) != nil }
 
     /// Restores one series from storage.
     public mutating func restore(_ key: SeriesKey, totals: OutcomeCounts, lastSeenMs: Int64, buckets: [SeriesBuckets.Bucket]) {

@@ -6,9 +6,12 @@ import GRDB
 /// Keyed by the series' database id, so that decoding a row hashes integers (and a client name) rather than series
 /// names.
 struct AggregateFold {
+    /// Cells hash their integers with ``HashMixing`` rather than SipHash: a fold sums every cell of every row.
     struct Cell: Hashable {
         var series: Int64
         var bucketStartMs: Int64
+
+        func _rawHashValue(seed: Int) -> Int { HashMixing.mix(Int(series), Int(bucketStartMs), seed: seed) }
     }
 
     /// `client` indexes ``clientNames``.
@@ -16,6 +19,10 @@ struct AggregateFold {
         var series: Int64
         var client: Int32
         var bucketStartMs: Int64
+
+        func _rawHashValue(seed: Int) -> Int {
+            HashMixing.mix(Int(series) &* 31 &+ Int(client), Int(bucketStartMs), seed: seed)
+        }
     }
 
     /// A series' counts over all its cells, and when it was last seen.

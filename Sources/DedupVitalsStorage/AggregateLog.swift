@@ -25,11 +25,11 @@ enum AggregateLog {
     static func encode(
         _ delta: BatchDelta, delays: [SeriesKey: RetryDelayHistogram], seriesID: (SeriesKey) -> Int64
     ) -> [UInt8] {
-        var clients: [String: Int] = [:]
+        var clients: [ClientName: Int] = [:]
         var clientNames: [String] = []
         var namesSize = 0
-        for cell in delta.clientCells.keys where clients[cell.client] == nil {
-            clients[cell.client] = clientNames.count
+        for cell in delta.clientCells.keys where clients[cell.clientName] == nil {
+            clients[cell.clientName] = clientNames.count
             clientNames.append(cell.client)
             namesSize += 10 + cell.client.utf8.count
         }
@@ -59,7 +59,7 @@ enum AggregateLog {
             writer.varint(UInt64(delta.clientCells.count))
             for (cell, counts) in delta.clientCells {
                 writer.varint(UInt64(bitPattern: seriesID(cell.series)))
-                writer.varint(UInt64(clients[cell.client]!))
+                writer.varint(UInt64(clients[cell.clientName]!))
                 writer.varint(CompactKeyRecordCodec.zigzag(cell.bucketStartMs &- received))
                 writeCounts(counts, fields: 5, to: &writer)
             }

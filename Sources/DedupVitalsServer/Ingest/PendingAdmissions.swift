@@ -27,11 +27,11 @@ final class PendingAdmissions: Sendable {
                 // Usually every series exists already: no set is built then.
                 var new: [SeriesKey] = []
                 for cell in delta.cells.keys
-                where windows.series[cell.series] == nil && !pending.series.contains(cell.series) && !new.contains(cell.series) {
+                where !windows.contains(cell.series) && !pending.series.contains(cell.series) && !new.contains(cell.series) {
                     new.append(cell.series)
                 }
                 guard !new.isEmpty else { return }
-                let count = windows.seriesCount + pending.series.count(where: { windows.series[$0] == nil })
+                let count = windows.seriesCount + pending.series.count(where: { !windows.contains($0) })
                 if count + new.count > maxSeries {
                     state.counters.limits.recordSeriesLimitRejection()
                     throw SeriesLimitExceeded(maxSeries: maxSeries)
