@@ -20,9 +20,27 @@ public struct ClientAttribution: Sendable {
         }
     }
 
+    /// One (series, client) pair, hashed from the stored hashes of both.
+    private struct Pair: Hashable {
+        var series: SeriesKey
+        var client: ClientName
+
+        init(_ series: SeriesKey, _ client: ClientName) {
+            self.series = series
+            self.client = client
+        }
+
+        func _rawHashValue(seed: Int) -> Int {
+            HashMixing.mix(series.storedHash, client.storedHash, seed: seed)
+        }
+    }
+
     public let maxClientsPerSeries: Int
-    /// Keyed by names with their hashes (``ClientName``): applying a group looks up every client cell.
-    private var clients: [SeriesKey: [ClientName: ClientState]] = [:]
+    /// One flat table: applying a group looks up every client cell it has, and a table of tables cost a second
+    /// lookup (and its cache misses) per cell.
+    private var states: [Pair: ClientState] = [:]
+    /// The clients of each series (for the cap, the ranking and pruning).
+    private var names: [SeriesKey: [ClientName]] = [:]
 
     public init(maxClientsPerSeries: Int) {
         self.maxClientsPerSeries = maxClientsPerSeries
@@ -35,17 +53,17 @@ public struct ClientAttribution: Sendable {
         _ cells: [BatchDelta.ClientCell: OutcomeCounts], pending: [SeriesKey: Set<String>] = [:]
     ) -> (cells: [BatchDelta.ClientCell: OutcomeCounts], admitted: [SeriesKey: Set<String>]) {
         // Usually every client is known already: the cells pass unchanged, without sorting them by name.
-        if cells.keys.allSatisfy({ clients[$0.series]?[$0.clientName] != nil }) { return (cells, [:]) }
+        if cells.keys.allSatisfy({ states.index(forKey: Pair($0.series, $0.clientName)) != nil }) { return (cells, [:]) }
         var result: [BatchDelta.ClientCell: OutcomeCounts] = [:]
         var admitted: [SeriesKey: Set<String>] = [:]
         for (cell, counts) in cells.sorted(by: { $0.key.client < $1.key.client }) {
             var resolved = cell
-            let known = clients[cell.series]
             let alsoKnown = pending[cell.series]
-            if known?[cell.clientName] == nil, alsoKnown?.contains(cell.client) != true {
+            if !isKnown(cell.series, cell.clientName), alsoKnown?.contains(cell.client) != true {
                 let newOnes = admitted[cell.series, default: []]
-                let stillPending = alsoKnown?.count(where: { known?[ClientName($0)] == nil }) ?? 0
-                if (known?.count ?? 0) + stillPending + newOnes.count >= maxClientsPerSeries, !newOnes.contains(cell.client) {
+                let stillPending = alsoKnown?.count(where: { !isKnown(cell.series, ClientName($0)) }) ?? 0
+                let knownCount = names[cell.series]?.count ?? 0
+                if knownCount + stillPending + newOnes.count >= maxClientsPerSeries, !newOnes.contains(cell.client) {
                     resolved.clientName = Self.otherName
                 } else {
                     admitted[cell.series, default: []].insert(cell.client)
@@ -56,24 +74,37 @@ public struct ClientAttribution: Sendable {
         return (result, admitted)
     }
 
+    private func isKnown(_ series: SeriesKey, _ client: ClientName) -> Bool {
+        states.index(forKey: Pair(series, client)) != nil
+    }
+
     public mutating func apply(_ cells: [BatchDelta.ClientCell: OutcomeCounts], receivedAtMs: Int64) {
         for (cell, counts) in cells {
-            // Changed in place: a copy of the state would copy its buckets on the first change.
-            clients[cell.series, default: [:]][cell.clientName, default: ClientState()].add(
-                counts, at: cell.bucketStartMs, seenMs: receivedAtMs)
+            add(counts, at: cell.bucketStartMs, seenMs: receivedAtMs, to: Pair(cell.series, cell.clientName))
         }
     }
 
     /// Restores one stored bucket.
     public mutating func restore(series: SeriesKey, client: String, bucket: SeriesBuckets.Bucket) {
-        clients[series, default: [:]][ClientName(client), default: ClientState()].add(
-            bucket.counts, at: bucket.startMs, seenMs: bucket.startMs)
+        add(bucket.counts, at: bucket.startMs, seenMs: bucket.startMs, to: Pair(series, ClientName(client)))
+    }
+
+    private mutating func add(_ counts: OutcomeCounts, at startMs: Int64, seenMs: Int64, to pair: Pair) {
+        // Changed in place through the table's index: a copy of the state would copy its buckets.
+        var index = states.index(forKey: pair)
+        if index == nil {
+            states[pair] = ClientState()
+            names[pair.series, default: []].append(pair.client)
+            index = states.index(forKey: pair)
+        }
+        states.values[index!].add(counts, at: startMs, seenMs: seenMs)
     }
 
     /// The clients of `series` with the highest duplicate ratio over the window starting at `lowerBoundMs`.
     public func top(of series: SeriesKey, fromMs lowerBoundMs: Int64, limit: Int) -> [Ranked] {
-        guard let known = clients[series] else { return [] }
-        let ranked = known.compactMap { client, state -> Ranked? in
+        guard let known = names[series] else { return [] }
+        let ranked = known.compactMap { client -> Ranked? in
+            guard let state = states[Pair(series, client)] else { return nil }
             let counts = state.buckets.sums(startingAtOrAfter: [lowerBoundMs])[0]
             return counts.attempts > 0 ? Ranked(client: client.name, counts: counts) : nil
         }
@@ -88,17 +119,21 @@ public struct ClientAttribution: Sendable {
     /// Drops old buckets and clients not seen for the retention.
     public mutating func prune(nowMs: Int64, retentionMs: Int64, bucketWidthMs: Int64) {
         let cutoff = nowMs - retentionMs
-        for series in Array(clients.keys) {
-            var known = clients[series]!
-            for (client, var state) in known {
-                if state.lastSeenMs < cutoff {
-                    known[client] = nil
-                } else {
-                    state.buckets.removeBuckets(before: BucketClock.start(of: cutoff, widthMs: bucketWidthMs))
-                    known[client] = state
-                }
+        let bucketCutoff = BucketClock.start(of: cutoff, widthMs: bucketWidthMs)
+        var removed = false
+        // Walked by index, not over `indices` (which would hold a second reference and make the first change copy).
+        var index = states.startIndex
+        while index != states.endIndex {
+            if states.values[index].lastSeenMs < cutoff {
+                removed = true
+            } else {
+                states.values[index].buckets.removeBuckets(before: bucketCutoff)
             }
-            clients[series] = known.isEmpty ? nil : known
+            states.formIndex(after: &index)
         }
+        guard removed else { return }
+        states = states.filter { $0.value.lastSeenMs >= cutoff }
+        names = [:]
+        for pair in states.keys { names[pair.series, default: []].append(pair.client) }
     }
 }
