@@ -2,16 +2,19 @@
 ///
 /// Sized for a million keys: a `Dictionary<KeyHash, KeyRecord>` keeps a power-of-two number of buckets of key and
 /// value each (at 1,000,000 keys, 2²¹ buckets of 112 bytes: 235 MB, and an eviction queue on top). Here the records
-/// sit once in one array, 104 bytes each with their key, in the order they were created (which is the eviction
-/// order), and the index is a power-of-two array of 4-byte positions: about 110 bytes per key. Keys are keyed hashes, already
-/// uniformly distributed, so the index uses their low bits directly.
+/// sit once, 72 bytes each with their key (a ``PackedKeyRecord``), in the order they were created (which is the
+/// eviction order), and the index is a power-of-two array of 4-byte positions: about 80 bytes per key. Keys are keyed
+/// hashes, already uniformly distributed, so the index uses their low bits directly. A record too wide to pack (a key
+/// seen over more than 49.7 days, a count above 65,535) is kept whole in a dictionary beside its slot.
 ///
-/// Removing a key leaves a hole in the records and a deleted mark in the index; both are compacted away once they
-/// make up half of the table.
+/// The slots are in fixed-size chunks of 32,768 (2.25 MiB), so that growing never copies them (one array would hold
+/// the old and the new storage at once while it doubles) and the chunks that eviction empties at the oldest end are
+/// freed at once. Removing a key leaves a hole in its chunk and a deleted mark in the index; both are compacted away
+/// once holes make up half of the table.
 public struct KeyTable: Sendable {
     private struct Slot: Sendable {
         var key: KeyHash
-        var record: KeyRecord
+        var record: PackedKeyRecord
         var isUsed: Bool { record.seriesIndex != KeyTable.hole }
     }
 
@@ -21,21 +24,51 @@ public struct KeyTable: Sendable {
     private static let empty: UInt32 = 0
     private static let deleted = UInt32.max
 
-    private var slots: [Slot] = []
-    /// Slots before this one are all holes.
+    private let chunkShift: Int
+    private var chunkSize: Int { 1 << chunkShift }
+    /// Positions are absolute: a slot keeps its position while chunks before it are freed. Positions up to this one
+    /// fit an index entry; reaching it renumbers the slots from 0 (a compaction).
+    private let positionLimit: Int
+    private var chunks: [[Slot]] = []
+    /// The position of the first slot of the first chunk.
+    private var base = 0
+    /// Slots before this position are all holes.
     private var head = 0
+    /// The position after the newest slot.
+    private var end = 0
     private var index: [UInt32] = []
     /// Index entries that are not empty (keys and deleted marks).
     private var indexUsed = 0
+    /// The records that do not fit a ``PackedKeyRecord`` (their slots hold a placeholder).
+    private var unpacked: [KeyHash: KeyRecord] = [:]
     public private(set) var count = 0
 
-    public init() {}
+    public init() {
+        self.init(chunkShift: 15, positionLimit: Int(UInt32.max) - 1)
+    }
+
+    /// A table with chunks of `1 << chunkShift` slots whose positions are renumbered on reaching `positionLimit`
+    /// (small values let tests reach both).
+    init(chunkShift: Int, positionLimit: Int) {
+        precondition(chunkShift > 0 && positionLimit > 1 && positionLimit <= Int(UInt32.max) - 1)
+        self.chunkShift = chunkShift
+        self.positionLimit = positionLimit
+    }
 
     public var isEmpty: Bool { count == 0 }
 
+    /// The bytes of one slot: a key and its packed record.
+    static var slotStride: Int { MemoryLayout<Slot>.stride }
+
+    /// Chunks of slots allocated.
+    var chunkCount: Int { chunks.count }
+
+    /// Keys whose records are kept whole, beside the packed slots.
+    public var unpackedCount: Int { unpacked.count }
+
     public subscript(key: KeyHash) -> KeyRecord? {
         guard let position = position(of: key) else { return nil }
-        return slots[position].record
+        return record(at: position)
     }
 
     /// Replaces the record of a tracked key, or adds the key as the newest. Returns the previous record.
@@ -43,7 +76,7 @@ public struct KeyTable: Sendable {
     public mutating func updateValue(_ record: KeyRecord, forKey key: KeyHash) -> KeyRecord? {
         if let position = position(of: key) {
             defer { replaceRecord(at: position, with: record) }
-            return slots[position].record
+            return self.record(at: position)
         }
         insert(record, forNewKey: key)
         return nil
@@ -53,19 +86,33 @@ public struct KeyTable: Sendable {
     /// until a key is removed.
     public func position(of key: KeyHash) -> Int? { find(key)?.position }
 
-    public func record(at position: Int) -> KeyRecord { slots[position].record }
+    public func record(at position: Int) -> KeyRecord {
+        let slot = slot(at: position)
+        guard slot.record.isPlaceholder, let record = unpacked[slot.key] else { return slot.record.record }
+        return record
+    }
 
     public mutating func replaceRecord(at position: Int, with record: KeyRecord) {
         precondition(record.seriesIndex != Self.hole, "series index \(Self.hole) is reserved")
-        slots[position].record = record
+        let (chunk, offset) = locate(position)
+        let key = chunks[chunk][offset].key
+        if chunks[chunk][offset].record.isPlaceholder { unpacked[key] = nil }
+        chunks[chunk][offset].record = pack(record, forKey: key)
     }
 
     /// Adds a key that is not tracked (the caller has just looked it up) as the newest.
     public mutating func insert(_ record: KeyRecord, forNewKey key: KeyHash) {
         precondition(record.seriesIndex != Self.hole, "series index \(Self.hole) is reserved")
+        if end >= positionLimit { compact() }
         if (indexUsed + 1) * 4 > index.count * 3 { rebuildIndex(minimumCapacity: count + 1) }
-        slots.append(Slot(key: key, record: record))
-        insertIntoIndex(key, position: slots.count - 1)
+        let chunk = (end - base) >> chunkShift
+        if chunk == chunks.count {
+            chunks.append([])
+            chunks[chunk].reserveCapacity(chunkSize)
+        }
+        chunks[chunk].append(Slot(key: key, record: pack(record, forKey: key)))
+        insertIntoIndex(key, position: end)
+        end += 1
         count += 1
     }
 
@@ -73,24 +120,36 @@ public struct KeyTable: Sendable {
     @discardableResult
     public mutating func removeValue(forKey key: KeyHash) -> KeyRecord? {
         guard let (bucket, position) = find(key) else { return nil }
-        let record = slots[position].record
+        let record = record(at: position)
         index[bucket] = Self.deleted
-        slots[position].record.seriesIndex = Self.hole
+        unpacked[key] = nil
+        let (chunk, offset) = locate(position)
+        chunks[chunk][offset].record = PackedKeyRecord(placeholderFor: Self.hole)
         count -= 1
-        while head < slots.count, !slots[head].isUsed { head += 1 }
-        if slots.count - count > max(1024, count) { compact() }
+        while head < end, !isUsed(head) { head += 1 }
+        // Free the chunks that hold only holes now.
+        let emptied = min((head - base) >> chunkShift, chunks.count)
+        if emptied > 0 {
+            chunks.removeFirst(emptied)
+            base += emptied << chunkShift
+        }
+        if end - head - count > max(1024, count) { compact() }
         return record
     }
 
     /// The oldest tracked key (created first).
     public var oldest: (key: KeyHash, record: KeyRecord)? {
-        guard head < slots.count else { return nil }
-        return (slots[head].key, slots[head].record)
+        guard head < end else { return nil }
+        return (key(at: head), record(at: head))
     }
 
     /// Every tracked key, oldest first.
     public func forEach(_ body: (KeyHash, KeyRecord) throws -> Void) rethrows {
-        for slot in slots[head...] where slot.isUsed { try body(slot.key, slot.record) }
+        for position in head..<end {
+            let slot = slot(at: position)
+            guard slot.isUsed else { continue }
+            try body(slot.key, slot.record.isPlaceholder ? unpacked[slot.key] ?? slot.record.record : slot.record.record)
+        }
     }
 
     /// The keys whose records match `predicate`, oldest first.
@@ -98,6 +157,54 @@ public struct KeyTable: Sendable {
         var keys: [KeyHash] = []
         forEach { key, record in if predicate(record) { keys.append(key) } }
         return keys
+    }
+
+    // MARK: Slots
+
+    private func locate(_ position: Int) -> (chunk: Int, offset: Int) {
+        let relative = position - base
+        return (relative >> chunkShift, relative & (chunkSize - 1))
+    }
+
+    private func slot(at position: Int) -> Slot {
+        let (chunk, offset) = locate(position)
+        return chunks[chunk][offset]
+    }
+
+    /// The key of a slot, without copying its record (the index compares keys on every probe).
+    private func key(at position: Int) -> KeyHash {
+        let (chunk, offset) = locate(position)
+        return chunks[chunk][offset].key
+    }
+
+    private func isUsed(_ position: Int) -> Bool {
+        let (chunk, offset) = locate(position)
+        return chunks[chunk][offset].isUsed
+    }
+
+    /// The packed form of `record`, or a placeholder with the record put aside when it does not fit.
+    private mutating func pack(_ record: KeyRecord, forKey key: KeyHash) -> PackedKeyRecord {
+        if let packed = PackedKeyRecord(record) { return packed }
+        unpacked[key] = record
+        return PackedKeyRecord(placeholderFor: record.seriesIndex)
+    }
+
+    /// Drops the holes (keeping the order), in place, frees the chunks left empty, numbers the slots from 0 again and
+    /// rebuilds the index.
+    private mutating func compact() {
+        var write = 0
+        for read in (head - base)..<(end - base) {
+            let slot = chunks[read >> chunkShift][read & (chunkSize - 1)]
+            guard slot.isUsed else { continue }
+            chunks[write >> chunkShift][write & (chunkSize - 1)] = slot
+            write += 1
+        }
+        let kept = (write + chunkSize - 1) >> chunkShift
+        chunks.removeLast(chunks.count - kept)
+        if let last = chunks.indices.last { chunks[last].removeLast(chunks[last].count - (write - (last << chunkShift))) }
+        (base, head, end) = (0, 0, write)
+        precondition(end < positionLimit, "more keys than positions")
+        rebuildIndex(minimumCapacity: count)
     }
 
     // MARK: Index
@@ -114,7 +221,7 @@ public struct KeyTable: Sendable {
         while true {
             let entry = index[bucket]
             if entry == Self.empty { return nil }
-            if entry != Self.deleted, slots[Int(entry - 1)].key == key { return (bucket, Int(entry - 1)) }
+            if entry != Self.deleted, self.key(at: Int(entry - 1)) == key { return (bucket, Int(entry - 1)) }
             bucket = (bucket + 1) & mask
         }
     }
@@ -131,17 +238,12 @@ public struct KeyTable: Sendable {
     private mutating func rebuildIndex(minimumCapacity: Int) {
         var capacity = 16
         while capacity * 3 < max(minimumCapacity, count) * 4 + 4 { capacity *= 2 }
+        index = []
         index = [UInt32](repeating: Self.empty, count: capacity)
         indexUsed = 0
-        for position in slots.indices where slots[position].isUsed {
-            insertIntoIndex(slots[position].key, position: position)
+        for position in head..<end {
+            let slot = slot(at: position)
+            if slot.isUsed { insertIntoIndex(slot.key, position: position) }
         }
-    }
-
-    /// Drops the holes (keeping the order) and rebuilds the index.
-    private mutating func compact() {
-        slots.removeAll { !$0.isUsed }
-        head = 0
-        rebuildIndex(minimumCapacity: count)
     }
 }

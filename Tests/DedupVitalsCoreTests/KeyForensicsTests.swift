@@ -185,6 +185,38 @@ import Testing
         #expect(forensics.inFlightKeys[Self.series] == 1)
     }
 
+    /// The tracked keys keep their records packed (times within 49.7 days, counts up to 65,535); a key beyond that is
+    /// still counted and timed exactly, and a rollback puts it back as it was.
+    @Test func aKeyOverMonthsAndPast65535EventsIsStillExact() {
+        var forensics = KeyForensics(settings: Self.settings)
+        _ = forensics.process([Self.event(.miss, key: 1, at: Self.t0)], bucketWidthMs: 10_000)
+        _ = forensics.process(
+            (1...65_535).map { Self.event(.inFlight, key: 1, at: Self.t0 + Int64($0)) }, bucketWidthMs: 10_000)
+        #expect(forensics.table.unpackedCount == 0)
+        let before = forensics.records
+        let changes = forensics.process([Self.event(.inFlight, key: 1, at: Self.t0 + 65_536)], bucketWidthMs: 10_000)
+        #expect(forensics.table.unpackedCount == 1)
+        #expect(forensics.record(for: Self.key(1))?.inFlight == 65_536)
+        forensics.rollback(changes)
+        #expect(forensics.records == before)
+        #expect(forensics.table.unpackedCount == 0)
+
+        let days: Int64 = 60
+        let late = Self.t0 + days * Self.window
+        _ = forensics.process(
+            [Self.event(.completed, key: 1, at: Self.t0 + 70_000), Self.event(.miss, key: 1, at: late)], bucketWidthMs: 10_000)
+        let record = forensics.record(for: Self.key(1))
+        #expect(forensics.table.unpackedCount == 1)
+        #expect(record?.createdMs == Self.t0)
+        #expect(record?.firstMissMs == late)
+        #expect(record?.lastMissMs == late)
+        #expect(record?.completedMs == Self.t0 + 70_000)
+        #expect(record?.lastSeenMs == late)
+        #expect(record?.miss == 2 && record?.inFlight == 65_535 && record?.completed == 1)
+        #expect(forensics.inFlightKeys[Self.series] == 1)
+        #expect(forensics.staleInFlightKeys(nowMs: late + 300_001)[Self.series] == 1)
+    }
+
     @Test func keyHashesDependOnSeriesAndSecret() {
         let a = KeyHasher(secret: Array(repeating: 1, count: 32))
         let b = KeyHasher(secret: Array(repeating: 2, count: 32))

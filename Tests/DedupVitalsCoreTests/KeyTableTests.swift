@@ -1,5 +1,6 @@
-import DedupVitalsCore
 import Testing
+
+@testable import DedupVitalsCore
 
 /// `KeyTable` against a dictionary and a creation-order list, under random inserts, updates and removals.
 @Suite struct KeyTableTests {
@@ -9,9 +10,12 @@ import Testing
         return record
     }
 
-    @Test func behavesLikeADictionaryInCreationOrder() {
+    /// The default table, and one with chunks of 16 slots whose positions are renumbered after 6,000 insertions (so
+    /// that chunks are freed, compaction moves slots across chunks, and renumbering happens many times).
+    @Test(arguments: [KeyTable(), KeyTable(chunkShift: 4, positionLimit: 6_000)])
+    func behavesLikeADictionaryInCreationOrder(_ empty: KeyTable) {
         var generator = SystemRandomNumberGenerator()
-        var table = KeyTable()
+        var table = empty
         var model: [KeyHash: KeyRecord] = [:]
         var order: [KeyHash] = []
         // Keys share low bits on purpose (collisions in the index), and come back after removal.
@@ -20,7 +24,9 @@ import Testing
             let k = key(Int.random(in: 0..<5_000, using: &generator))
             switch Int.random(in: 0..<10, using: &generator) {
             case 0..<6:
-                let value = Self.record(step)
+                // Every 50th record is too wide to pack and is kept aside.
+                var value = Self.record(step)
+                if step % 50 == 0 { value.hit = 70_000 }
                 let previous = table.updateValue(value, forKey: k)
                 #expect(previous == model[k])
                 if model.updateValue(value, forKey: k) == nil { order.append(k) }
@@ -49,9 +55,52 @@ import Testing
         #expect(table.isEmpty && order.isEmpty)
     }
 
-    /// 88 bytes of record (84 used: counts, times, the payload fingerprint and one pointer to the traces, nil for
-    /// keys reported without trace context) and 16 of key per slot.
-    @Test func aKeyTakesAbout110Bytes() {
-        #expect(MemoryLayout<KeyRecord>.stride <= 88)
+    /// 56 bytes of packed record (times as distances from the last sighting, 16-bit counts, the payload fingerprint and
+    /// one pointer to the traces, nil for keys reported without trace context) and 16 of key per slot.
+    @Test func aKeyTakesAbout80Bytes() {
+        #expect(KeyTable.slotStride == 72)
+    }
+
+    /// Evicting oldest first, as at the key cap, frees the chunks left behind: the slots stay about the tracked keys,
+    /// not every key ever tracked.
+    @Test func evictingTheOldestFreesTheirChunks() {
+        var table = KeyTable(chunkShift: 4, positionLimit: 1_000)
+        for n in 0..<10_000 {
+            table.insert(Self.record(n), forNewKey: KeyHash(high: UInt64(n), low: UInt64(n) &* 0x9E37_79B9))
+            if table.count > 100, let oldest = table.oldest { table.removeValue(forKey: oldest.key) }
+            #expect(table.chunkCount <= 100 / 16 + 2)
+        }
+        #expect(table.count == 100)
+        #expect(table.oldest?.key == KeyHash(high: 9_900, low: UInt64(9_900) &* 0x9E37_79B9))
+        var expected = 9_900
+        table.forEach { key, record in
+            #expect(key.high == UInt64(expected) && record == Self.record(expected))
+            expected += 1
+        }
+        #expect(expected == 10_000)
+    }
+
+    /// A record too wide to pack is kept aside exactly, goes back into its slot once it fits again, and leaves with
+    /// its key.
+    @Test func aRecordTooWideToPackIsKeptAsideExactly() {
+        var table = KeyTable()
+        let key = KeyHash(high: 1, low: 2)
+        var record = KeyRecord(seriesIndex: 3, createdMs: 1_800_000_000_000)
+        record.lastSeenMs = record.createdMs + 60 * 86_400_000
+        record.miss = 1
+        table.insert(record, forNewKey: key)
+        table.insert(Self.record(5), forNewKey: KeyHash(high: 9, low: 9))
+        #expect(table.unpackedCount == 1)
+        #expect(table[key] == record)
+        record.createdMs = record.lastSeenMs - 1
+        table.updateValue(record, forKey: key)
+        #expect(table.unpackedCount == 0)
+        #expect(table[key] == record)
+        record.mismatch = 65_536
+        table.updateValue(record, forKey: key)
+        #expect(table.unpackedCount == 1)
+        #expect(table.oldest?.record == record)
+        #expect(table.removeValue(forKey: key) == record)
+        #expect(table.unpackedCount == 0 && table.count == 1 && table[key] == nil)
     }
 }

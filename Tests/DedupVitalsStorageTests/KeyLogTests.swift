@@ -266,6 +266,63 @@ import Testing
         }
     }
 
+    /// Records at the limits of the tracked keys' packed form (a time 49.7 days before the last sighting, counts of
+    /// 65,535) and beyond them (kept whole beside the table) come back exactly from the log at start, stay current
+    /// through compaction passes, and come back exactly after a restart.
+    @Test func recordsAtAndBeyondThePackingLimitsSurviveCompactionAndARestart() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("db.sqlite")
+        let first = try KeyLogHarness(path: path)
+        try await first.send(1, keys: 1)
+        await first.close()
+
+        let reach = Int64(UInt32.max) - 1
+        var stored: [(KeyHash, KeyRecord)] = []
+        func add(_ change: (inout KeyRecord) -> Void) {
+            var record = KeyRecord(seriesIndex: 0, createdMs: Self.t0 - 1_000)
+            (record.firstMissMs, record.lastMissMs, record.lastSeenMs, record.miss, record.open) = (
+                Self.t0 - 1_000, Self.t0 - 1_000, Self.t0, 1, true
+            )
+            change(&record)
+            stored.append((KeyHash(high: 0xFEED, low: UInt64(stored.count + 1)), record))
+        }
+        add { $0.createdMs = Self.t0 - reach }
+        add { $0.createdMs = Self.t0 - reach - 1 }
+        add { $0.firstMissMs = Self.t0 - reach }
+        add { $0.lastMissMs = Self.t0 - 90 * 86_400_000 }
+        add { $0.completedMs = Self.t0 - reach - 1 }
+        add { ($0.miss, $0.hit, $0.inFlight, $0.completed, $0.mismatch) = (65_535, 65_535, 65_535, 65_535, 65_535) }
+        add { $0.hit = 65_536 }
+        add { $0.mismatch = .max }
+        add { $0.completedMs = Self.t0 + 1 }  // after the last sighting: only a stored record could say so
+        let entries = stored
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            let seriesID = try Int64.fetchOne(db, sql: "SELECT id FROM series WHERE operation = 'refund'") ?? 0
+            var bytes: [UInt8] = []
+            for (hash, record) in entries { KeyLog.append(hash: hash, seriesID: seriesID, record: record, to: &bytes) }
+            try db.execute(sql: "INSERT INTO key_log(records) VALUES (?)", arguments: [Data(bytes)])
+        }
+        try queue.close()
+
+        func expectStored(_ forensics: KeyForensics, sourceLocation: SourceLocation = #_sourceLocation) {
+            for (hash, record) in stored {
+                #expect(forensics.isCurrent(hash, record), "\(record)", sourceLocation: sourceLocation)
+            }
+            #expect(forensics.table.unpackedCount == 6, sourceLocation: sourceLocation)
+        }
+        let harness = try KeyLogHarness(path: path)
+        expectStored(harness.forensics)
+        // Enough groups that compaction passes read the stored entries and move them to the end of the log.
+        for group in 0..<60 { try await harness.send(500, keys: 500, from: group * 500) }
+        #expect(harness.store.keyLogEntries <= 2 * 510 + KeyLog.minimumEntries + 1_000)
+        expectStored(harness.forensics)
+        await harness.close()
+        let reopened = try KeyLogHarness(path: path)
+        expectStored(reopened.forensics)
+        await reopened.close()
+    }
+
     @Test func aVersion3DatabaseMovesItsKeyRecordsIntoTheLog() async throws {
         let dir = try TemporaryDirectory()
         let path = dir.file("db.sqlite")
