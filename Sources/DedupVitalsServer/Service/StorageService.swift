@@ -5,7 +5,7 @@ import Logging
 import ServiceLifecycle
 
 /// Runs storage maintenance while the service runs — folding the aggregate log every `foldInterval`, pruning every
-/// `pruneInterval` — and on graceful shutdown, after the HTTP server has finished its in-flight requests, commits what
+/// `pruneInterval` (then returning the allocator's free memory, ``AllocatorTrim``) — and on graceful shutdown, after the HTTP server has finished its in-flight requests, commits what
 /// is pending, folds it and closes the database.
 struct StorageService: Service {
     let store: DedupStore
@@ -24,6 +24,7 @@ struct StorageService: Service {
                 group.addTask {
                     while !Task.isCancelled {
                         await prune()
+                        await offThePool { AllocatorTrim.run() }
                         try? await Task.sleep(for: pruneInterval)
                     }
                 }
@@ -50,9 +51,14 @@ struct StorageService: Service {
     /// Folds on a thread of its own: a fold waits for SQLite's writer and then writes for a while, which would hold a
     /// thread of Swift's cooperative pool (one per core) that requests need.
     private func foldOffThePool() async {
+        await offThePool { fold() }
+    }
+
+    /// Runs blocking maintenance work on the maintenance thread.
+    private func offThePool(_ work: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             foldQueue.async {
-                fold()
+                work()
                 continuation.resume()
             }
         }
