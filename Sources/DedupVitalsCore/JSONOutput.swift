@@ -30,9 +30,10 @@ public struct JSONOutput: Sendable {
         Self.appendString(text, to: &bytes)
     }
 
-    public mutating func integer(_ value: some BinaryInteger) {
+    /// Concrete, not generic: from another module a generic one runs unspecialised (a fifth of the summary's time).
+    public mutating func integer(_ value: Int64) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = UInt64(value.magnitude)
+        var magnitude = value.magnitude
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var start = 20
             repeat {
@@ -59,9 +60,13 @@ public struct JSONOutput: Sendable {
     }
 
     /// A field: `key` is its name in quotes with the `:` after it and the `{` or `,` before it (`#","hit":"#`).
-    public mutating func field(_ key: StaticString, _ value: some BinaryInteger) {
+    public mutating func field(_ key: StaticString, _ value: Int64) {
         raw(key)
         integer(value)
+    }
+
+    public mutating func field(_ key: StaticString, _ value: Int) {
+        field(key, Int64(value))
     }
 
     public mutating func field(_ key: StaticString, _ value: String) {
