@@ -8,7 +8,7 @@ import Foundation
 extension SummaryDocument {
     func jsonBytes() throws -> [UInt8] {
         var out = JSONOutput(capacity: 1024 + series.count * 900)
-        // The alerts are few and their labels free-form: `JSONEncoder` spells them.
+        // The alerts (free-form labels and annotations) are spelled by `JSONEncoder`.
         out.raw(#"{"alerts":"#)
         out.raw(try ReadController.jsonEncoder().encode(alerts))
         out.field(#","generated_at":"#, generatedAt)
