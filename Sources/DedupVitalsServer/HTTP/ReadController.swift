@@ -64,6 +64,11 @@ struct ReadController: Sendable {
     }
 
     func summary() throws -> Response {
+        Self.json(try summaryDocument().jsonBytes())
+    }
+
+    /// The document of `GET /v1/summary` now.
+    func summaryDocument() -> SummaryDocument {
         let nowMs = clock()
         let config = self.config
         let snapshot = state.withWindows { $0.snapshot(windows: config.windows, nowMs: nowMs) }
@@ -73,15 +78,23 @@ struct ReadController: Sendable {
             let url = alerting.externalURL
             document.alerts = alerting.instances.filter { $0.state == .firing }.map { AlertDocument($0, externalURL: url) }
         }
-        return try Self.encode(document)
+        return document
     }
 
     static func encode(_ value: some Encodable) throws -> Response {
+        json(try jsonEncoder().encode(value))
+    }
+
+    /// The encoder of every JSON document: keys sorted, so that a document reads the same from one answer to the next.
+    static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return encoder
+    }
+
+    private static func json(_ bytes: some Sequence<UInt8>) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {

@@ -10,14 +10,14 @@ public enum EventWireFormat {
         for (index, event) in events.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out += Array("{\"service\":".utf8)
-            appendString(event.service, to: &out)
+            JSONOutput.appendString(event.service, to: &out)
             out += Array(",\"operation\":".utf8)
-            appendString(event.operation, to: &out)
+            JSONOutput.appendString(event.operation, to: &out)
             out += Array(",\"outcome\":\"\(event.outcome.name)\"".utf8)
             for (name, value) in [("key", event.key), ("payload", event.payload), ("client", event.client)] {
                 guard let value else { continue }
                 out += Array(",\"\(name)\":".utf8)
-                appendString(value, to: &out)
+                JSONOutput.appendString(value, to: &out)
             }
             out += Array(",\"ts\":\"\(RFC3339.format(milliseconds: event.timeMs))\"".utf8)
             if let age = event.ageMs { out += Array(",\"age_ms\":\(age)".utf8) }
@@ -29,25 +29,5 @@ public enum EventWireFormat {
         }
         out.append(UInt8(ascii: "]"))
         return out
-    }
-
-    /// Appends a JSON string literal, escaping quotes, backslashes and control characters.
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
-            case 0..<0x20:
-                out += Array("\\u00".utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default:
-                out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
