@@ -67,9 +67,10 @@ def substitute_grafana_variables(text, values=None):
     return GRAFANA_VARIABLE.sub(lambda m: values.get(re.sub(r"[^A-Za-z0-9_].*", "", m.group(0).lstrip("$[{")), "x"), text)
 
 
-def query_problems(prometheus_url, expressions, values):
+def query_problems(prometheus_url, expressions, values, require_data=None):
     """Runs every expression as an instant query on a live Prometheus; evaluation errors (e.g. many-to-many
-    matching) only show up there. Returns (problems, number of expressions with a non-empty result)."""
+    matching) only show up there. An expression whose text matches the regular expression `require_data` must also
+    have a non-empty result. Returns (problems, number of expressions with a non-empty result)."""
     problems, non_empty = [], 0
     for expression in expressions:
         query = urllib.parse.urlencode({"query": substitute_grafana_variables(expression.text, values)})
@@ -84,6 +85,8 @@ def query_problems(prometheus_url, expressions, values):
             problems.append(f"{expression.where}: Prometheus cannot evaluate it: {answer.get('error')}")
         elif answer["data"]["result"] not in ([], None):
             non_empty += 1
+        elif require_data and re.search(require_data, expression.text):
+            problems.append(f"{expression.where}: no data on {prometheus_url}: {expression.text}")
     return problems, non_empty
 
 
@@ -337,7 +340,8 @@ def exported_from_metrics(text):
 
 def family_names(name, kind):
     if kind == "histogram":
-        return {name + suffix for suffix in HISTOGRAM_SUFFIXES}
+        # The bare name is the series of a native histogram (the protobuf format, docs/reference/metrics.md).
+        return {name} | {name + suffix for suffix in HISTOGRAM_SUFFIXES}
     if kind == "summary":
         return {name, name + "_sum", name + "_count"}
     return {name}
@@ -412,6 +416,8 @@ def main():
     parser.add_argument("--prometheus-url", help="also evaluate every expression on this live Prometheus")
     parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                         help="value of a dashboard variable for --prometheus-url (default x)")
+    parser.add_argument("--require-data", metavar="REGEX",
+                        help="with --prometheus-url, expressions matching REGEX must return data")
     parser.add_argument("--self-test", action="store_true", help="show that bad expressions and names are caught")
     args = parser.parse_args()
     if args.self_test:
@@ -450,7 +456,7 @@ def main():
     evaluated = ""
     if args.prometheus_url and not problems:
         values = dict(item.split("=", 1) for item in args.var)
-        live, non_empty = query_problems(args.prometheus_url.rstrip("/"), expressions, values)
+        live, non_empty = query_problems(args.prometheus_url.rstrip("/"), expressions, values, args.require_data)
         problems += live
         evaluated = f"; evaluated on {args.prometheus_url}, {non_empty} with data"
     if problems:

@@ -9,6 +9,7 @@
 #      99th percentile at 60 (native buckets end within 0.3 % above a classic bound); no classic _bucket series.
 #   2. Every other family: Prometheus holds the same series as a text scrape of the same instance, with the same
 #      values for the families that do not move between two scrapes (the per-series counters and gauges).
+#      The dashboards' retry-delay panels have data from the native histogram.
 #   3. A second instance with a lean `metrics:` section (one window, no retry delays but for one series): Prometheus
 #      holds only what the section selects.
 #
@@ -114,6 +115,15 @@ print("e2e-native-histograms: native buckets stored:", [(round(float(b[1]), 3), 
 ' || fail "the stored native histogram does not have the expected sparse buckets"
 [ -z "$(query 'dedup_retry_delay_seconds_bucket{job="full"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["result"] or "")')" ] ||
   fail "classic _bucket series were stored next to the native histogram"
+
+# The shipped dashboards' retry-delay panels read the native histogram when there are no classic buckets (each
+# expression is "classic or native"): every one of them has data here.
+dashboards_show_native() {
+  python3 .ci/check-dashboards.py --prometheus-url "$prom" --var job=full --var service=payments --var operation=refund \
+    --require-data dedup_retry_delay_seconds >"$work/dashboards.log" 2>&1
+}
+wait_for "every retry-delay panel of the dashboards to have data from the native histogram" dashboards_show_native
+echo "e2e-native-histograms: $(tail -n 1 "$work/dashboards.log")"
 
 # --- 2. every other family as the text format exports it
 curl -sf "http://$a/metrics" >"$work/a.txt" || fail "text scrape of instance a"
