@@ -32,16 +32,32 @@ public final class GroupCommitter: Sendable {
         }
     }
 
-    /// Prepared batches, merged, waiting for one transaction.
+    /// Prepared batches waiting for one transaction.
     private struct Group {
         var waiters: [CheckedContinuation<Void, any Error>] = []
         /// ``Batch/enteredAtNs`` of each waiter.
         var enteredAtNs: [UInt64] = []
-        var merged = BatchDelta()
+        /// The prepared batches' deltas, merged by the writer (``merged(reservingFor:)``): merging them under the
+        /// lock, as each joined, made the request threads wait for each other (at 1,000 series a batch's merge
+        /// touches a cell per event; docs/performance.md).
+        var deltas: [BatchDelta] = []
+        /// Detections of key forensics, per batch that had some.
+        var detections: [[BatchDelta.Cell: OutcomeCounts]] = []
         /// Key-forensics changes of each batch, in preparation order.
         var forensics: [KeyForensics.Changes] = []
         var records: [IdempotencyRecord] = []
         var compaction: KeyLogCompactor.Pass?
+
+        /// The batches' deltas and detections as one delta, its dictionaries sized for `size` cells first (the
+        /// previous group's: merging then rarely grows them).
+        func merged(reservingFor size: (cells: Int, clientCells: Int)) -> BatchDelta {
+            if deltas.count == 1, detections.isEmpty { return deltas[0] }
+            var merged = BatchDelta()
+            merged.reserveCapacity(cells: size.cells, clientCells: size.clientCells)
+            for delta in deltas { merged.merge(delta) }
+            for detections in detections { merged.addDetections(detections) }
+            return merged
+        }
     }
 
     private struct State {
@@ -59,6 +75,8 @@ public final class GroupCommitter: Sendable {
     private let keyLiveness: (any KeyLiveness)?
     /// `onWriter` work waiting for the writer: the writer yields to it between groups.
     private let maintenanceWaiting = Atomic<Int>(0)
+    /// The cells of the last group written (only the writer reads or changes it).
+    nonisolated(unsafe) private var lastGroupSize = (cells: 0, clientCells: 0)
     /// Group sizes, commit durations and durable latencies, recorded by the writer.
     public let statistics = CommitStatistics()
 
@@ -86,10 +104,11 @@ public final class GroupCommitter: Sendable {
                 do { try participant.admit(batch.delta) } catch { return .failure(error) }
                 var delta = batch.delta
                 let changes = participant.prepare(&delta)
-                state.next.merged.merge(delta)
+                state.next.deltas.append(delta)
                 if let changes {
-                    // Into the group's delta, which only the committer holds: the batch's may still share its storage.
-                    state.next.merged.addDetections(changes.detections)
+                    // Kept apart: the batch's delta may still share its storage with the caller's, and adding to it
+                    // would copy it.
+                    if !changes.detections.isEmpty { state.next.detections.append(changes.detections) }
                     state.next.forensics.append(changes)
                 }
                 if let record = batch.idempotencyRecord { state.next.records.append(record) }
@@ -174,8 +193,6 @@ public final class GroupCommitter: Sendable {
             }
             let group = state.next
             state.next = Group()
-            // The next group will likely touch as many cells: merging into it then never grows its dictionary.
-            state.next.merged.reserveCapacity(cells: group.merged.cells.count, clientCells: group.merged.clientCells.count)
             return .write(group)
         }
         let group: Group
@@ -188,10 +205,12 @@ public final class GroupCommitter: Sendable {
         }
         do {
             let startNs = CommitStatistics.now()
+            let merged = group.merged(reservingFor: lastGroupSize)
+            lastGroupSize = (merged.cells.count, merged.clientCells.count)
             try store.write(
-                group.merged, forensics: group.forensics, compaction: group.compaction,
+                merged, forensics: group.forensics, compaction: group.compaction,
                 idempotencyRecords: group.records, createdAtMs: clock())
-            participant.committed(group.merged)
+            participant.committed(merged)
             let endNs = CommitStatistics.now()
             for waiter in group.waiters { waiter.resume() }
             statistics.recordGroup(startNs: startNs, endNs: endNs, enteredNs: group.enteredAtNs)
@@ -202,7 +221,7 @@ public final class GroupCommitter: Sendable {
                 let onTop = state.next
                 state.next = Group()
                 for failed in [onTop, group] where !failed.waiters.isEmpty {
-                    participant.failed(failed.merged, changes: failed.forensics.reversed())
+                    participant.failed(failed.merged(reservingFor: (0, 0)), changes: failed.forensics.reversed())
                 }
                 store.compactor.abandon()
                 return onTop
