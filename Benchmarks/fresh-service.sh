@@ -3,6 +3,9 @@
 #   stop_service           SIGTERM and wait
 # The folder and the last service are cleaned up when the script exits.
 
+# shellcheck source=Benchmarks/listen-address.sh
+. "$(dirname "${BASH_SOURCE[0]}")/listen-address.sh"
+
 work="$(mktemp -d)"
 service_pid=""
 target=""
@@ -20,9 +23,5 @@ start_service() {
   rm -f "$work"/db.sqlite*
   "$1" serve --listen 127.0.0.1:0 --db "$work/db.sqlite" --log-level notice 2>"$work/service.log" &
   service_pid=$!
-  for _ in $(seq 1 100); do
-    grep -q 'address=127.0.0.1:' "$work/service.log" && break
-    sleep 0.1
-  done
-  target="127.0.0.1:$(grep -o 'address=127.0.0.1:[0-9]*' "$work/service.log" | head -1 | cut -d: -f2)"
+  target="$(listen_address "$work/service.log")"
 }

@@ -14,6 +14,8 @@
 set -euo pipefail
 # shellcheck disable=SC2086 # LOAD_ARGS is a list of options
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=Benchmarks/listen-address.sh
+. "$root/Benchmarks/listen-address.sh"
 load_bin="${LOAD_BIN:-$root/Benchmarks/.build/release/dedup-vitals-load}"
 read -r -a variants <<<"$1"
 IFS=, read -r -a workloads <<<"$2"
@@ -28,8 +30,8 @@ measure() {
   rm -f "$work"/db.sqlite* "$work/log"
   "$binary" serve --listen 127.0.0.1:0 --db "$work/db.sqlite" --log-level notice 2>"$work/log" &
   pid=$!
-  for _ in $(seq 1 100); do grep -q 'address=127.0.0.1:' "$work/log" && break; sleep 0.1; done
-  local target="127.0.0.1:$(grep -o 'address=127.0.0.1:[0-9]*' "$work/log" | head -1 | cut -d: -f2)"
+  local target
+  target="$(listen_address "$work/log")"
   local common=(--target "$target" --ceiling-seconds 0 --warmup 0)
   if [[ "$mode" == metrics ]]; then
     "$load_bin" "${common[@]}" --batch 500 --series 10000 --requests 20 --connections 1 >/dev/null

@@ -20,6 +20,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=Benchmarks/listen-address.sh
+. "$root/Benchmarks/listen-address.sh"
 lock="${LOCK:-/tmp/swift-build.lock}"
 series="${SERIES:-10000}"
 scrapes="${SCRAPES:-10}"
@@ -74,11 +76,7 @@ start_service() { # BIN CONFIG NAME
   mkdir -p "$dir"
   "$1" serve --listen 127.0.0.1:0 --db "$dir/db.sqlite" --config "$2" --log-level notice 2>"$dir/service.log" &
   pid=$!
-  for _ in $(seq 1 100); do
-    grep -q 'address=127.0.0.1:' "$dir/service.log" && break
-    sleep 0.1
-  done
-  target="127.0.0.1:$(grep -o 'address=127.0.0.1:[0-9]*' "$dir/service.log" | head -1 | cut -d: -f2)"
+  target="$(listen_address "$dir/service.log")"
   for body in "$work"/seed-*.json; do
     curl -sf -X POST "http://$target/v1/events" -H 'Content-Type: application/json' --data-binary @"$body" >/dev/null
   done

@@ -203,10 +203,10 @@ public final class GroupCommitter: Sendable {
         case .write(let taken):
             group = taken
         }
+        let startNs = CommitStatistics.now()
+        let merged = group.merged(reservingFor: lastGroupSize)
+        lastGroupSize = (merged.cells.count, merged.clientCells.count)
         do {
-            let startNs = CommitStatistics.now()
-            let merged = group.merged(reservingFor: lastGroupSize)
-            lastGroupSize = (merged.cells.count, merged.clientCells.count)
             try store.write(
                 merged, forensics: group.forensics, compaction: group.compaction,
                 idempotencyRecords: group.records, createdAtMs: clock())
@@ -220,9 +220,10 @@ public final class GroupCommitter: Sendable {
             let onTop = state.withLock { state -> Group in
                 let onTop = state.next
                 state.next = Group()
-                for failed in [onTop, group] where !failed.waiters.isEmpty {
-                    participant.failed(failed.merged(reservingFor: (0, 0)), changes: failed.forensics.reversed())
+                if !onTop.waiters.isEmpty {
+                    participant.failed(onTop.merged(reservingFor: (0, 0)), changes: onTop.forensics.reversed())
                 }
+                participant.failed(merged, changes: group.forensics.reversed())
                 store.compactor.abandon()
                 return onTop
             }
