@@ -7,6 +7,13 @@
 /// hashes, already uniformly distributed, so the index uses their low bits directly. A record too wide to pack (a key
 /// seen over more than 49.7 days, a count above 65,535) is kept whole in a dictionary beside its slot.
 ///
+/// An index entry holds a slot's position in its low bits and a tag of its key in the bits that positions do not need
+/// (10 at a million keys): a probe compares the tag before it reads the slot. Without it every occupied entry on a
+/// probe's path read a slot to compare the key, each a cache miss in ~70 MB of slots, and a new key (a lookup that
+/// misses, then an insert) read several: the index lookups were 17 % of the service's samples with a fresh key on
+/// every event (docs/performance.md). Positions then have to fit those low bits: reaching their limit renumbers
+/// the slots from 0, which the table does once per ~`2 × index size` insertions.
+///
 /// The slots are in fixed-size chunks of 32,768 (2.25 MiB), so that growing never copies them (one array would hold
 /// the old and the new storage at once while it doubles) and the chunks that eviction empties at the oldest end are
 /// freed at once. Removing a key leaves a hole in its chunk and a deleted mark in the index; both are compacted away
@@ -27,8 +34,13 @@ public struct KeyTable: Sendable {
     private let chunkShift: Int
     private var chunkSize: Int { 1 << chunkShift }
     /// Positions are absolute: a slot keeps its position while chunks before it are freed. Positions up to this one
-    /// fit an index entry; reaching it renumbers the slots from 0 (a compaction).
+    /// are allowed at most; reaching the limit (this, or what the index's position bits hold) renumbers the slots
+    /// from 0 (a compaction).
     private let positionLimit: Int
+    /// The fewest low bits of an index entry given to positions; the bits above hold the key's tag.
+    private let minimumPositionBits: Int
+    /// The low bits of an index entry that hold a position + 1; the bits above hold the tag.
+    private var positionBits = 16
     private var chunks: [[Slot]] = []
     /// The position of the first slot of the first chunk.
     private var base = 0
@@ -47,12 +59,15 @@ public struct KeyTable: Sendable {
         self.init(chunkShift: 15, positionLimit: Int(UInt32.max) - 1)
     }
 
-    /// A table with chunks of `1 << chunkShift` slots whose positions are renumbered on reaching `positionLimit`
-    /// (small values let tests reach both).
-    init(chunkShift: Int, positionLimit: Int) {
+    /// A table with chunks of `1 << chunkShift` slots whose positions are renumbered on reaching `positionLimit`, and
+    /// tags of at most `32 - minimumPositionBits` bits (small chunks and limits and short tags let tests reach chunk
+    /// frees, renumbering and tags that match for different keys).
+    init(chunkShift: Int, positionLimit: Int, minimumPositionBits: Int = 16) {
         precondition(chunkShift > 0 && positionLimit > 1 && positionLimit <= Int(UInt32.max) - 1)
+        precondition((2...31).contains(minimumPositionBits))
         self.chunkShift = chunkShift
         self.positionLimit = positionLimit
+        self.minimumPositionBits = minimumPositionBits
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -103,7 +118,7 @@ public struct KeyTable: Sendable {
     /// Adds a key that is not tracked (the caller has just looked it up) as the newest.
     public mutating func insert(_ record: KeyRecord, forNewKey key: KeyHash) {
         precondition(record.seriesIndex != Self.hole, "series index \(Self.hole) is reserved")
-        if end >= positionLimit { compact() }
+        if end >= currentPositionLimit { compact() }
         if (indexUsed + 1) * 4 > index.count * 3 { rebuildIndex(minimumCapacity: count + 1) }
         let chunk = (end - base) >> chunkShift
         if chunk == chunks.count {
@@ -192,6 +207,12 @@ public struct KeyTable: Sendable {
     /// Drops the holes (keeping the order), in place, frees the chunks left empty, numbers the slots from 0 again and
     /// rebuilds the index.
     private mutating func compact() {
+        renumber()
+        rebuildIndex(minimumCapacity: count)
+    }
+
+    /// ``compact()`` without the index (which the caller rebuilds).
+    private mutating func renumber() {
         var write = 0
         for read in (head - base)..<(end - base) {
             let slot = chunks[read >> chunkShift][read & (chunkSize - 1)]
@@ -204,24 +225,40 @@ public struct KeyTable: Sendable {
         if let last = chunks.indices.last { chunks[last].removeLast(chunks[last].count - (write - (last << chunkShift))) }
         (base, head, end) = (0, 0, write)
         precondition(end < positionLimit, "more keys than positions")
-        rebuildIndex(minimumCapacity: count)
     }
 
     // MARK: Index
+
+    /// Positions below this fit an index entry's position bits (and none spells `deleted`).
+    private var currentPositionLimit: Int { min(positionLimit, (1 << positionBits) - 2) }
 
     private static func bucket(of key: KeyHash, mask: Int) -> Int {
         Int(truncatingIfNeeded: key.low) & mask
     }
 
+    /// The key's tag in place in an entry: the top bits of a mix of both halves (real keys are keyed hashes, but
+    /// the mix keeps the tags of structured keys, such as the tests', apart from their buckets).
+    private func tag(of key: KeyHash) -> UInt32 {
+        let mixed = (key.high ^ key.low) &* 0x9E37_79B9_7F4A_7C15
+        return UInt32(truncatingIfNeeded: mixed >> UInt64(32 + positionBits)) << UInt32(positionBits)
+    }
+
+    private var tagMask: UInt32 { ~((1 << UInt32(positionBits)) - 1) }
+
     /// The index bucket and slot position of a tracked key (linear probing from its bucket).
     private func find(_ key: KeyHash) -> (bucket: Int, position: Int)? {
         guard !index.isEmpty else { return nil }
         let mask = index.count - 1
+        let tag = tag(of: key)
+        let tagMask = tagMask
         var bucket = Self.bucket(of: key, mask: mask)
         while true {
             let entry = index[bucket]
             if entry == Self.empty { return nil }
-            if entry != Self.deleted, self.key(at: Int(entry - 1)) == key { return (bucket, Int(entry - 1)) }
+            if entry & tagMask == tag, entry != Self.deleted {
+                let position = Int(entry & ~tagMask) - 1
+                if self.key(at: position) == key { return (bucket, position) }
+            }
             bucket = (bucket + 1) & mask
         }
     }
@@ -231,13 +268,17 @@ public struct KeyTable: Sendable {
         var bucket = Self.bucket(of: key, mask: mask)
         while index[bucket] != Self.empty, index[bucket] != Self.deleted { bucket = (bucket + 1) & mask }
         if index[bucket] == Self.empty { indexUsed += 1 }
-        index[bucket] = UInt32(position + 1)
+        index[bucket] = tag(of: key) | UInt32(position + 1)
     }
 
-    /// A fresh index for the used slots, at most 3/4 full with room for `minimumCapacity` keys.
+    /// A fresh index for the used slots, at most 3/4 full with room for `minimumCapacity` keys. Its positions get
+    /// one bit more than its buckets need, so that renumbering comes at most once per ~`capacity` insertions; when
+    /// the current positions do not fit, the slots are renumbered first.
     private mutating func rebuildIndex(minimumCapacity: Int) {
         var capacity = 16
         while capacity * 3 < max(minimumCapacity, count) * 4 + 4 { capacity *= 2 }
+        positionBits = min(31, max(minimumPositionBits, capacity.trailingZeroBitCount + 1))
+        if end >= currentPositionLimit { renumber() }
         index = []
         index = [UInt32](repeating: Self.empty, count: capacity)
         indexUsed = 0

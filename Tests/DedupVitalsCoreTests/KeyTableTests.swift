@@ -10,9 +10,14 @@ import Testing
         return record
     }
 
-    /// The default table, and one with chunks of 16 slots whose positions are renumbered after 6,000 insertions (so
-    /// that chunks are freed, compaction moves slots across chunks, and renumbering happens many times).
-    @Test(arguments: [KeyTable(), KeyTable(chunkShift: 4, positionLimit: 6_000)])
+    /// The default table; one with chunks of 16 slots whose positions are renumbered after 6,000 insertions (so
+    /// that chunks are freed, compaction moves slots across chunks, and renumbering happens many times) and whose
+    /// index entries keep 2-bit tags (so that tags often match for different keys); and one whose positions get only
+    /// the bits the index size needs (renumbered whenever they outgrow them).
+    @Test(arguments: [
+        KeyTable(), KeyTable(chunkShift: 4, positionLimit: 6_000, minimumPositionBits: 30),
+        KeyTable(chunkShift: 4, positionLimit: Int(UInt32.max) - 1, minimumPositionBits: 2),
+    ])
     func behavesLikeADictionaryInCreationOrder(_ empty: KeyTable) {
         var generator = SystemRandomNumberGenerator()
         var table = empty
