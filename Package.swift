@@ -36,6 +36,8 @@ let package = Package(
     targets: [
         // HMAC-SHA-256 with prepared states over BoringSSL's SHA-256 (swift-crypto's), for hashing keys per event.
         .target(name: "CHMACSHA256"),
+        // A cache prefetch hint, which Swift cannot spell, for the key table's batched lookups.
+        .target(name: "CPrefetch"),
         // The system zlib, for gzip / deflate request bodies (Content-Encoding).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure domain: events, validation, windows, ratios, configuration model, rules. No I/O.
@@ -43,6 +45,7 @@ let package = Package(
             name: "DedupVitalsCore",
             dependencies: [
                 "CHMACSHA256",
+                "CPrefetch",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSwiftSettings

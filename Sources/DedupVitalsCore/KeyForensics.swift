@@ -138,6 +138,7 @@ public struct KeyForensics: Sendable {
     /// Runs the detectors over `events` in order.
     public mutating func process(_ events: [ForensicEvent], bucketWidthMs: Int64) -> Changes {
         var changes = Changes(expectedKeys: events.count)
+        table.prefetch(events.compactMap(\.key))
         for event in events {
             // Only detections need the cell, and a known key already has its series index (no string hashing).
             func cell() -> BatchDelta.Cell {
@@ -268,7 +269,7 @@ public struct KeyForensics: Sendable {
         while table.count > settings.maxKeys, let oldest = table.oldest {
             let (key, record) = oldest
             let position = changes.touch(key, series: seriesKeys[Int(record.seriesIndex)], previous: record)
-            remove(key, record)
+            removeOldest(record)
             changes.setCurrent(nil, at: position)
             changes.evicted += 1
             evictions += 1
@@ -278,6 +279,12 @@ public struct KeyForensics: Sendable {
     private mutating func remove(_ key: KeyHash, _ record: KeyRecord) {
         if record.open { openCounts[record.seriesIndex, default: 0] -= 1 }
         table.removeValue(forKey: key)
+    }
+
+    /// ``remove(_:_:)`` for the oldest key, whose `record` the caller has read.
+    private mutating func removeOldest(_ record: KeyRecord) {
+        if record.open { openCounts[record.seriesIndex, default: 0] -= 1 }
+        table.removeOldest()
     }
 
     // MARK: Maintenance
@@ -329,7 +336,7 @@ public struct KeyForensics: Sendable {
     /// After restoring: forgets the keys whose keep time has passed and, oldest first, those over the key cap.
     public mutating func trimRestored(nowMs: Int64) {
         _ = expire(nowMs: nowMs)
-        while table.count > settings.maxKeys, let oldest = table.oldest { remove(oldest.key, oldest.record) }
+        while table.count > settings.maxKeys, let oldest = table.oldest { removeOldest(oldest.record) }
     }
 
     /// The tracked keys of the given series.
@@ -349,7 +356,8 @@ public struct KeyForensics: Sendable {
 
     /// ``isCurrent(_:_:)`` for each stored record (key-log compaction asks for a pass's records at once).
     public func areCurrent(_ entries: [(hash: KeyHash, record: KeyRecord)]) -> [Bool] {
-        entries.map { isCurrent($0.hash, $0.record) }
+        table.prefetch(entries.lazy.map(\.hash))
+        return entries.map { isCurrent($0.hash, $0.record) }
     }
 
     /// Restores a stored histogram at start.

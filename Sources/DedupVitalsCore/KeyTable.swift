@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The tracked keys of ``KeyForensics``: records in creation order, found through a hash index.
 ///
 /// Sized for a million keys: a `Dictionary<KeyHash, KeyRecord>` keeps a power-of-two number of buckets of key and
@@ -72,6 +74,35 @@ public struct KeyTable: Sendable {
 
     public var isEmpty: Bool { count == 0 }
 
+    /// Prefetches the index buckets of `keys`, then the slot of the first entry whose tag matches, so that lookups
+    /// of the same keys that follow find them in the cache. Prefetches do not wait, so a batch's misses overlap,
+    /// where lookups one after the other wait for each miss in turn (at a million keys the index is 8 MB and the
+    /// slots 70 MB: a lookup is a miss or two). Batches call it before their lookups.
+    public func prefetch(_ keys: some Collection<KeyHash>) {
+        guard !index.isEmpty else { return }
+        let mask = index.count - 1
+        let tagMask = tagMask
+        index.withUnsafeBufferPointer { index in
+            for key in keys { dv_prefetch(index.baseAddress! + Self.bucket(of: key, mask: mask)) }
+            for key in keys {
+                let tag = tag(of: key)
+                var bucket = Self.bucket(of: key, mask: mask)
+                while index[bucket] != Self.empty {
+                    let entry = index[bucket]
+                    if entry & tagMask == tag, entry != Self.deleted {
+                        let position = Int(entry & ~tagMask) - 1
+                        if position >= head {
+                            let (chunk, offset) = locate(position)
+                            chunks[chunk].withUnsafeBufferPointer { dv_prefetch($0.baseAddress! + offset) }
+                        }
+                        break
+                    }
+                    bucket = (bucket + 1) & mask
+                }
+            }
+        }
+    }
+
     /// The bytes of one slot: a key and its packed record.
     static var slotStride: Int { MemoryLayout<Slot>.stride }
 
@@ -138,6 +169,12 @@ public struct KeyTable: Sendable {
         let record = record(at: position)
         index[bucket] = Self.deleted
         unpacked[key] = nil
+        setHole(at: position)
+        return record
+    }
+
+    /// Makes a slot a hole, moves the oldest end past holes and frees the chunks left empty.
+    private mutating func setHole(at position: Int) {
         let (chunk, offset) = locate(position)
         chunks[chunk][offset].record = PackedKeyRecord(placeholderFor: Self.hole)
         count -= 1
@@ -149,13 +186,21 @@ public struct KeyTable: Sendable {
             base += emptied << chunkShift
         }
         if end - head - count > max(1024, count) { compact() }
-        return record
     }
 
     /// The oldest tracked key (created first).
     public var oldest: (key: KeyHash, record: KeyRecord)? {
         guard head < end else { return nil }
         return (key(at: head), record(at: head))
+    }
+
+    /// Forgets the oldest tracked key, as eviction at the key cap does once per new key. Its index entry is left in
+    /// place: an entry whose position is before the oldest slot counts as a deleted mark (positions only grow until
+    /// the index is rebuilt), so eviction reads no index bucket, which at a million keys is a cache miss.
+    public mutating func removeOldest() {
+        guard head < end else { return }
+        unpacked[key(at: head)] = nil
+        setHole(at: head)
     }
 
     /// Every tracked key, oldest first.
@@ -256,8 +301,9 @@ public struct KeyTable: Sendable {
             let entry = index[bucket]
             if entry == Self.empty { return nil }
             if entry & tagMask == tag, entry != Self.deleted {
+                // Before the oldest slot: left by ``removeOldest()``, a deleted mark (its chunk may be freed).
                 let position = Int(entry & ~tagMask) - 1
-                if self.key(at: position) == key { return (bucket, position) }
+                if position >= head, self.key(at: position) == key { return (bucket, position) }
             }
             bucket = (bucket + 1) & mask
         }

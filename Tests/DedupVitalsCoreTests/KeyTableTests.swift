@@ -38,6 +38,14 @@ import Testing
             case 6..<9:
                 #expect(table.removeValue(forKey: k) == model.removeValue(forKey: k))
                 order.removeAll { $0 == k }
+            case 9 where step % 2 == 0:
+                // Eviction's way: the oldest goes, its index entry stays behind as a deleted mark.
+                if let oldest = order.first {
+                    #expect(table.oldest?.key == oldest)
+                    table.removeOldest()
+                    model[oldest] = nil
+                    order.removeFirst()
+                }
             default:
                 #expect(table[k] == model[k])
             }
@@ -52,10 +60,11 @@ import Testing
                 #expect(table.oldest?.key == order.first)
             }
         }
-        // Empty it oldest first, as eviction does.
+        // Empty it oldest first, as eviction does, by key and as the oldest in turn.
         while let oldest = table.oldest {
             #expect(oldest.key == order.removeFirst())
-            table.removeValue(forKey: oldest.key)
+            if order.count % 2 == 0 { table.removeValue(forKey: oldest.key) } else { table.removeOldest() }
+            #expect(table[oldest.key] == nil)
         }
         #expect(table.isEmpty && order.isEmpty)
     }
@@ -72,7 +81,7 @@ import Testing
         var table = KeyTable(chunkShift: 4, positionLimit: 1_000)
         for n in 0..<10_000 {
             table.insert(Self.record(n), forNewKey: KeyHash(high: UInt64(n), low: UInt64(n) &* 0x9E37_79B9))
-            if table.count > 100, let oldest = table.oldest { table.removeValue(forKey: oldest.key) }
+            if table.count > 100 { table.removeOldest() }
             #expect(table.chunkCount <= 100 / 16 + 2)
         }
         #expect(table.count == 100)
