@@ -16,13 +16,20 @@ public final class DedupStore: Sendable {
     let pool: DatabasePool
     /// Key-log compaction and the log's bookkeeping.
     public let compactor: KeyLogCompactor
+    /// Checkpoints the WAL on a thread and connection of its own, so that commits never do.
+    let checkpointer: WALCheckpointer
     /// The database id of every series in `series`, so that a commit inserts only new series (ids are what the
     /// aggregate and key logs refer to). Changed by the writer only: commits add, pruning removes.
     private let catalog: Mutex<[SeriesKey: Int64]>
 
     /// Opens (creating when missing) the database at `path`. A file that is not a dedup-vitals database is refused
     /// before anything is written to it.
-    public init(path: String, synchronous: Synchronous = .normal) throws(StorageError) {
+    public convenience init(path: String, synchronous: Synchronous = .normal) throws(StorageError) {
+        try self.init(path: path, synchronous: synchronous, checkpoints: .standard)
+    }
+
+    /// - Parameter checkpoints: when the WAL is checkpointed (tests use small limits).
+    init(path: String, synchronous: Synchronous, checkpoints: WALCheckpointer.Limits) throws(StorageError) {
         self.path = path
         try Self.removingNewSidecarsOnFailure(of: path) { () throws(StorageError) in try Self.checkExistingFile(at: path) }
         var configuration = Configuration()
@@ -38,6 +45,7 @@ public final class DedupStore: Sendable {
             try StorageSchema.migrator.migrate(pool)
             compactor = KeyLogCompactor(pool: pool)
             catalog = Mutex(try pool.read(Self.readCatalog))
+            checkpointer = try WALCheckpointer(pool: pool, path: path, limits: checkpoints)
         } catch {
             throw .cannotOpen(path: path, reason: Self.describe(error))
         }
@@ -416,10 +424,16 @@ public final class DedupStore: Sendable {
         }
     }
 
-    /// Closes the database after a final WAL checkpoint. Throws when the checkpoint or the close failed; the
-    /// committed data is safe either way (the WAL is replayed at the next open).
+    /// Closes the database after a final WAL checkpoint (the checkpointer stopped first, so that the two do not
+    /// meet). Throws when the checkpoint or the close failed; the committed data is safe either way (the WAL is
+    /// replayed at the next open).
     public func close() throws(StorageError) {
         var failure: StorageError?
+        do {
+            try checkpointer.stop()
+        } catch {
+            failure = .unavailable(reason: "stopping the checkpointer failed: \(Self.describe(error))")
+        }
         do {
             _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         } catch {

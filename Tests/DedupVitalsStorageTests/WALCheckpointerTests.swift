@@ -1,0 +1,71 @@
+import DedupVitalsCore
+import Foundation
+import GRDB
+import Testing
+
+@testable import DedupVitalsStorage
+
+/// WAL checkpoints off the writer (``WALCheckpointer``), on a real database file: commits never checkpoint, and the
+/// WAL still stays bounded under sustained writes.
+@Suite struct WALCheckpointerTests {
+    /// One WAL frame: a 24-byte header and a page of SQLite's default size.
+    static let frameBytes = 24 + 4_096
+
+    /// Commits `count` groups of one idempotency record each (a 2 KB response body: a page or so per commit);
+    /// calls `afterEach` with the WAL file's size after every commit.
+    static func commit(
+        _ store: DedupStore, count: Int, from first: Int = 0, afterEach: (Int) -> Void = { _ in }
+    ) throws {
+        let body = Data((0..<2_048).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        for n in first..<first + count {
+            let record = IdempotencyRecord(
+                scope: "test", key: "key-\(n)", response: StoredResponse(bodySHA256: Data(count: 32), status: 202, body: body))
+            try store.write(BatchDelta(), forensics: [], idempotencyRecords: [record], createdAtMs: 0)
+            afterEach(walBytes(store.path))
+        }
+    }
+
+    static func walBytes(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
+    }
+
+    @Test func aCommitNeverCheckpointsTheWAL() throws {
+        let dir = try TemporaryDirectory()
+        // A checkpointer that is never woken: only commits could checkpoint.
+        let idle = WALCheckpointer.Limits(passiveStepPages: .max / 4, restartPages: .max / 4)
+        let store = try DedupStore(path: dir.file("db.sqlite"), synchronous: .normal, checkpoints: idle)
+        try Self.commit(store, count: 1_500)
+        // SQLite's automatic checkpoint would have started the WAL over at 1,000 pages.
+        let frames = Self.walBytes(store.path) / Self.frameBytes
+        #expect(frames > 1_500, "WAL frames: \(frames)")
+        #expect(store.checkpointer.done == .init())
+
+        // The checkpointer's own pass copies them.
+        store.checkpointer.passNow()
+        #expect(store.checkpointer.done.passive == 1)
+        let copied = try DatabaseQueue(path: store.path).writeWithoutTransaction { try $0.checkpoint(.passive) }
+        #expect(copied.checkpointedFrameCount == copied.walFrameCount)
+        try store.close()
+    }
+
+    @Test func theWALStaysBoundedUnderSustainedWritesAndKeepsEveryCommit() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("db.sqlite")
+        let limits = WALCheckpointer.Limits(passiveStepPages: 50, restartPages: 200)
+        let store = try DedupStore(path: path, synchronous: .normal, checkpoints: limits)
+        var largest = 0
+        try Self.commit(store, count: 2_500) { largest = max(largest, $0) }
+        // ~2 pages per commit: ~5,000 pages written. Bounded by the restart limit plus what is committed while a pass
+        // runs; a checkpoint on SQLite's own schedule (1,000 pages) or none at all would exceed it.
+        #expect(largest > 0)
+        #expect(largest <= 4 * 200 * Self.frameBytes, "largest WAL: \(largest / Self.frameBytes) frames")
+        let done = store.checkpointer.done
+        #expect(done.passive > 10 && done.onWriter > 2 && done.failed == 0, "\(done)")
+        try store.close()
+        // The final checkpoint at shutdown still empties the WAL.
+        #expect(Self.walBytes(path) == 0)
+
+        let rows = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM ingest_requests") }
+        #expect(rows == 2_500)
+    }
+}
