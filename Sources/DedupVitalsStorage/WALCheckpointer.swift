@@ -117,6 +117,11 @@ final class WALCheckpointer: Sendable {
         queue.sync { pass() }
     }
 
+    /// Returns when the passes queued so far are done (for tests).
+    func drain() {
+        queue.sync {}
+    }
+
     var done: Counts { counts.withLock { $0 } }
 
     /// Removes the hook, waits for a running pass and closes the checkpointer's connection; before the store's final
