@@ -1,7 +1,7 @@
 /// What is known of one idempotency key (by keyed hash only): its first and last attempts, whether it holds a lock
 /// without an outcome, and how often each outcome was seen.
 public struct KeyRecord: Sendable, Equatable {
-    // Declared widest first: 84 bytes. The tracked keys keep it packed into 56 (``PackedKeyRecord``).
+    // Declared widest first: 84 bytes. The tracked keys keep it packed into 48 (``PackedKeyRecord``).
 
     /// When the record was created (drives oldest-first eviction).
     public var createdMs: Int64

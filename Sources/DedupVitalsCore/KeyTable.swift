@@ -4,8 +4,9 @@ import CPrefetch
 ///
 /// Sized for a million keys: a `Dictionary<KeyHash, KeyRecord>` keeps a power-of-two number of buckets of key and
 /// value each (at 1,000,000 keys, 2²¹ buckets of 112 bytes: 235 MB, and an eviction queue on top). Here the records
-/// sit once, 72 bytes each with their key (a ``PackedKeyRecord``), in the order they were created (which is the
-/// eviction order), and the index is a power-of-two array of 4-byte positions: about 80 bytes per key. Keys are keyed
+/// sit once, 64 bytes each with their key (a ``PackedKeyRecord``), in the order they were created (which is the
+/// eviction order), and the index is a power-of-two array of 4-byte positions: about 72 bytes per key. The traces of
+/// the keys that have some (``KeyTraces``) are kept in a dictionary beside the slots. Keys are keyed
 /// hashes, already uniformly distributed, so the index uses their low bits directly. A record too wide to pack (a key
 /// seen over more than 49.7 days, a count above 65,535) is kept whole in a dictionary beside its slot.
 ///
@@ -55,6 +56,8 @@ public struct KeyTable: Sendable {
     private var indexUsed = 0
     /// The records that do not fit a ``PackedKeyRecord`` (their slots hold a placeholder).
     private var unpacked: [KeyHash: KeyRecord] = [:]
+    /// The traces of the packed records that have some (``PackedKeyRecord/hasTraces``).
+    private var traces: [KeyHash: KeyTraces] = [:]
     public private(set) var count = 0
 
     public init() {
@@ -112,6 +115,9 @@ public struct KeyTable: Sendable {
     /// Keys whose records are kept whole, beside the packed slots.
     public var unpackedCount: Int { unpacked.count }
 
+    /// Keys whose traces are kept beside the packed slots.
+    var tracedCount: Int { traces.count }
+
     public subscript(key: KeyHash) -> KeyRecord? {
         guard let position = position(of: key) else { return nil }
         return record(at: position)
@@ -133,17 +139,23 @@ public struct KeyTable: Sendable {
     public func position(of key: KeyHash) -> Int? { find(key)?.position }
 
     public func record(at position: Int) -> KeyRecord {
-        let slot = slot(at: position)
-        guard slot.record.isPlaceholder, let record = unpacked[slot.key] else { return slot.record.record }
-        return record
+        record(of: slot(at: position))
+    }
+
+    private func record(of slot: Slot) -> KeyRecord {
+        if slot.record.isPlaceholder, let record = unpacked[slot.key] { return record }
+        return slot.record.record(traces: slot.record.hasTraces ? traces[slot.key] : nil)
     }
 
     public mutating func replaceRecord(at position: Int, with record: KeyRecord) {
         precondition(record.seriesIndex != Self.hole, "series index \(Self.hole) is reserved")
         let (chunk, offset) = locate(position)
         let key = chunks[chunk][offset].key
-        if chunks[chunk][offset].record.isPlaceholder { unpacked[key] = nil }
-        chunks[chunk][offset].record = pack(record, forKey: key)
+        let old = chunks[chunk][offset].record
+        if old.isPlaceholder { unpacked[key] = nil }
+        let new = pack(record, forKey: key)
+        if old.hasTraces, !new.hasTraces { traces[key] = nil }
+        chunks[chunk][offset].record = new
     }
 
     /// Adds a key that is not tracked (the caller has just looked it up) as the newest.
@@ -168,14 +180,17 @@ public struct KeyTable: Sendable {
         guard let (bucket, position) = find(key) else { return nil }
         let record = record(at: position)
         index[bucket] = Self.deleted
-        unpacked[key] = nil
         setHole(at: position)
         return record
     }
 
-    /// Makes a slot a hole, moves the oldest end past holes and frees the chunks left empty.
+    /// Makes a slot a hole (forgetting what its key kept aside), moves the oldest end past holes and frees the chunks
+    /// left empty.
     private mutating func setHole(at position: Int) {
         let (chunk, offset) = locate(position)
+        let slot = chunks[chunk][offset]
+        if slot.record.isPlaceholder { unpacked[slot.key] = nil }
+        if slot.record.hasTraces { traces[slot.key] = nil }
         chunks[chunk][offset].record = PackedKeyRecord(placeholderFor: Self.hole)
         count -= 1
         while head < end, !isUsed(head) { head += 1 }
@@ -191,7 +206,8 @@ public struct KeyTable: Sendable {
     /// The oldest tracked key (created first).
     public var oldest: (key: KeyHash, record: KeyRecord)? {
         guard head < end else { return nil }
-        return (key(at: head), record(at: head))
+        let slot = slot(at: head)
+        return (slot.key, record(of: slot))
     }
 
     /// Forgets the oldest tracked key, as eviction at the key cap does once per new key. Its index entry is left in
@@ -199,7 +215,6 @@ public struct KeyTable: Sendable {
     /// the index is rebuilt), so eviction reads no index bucket, which at a million keys is a cache miss.
     public mutating func removeOldest() {
         guard head < end else { return }
-        unpacked[key(at: head)] = nil
         setHole(at: head)
     }
 
@@ -208,7 +223,7 @@ public struct KeyTable: Sendable {
         for position in head..<end {
             let slot = slot(at: position)
             guard slot.isUsed else { continue }
-            try body(slot.key, slot.record.isPlaceholder ? unpacked[slot.key] ?? slot.record.record : slot.record.record)
+            try body(slot.key, record(of: slot))
         }
     }
 
@@ -242,9 +257,13 @@ public struct KeyTable: Sendable {
         return chunks[chunk][offset].isUsed
     }
 
-    /// The packed form of `record`, or a placeholder with the record put aside when it does not fit.
+    /// The packed form of `record` (its traces put aside), or a placeholder with the record put aside when it does not
+    /// fit.
     private mutating func pack(_ record: KeyRecord, forKey key: KeyHash) -> PackedKeyRecord {
-        if let packed = PackedKeyRecord(record) { return packed }
+        if let packed = PackedKeyRecord(record) {
+            if let recordTraces = record.traces { traces[key] = recordTraces }
+            return packed
+        }
         unpacked[key] = record
         return PackedKeyRecord(placeholderFor: record.seriesIndex)
     }

@@ -1,10 +1,13 @@
-/// A ``KeyRecord`` as ``KeyTable`` keeps it: 56 bytes instead of 88, so that a slot with its key takes 72 bytes
-/// (a million tracked keys: 69 MiB of slots instead of 99).
+/// A ``KeyRecord`` as ``KeyTable`` keeps it: 48 bytes instead of 88, so that a slot with its key takes 64 bytes, a
+/// cache line (a million tracked keys: 61 MiB of slots instead of 99).
 ///
 /// - The times are unsigned 32-bit distances back from `lastSeenMs`, which is the latest time of the record (it is
 ///   the maximum of every event time the record saw), so the distances of a live record are never negative. A time of
 ///   0 (none) is kept as `UInt32.max`. 32 bits reach 49.7 days back.
 /// - The five counts are 16-bit.
+/// - The traces are not here: most keys have none (a client reports no trace context), and a pointer in every slot
+///   was 8 bytes per key. A flag says whether the key has traces; the table keeps them beside the slots, by key
+///   (``record(traces:)`` puts them back).
 ///
 /// A record that does not fit — a key seen over more than 49.7 days, a count above 65,535, or any stored record whose
 /// times are not ordered as the detectors write them — is not packed: ``init(_:)`` returns nil and the table keeps
@@ -15,7 +18,6 @@ struct PackedKeyRecord: Sendable {
 
     private var lastSeenMs: Int64
     private var payloadFingerprint: UInt64
-    private var traces: KeyTraces?
     private var createdAgo: UInt32
     private var firstMissAgo: UInt32
     private var lastMissAgo: UInt32
@@ -27,19 +29,26 @@ struct PackedKeyRecord: Sendable {
     private var completed: UInt16
     private var mismatch: UInt16
     private var payloadVariants: UInt8
-    private var open: Bool
+    /// ``open`` and ``hasTraces``, one bit each.
+    private var flags: UInt8
+
+    private static let openFlag: UInt8 = 1
+    private static let tracesFlag: UInt8 = 2
+
+    private var open: Bool { flags & Self.openFlag != 0 }
+    /// Whether the record had traces when it was packed (the table keeps them).
+    var hasTraces: Bool { flags & Self.tracesFlag != 0 }
 
     /// A slot's record without content (a removed slot, or one whose record is kept aside); only its series index is
     /// kept. A packed record's creation is never ``noTime`` back, so that marks it.
     init(placeholderFor seriesIndex: UInt32) {
         lastSeenMs = 0
         payloadFingerprint = 0
-        traces = nil
         (createdAgo, firstMissAgo, lastMissAgo, completedAgo) = (Self.noTime, 0, 0, 0)
         self.seriesIndex = seriesIndex
         (miss, hit, inFlight, completed, mismatch) = (0, 0, 0, 0, 0)
         payloadVariants = 0
-        open = false
+        flags = 0
     }
 
     /// Whether this is a placeholder rather than a record.
@@ -65,16 +74,15 @@ struct PackedKeyRecord: Sendable {
         else { return nil }
         lastSeenMs = base
         payloadFingerprint = record.payloadFingerprint
-        traces = record.traces
         (createdAgo, firstMissAgo, lastMissAgo, completedAgo) = (created, firstMiss, lastMiss, completedAt)
         seriesIndex = record.seriesIndex
         (self.miss, self.hit, self.inFlight, self.completed, self.mismatch) = (miss, hit, inFlight, completed, mismatch)
         payloadVariants = record.payloadVariants
-        open = record.open
+        flags = (record.open ? Self.openFlag : 0) | (record.traces != nil ? Self.tracesFlag : 0)
     }
 
-    /// The record, exactly as it was packed.
-    var record: KeyRecord {
+    /// The record, exactly as it was packed, with `traces` (nil unless ``hasTraces``).
+    func record(traces: KeyTraces?) -> KeyRecord {
         func time(_ ago: UInt32) -> Int64 { ago == Self.noTime ? 0 : lastSeenMs - Int64(ago) }
         var record = KeyRecord(seriesIndex: seriesIndex, createdMs: lastSeenMs - Int64(createdAgo))
         record.firstMissMs = time(firstMissAgo)

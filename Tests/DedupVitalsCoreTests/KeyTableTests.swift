@@ -4,9 +4,14 @@ import Testing
 
 /// `KeyTable` against a dictionary and a creation-order list, under random inserts, updates and removals.
 @Suite struct KeyTableTests {
+    /// A record; every third has traces (kept beside the slots), and records of the same key alternate between
+    /// having and not having them.
     static func record(_ n: Int) -> KeyRecord {
         var record = KeyRecord(seriesIndex: UInt32(n % 7), createdMs: Int64(n))
         record.miss = UInt32(n % 13)
+        if n % 3 == 0 {
+            record.traces = KeyTraces(firstMiss: TraceContext(traceHigh: UInt64(n), traceLow: 1, span: UInt64(n)))
+        }
         return record
     }
 
@@ -66,13 +71,46 @@ import Testing
             if order.count % 2 == 0 { table.removeValue(forKey: oldest.key) } else { table.removeOldest() }
             #expect(table[oldest.key] == nil)
         }
-        #expect(table.isEmpty && order.isEmpty)
+        #expect(table.isEmpty && order.isEmpty && table.unpackedCount == 0 && table.tracedCount == 0)
     }
 
-    /// 56 bytes of packed record (times as distances from the last sighting, 16-bit counts, the payload fingerprint and
-    /// one pointer to the traces, nil for keys reported without trace context) and 16 of key per slot.
-    @Test func aKeyTakesAbout80Bytes() {
-        #expect(KeyTable.slotStride == 72)
+    /// 48 bytes of packed record (times as distances from the last sighting, 16-bit counts, the payload fingerprint;
+    /// the traces kept aside) and 16 of key per slot: a cache line.
+    @Test func aKeyTakesAbout72Bytes() {
+        #expect(KeyTable.slotStride == 64)
+    }
+
+    /// Traces are kept aside by key: replaced, dropped when a record has none any more, and forgotten with the key,
+    /// also when it is kept whole or evicted as the oldest.
+    @Test func tracesAreKeptBesideTheSlots() {
+        var table = KeyTable()
+        let key = KeyHash(high: 7, low: 8)
+        var record = Self.record(3)
+        table.insert(record, forNewKey: key)
+        #expect(table[key]?.traces === record.traces)
+        record.traces = KeyTraces(firstMiss: TraceContext(traceHigh: 9, traceLow: 9, span: 9))
+        table.updateValue(record, forKey: key)
+        #expect(table[key]?.traces === record.traces)
+        record.traces = nil
+        table.updateValue(record, forKey: key)
+        #expect(table[key] == record && table[key]?.traces == nil)
+        record = Self.record(6)
+        record.hit = 70_000
+        table.updateValue(record, forKey: key)
+        #expect(table.unpackedCount == 1 && table[key]?.traces === record.traces)
+        record.hit = 1
+        table.updateValue(record, forKey: key)
+        #expect(table.unpackedCount == 0 && table[key]?.traces === record.traces)
+        #expect(table.tracedCount == 1)
+        table.removeOldest()
+        #expect(table[key] == nil && table.tracedCount == 0)
+        table.insert(Self.record(3), forNewKey: key)
+        record.traces = nil
+        record.hit = 70_000
+        table.updateValue(record, forKey: key)
+        #expect(table.tracedCount == 0 && table[key] == record)
+        table.removeValue(forKey: key)
+        #expect(table.isEmpty && table.unpackedCount == 0 && table.tracedCount == 0)
     }
 
     /// Evicting oldest first, as at the key cap, frees the chunks left behind: the slots stay about the tracked keys,

@@ -24,14 +24,21 @@ import Testing
         return record
     }
 
-    static func roundTrip(_ record: KeyRecord) -> KeyRecord? { PackedKeyRecord(record)?.record }
+    /// Packs and unpacks, handing back the traces as the table does (only when the packed record says it had some).
+    static func roundTrip(_ record: KeyRecord) -> KeyRecord? {
+        PackedKeyRecord(record).map { $0.record(traces: $0.hasTraces ? record.traces : nil) }
+    }
 
     @Test func aRecordComesBackExactly() {
         let full = Self.record()
+        #expect(PackedKeyRecord(full)?.hasTraces == true)
         #expect(Self.roundTrip(full) == full)
         #expect(Self.roundTrip(full)?.traces === full.traces)
         let fresh = KeyRecord(seriesIndex: 0, createdMs: Self.t0)
+        #expect(PackedKeyRecord(fresh)?.hasTraces == false)
         #expect(Self.roundTrip(fresh) == fresh)
+        let closed = Self.record { $0.open = false }
+        #expect(Self.roundTrip(closed) == closed)
     }
 
     @Test func timesReach49Point7DaysBackFromTheLastSighting() {
