@@ -277,14 +277,19 @@ public struct KeyForensics: Sendable {
     }
 
     private mutating func remove(_ key: KeyHash, _ record: KeyRecord) {
-        if record.open { openCounts[record.seriesIndex, default: 0] -= 1 }
+        forgetOpen(record)
         table.removeValue(forKey: key)
     }
 
     /// ``remove(_:_:)`` for the oldest key, whose `record` the caller has read.
     private mutating func removeOldest(_ record: KeyRecord) {
-        if record.open { openCounts[record.seriesIndex, default: 0] -= 1 }
+        forgetOpen(record)
         table.removeOldest()
+    }
+
+    /// A removed key no longer holds a lock.
+    private mutating func forgetOpen(_ record: KeyRecord) {
+        if record.open { openCounts[record.seriesIndex, default: 0] -= 1 }
     }
 
     // MARK: Maintenance

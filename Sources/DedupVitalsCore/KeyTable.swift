@@ -91,13 +91,9 @@ public struct KeyTable: Sendable {
                 let tag = tag(of: key)
                 var bucket = Self.bucket(of: key, mask: mask)
                 while index[bucket] != Self.empty {
-                    let entry = index[bucket]
-                    if entry & tagMask == tag, entry != Self.deleted {
-                        let position = Int(entry & ~tagMask) - 1
-                        if position >= head {
-                            let (chunk, offset) = locate(position)
-                            chunks[chunk].withUnsafeBufferPointer { dv_prefetch($0.baseAddress! + offset) }
-                        }
+                    if let position = candidate(index[bucket], tag: tag, tagMask: tagMask) {
+                        let (chunk, offset) = locate(position)
+                        chunks[chunk].withUnsafeBufferPointer { dv_prefetch($0.baseAddress! + offset) }
                         break
                     }
                     bucket = (bucket + 1) & mask
@@ -309,6 +305,15 @@ public struct KeyTable: Sendable {
 
     private var tagMask: UInt32 { ~((1 << UInt32(positionBits)) - 1) }
 
+    /// The slot position of an occupied index entry whose tag is `tag`, the slot to compare keys with; nil for a
+    /// deleted mark, another tag, or a position before the oldest slot (left by ``removeOldest()``: a deleted mark
+    /// too, whose chunk may be freed).
+    private func candidate(_ entry: UInt32, tag: UInt32, tagMask: UInt32) -> Int? {
+        guard entry & tagMask == tag, entry != Self.deleted else { return nil }
+        let position = Int(entry & ~tagMask) - 1
+        return position >= head ? position : nil
+    }
+
     /// The index bucket and slot position of a tracked key (linear probing from its bucket).
     private func find(_ key: KeyHash) -> (bucket: Int, position: Int)? {
         guard !index.isEmpty else { return nil }
@@ -319,10 +324,8 @@ public struct KeyTable: Sendable {
         while true {
             let entry = index[bucket]
             if entry == Self.empty { return nil }
-            if entry & tagMask == tag, entry != Self.deleted {
-                // Before the oldest slot: left by ``removeOldest()``, a deleted mark (its chunk may be freed).
-                let position = Int(entry & ~tagMask) - 1
-                if position >= head, self.key(at: position) == key { return (bucket, position) }
+            if let position = candidate(entry, tag: tag, tagMask: tagMask), self.key(at: position) == key {
+                return (bucket, position)
             }
             bucket = (bucket + 1) & mask
         }

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Shares SQLite commits between concurrent ingest requests.
 ///
-/// Each request prepares its own batch on its own thread, in commit order under one lock: the participant's
+/// Each request prepares its own batch on its own thread, in commit order under the preparation lock: the participant's
 /// admission gate and preparation (``CommitParticipant``), and joining the *next group*. Then it suspends. One
 /// writer takes the whole next group, merges its batches, commits it in one transaction, lets the participant apply it to the in-memory
 /// state and resumes every request of the group: a 202 is only ever sent for events that are on disk. While the
