@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import GRDB
 import GRDBSQLite
 import Synchronization
@@ -25,8 +26,10 @@ import Synchronization
 /// ``Limits/restartPages`` plus what is committed during one checkpoint pass, unless a read transaction stays open
 /// longer than the busy timeout.
 ///
-/// A checkpoint that fails (the disk, or another process's checkpoint holding SQLite's checkpoint lock) is retried at
-/// the next step; committed data is never at risk, it stays in the WAL.
+/// A checkpoint that finds the database busy is tried again a few times, a millisecond apart: SQLite answers
+/// `SQLITE_BUSY`, without waiting, when the checkpointer reads the WAL index's header while a commit is rewriting it,
+/// and when another connection (another process's checkpoint) holds the checkpoint lock. One that still fails, or
+/// fails otherwise (the disk), is retried at the next step; committed data is never at risk, it stays in the WAL.
 final class WALCheckpointer: Sendable {
     struct Limits: Sendable {
         /// WAL growth, in pages, between two passive checkpoints on the checkpointer's connection.
@@ -43,8 +46,15 @@ final class WALCheckpointer: Sendable {
     struct Counts: Sendable, Equatable {
         var passive = 0
         var onWriter = 0
+        /// Checkpoints that found the database busy and were tried again.
+        var retried = 0
         var failed = 0
+        /// The last failure's description.
+        var lastFailure: String?
     }
+
+    /// Attempts at a checkpoint that finds the database busy, a millisecond apart.
+    static let busyAttempts = 5
 
     private let pool: DatabasePool
     private let connection: DatabaseQueue
@@ -101,14 +111,33 @@ final class WALCheckpointer: Sendable {
         passQueued.store(false, ordering: .releasing)
         guard !stopped.load(ordering: .acquiring) else { return }
         do {
-            let walFrames = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive).walFrameCount }
+            let walFrames = try retryingWhenBusy {
+                try connection.writeWithoutTransaction { db in try db.checkpoint(.passive).walFrameCount }
+            }
             counts.withLock { $0.passive += 1 }
             guard walFrames >= limits.restartPages else { return }
             let mode: Database.CheckpointMode = walFrames >= 2 * limits.restartPages ? .restart : .passive
-            _ = try pool.writeWithoutTransaction { db in try db.checkpoint(mode) }
+            _ = try retryingWhenBusy { try pool.writeWithoutTransaction { db in try db.checkpoint(mode) } }
             counts.withLock { $0.onWriter += 1 }
         } catch {
-            counts.withLock { $0.failed += 1 }
+            counts.withLock {
+                $0.failed += 1
+                $0.lastFailure = "\(error)"
+            }
+        }
+    }
+
+    /// Runs `checkpoint` up to ``busyAttempts`` times while it fails with `SQLITE_BUSY` (see the type's documentation).
+    private func retryingWhenBusy<T>(_ checkpoint: () throws -> T) throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try checkpoint()
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < Self.busyAttempts {
+                counts.withLock { $0.retried += 1 }
+                attempt += 1
+                usleep(1_000)
+            }
         }
     }
 
