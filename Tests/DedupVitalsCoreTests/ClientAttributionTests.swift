@@ -36,7 +36,8 @@ import Testing
         #expect(alone[Cell(series: series, client: ClientAttribution.otherClient, bucketStartMs: 0)] == once)
     }
 
-    @Test func ranksLikeAModelOfItsBuckets() {
+    /// A few callers per series, and many.
+    @Test(arguments: [9, 40]) func ranksLikeAModelOfItsBuckets(callers: Int) {
         var generator = SystemRandomNumberGenerator()
         var clients = ClientAttribution(maxClientsPerSeries: 100)
         var model: [SeriesKey: [String: [Int64: OutcomeCounts]]] = [:]
@@ -44,7 +45,7 @@ import Testing
             var entries: [(SeriesKey, String, Int64, OutcomeCounts)] = []
             for _ in 0..<Int.random(in: 1...20, using: &generator) {
                 let key = Bool.random(using: &generator) ? series : other
-                let client = "client-\(Int.random(in: 0..<9, using: &generator))"
+                let client = "client-\(Int.random(in: 0..<callers, using: &generator))"
                 let bucket = Int64(step / 30 - Int.random(in: 0...1, using: &generator)) * 10
                 let counts = OutcomeCounts(
                     miss: Int64.random(in: 0...3, using: &generator), hit: Int64.random(in: 0...3, using: &generator))
@@ -85,5 +86,24 @@ import Testing
         clients.prune(nowMs: 100_000, retentionMs: 30_000, bucketWidthMs: 10_000)
         #expect(clients.top(of: series, fromMs: 0, limit: 10).isEmpty)
         #expect(clients.resolveCells(cells([(series, "fourth", 100_000, once)])).admitted == [series: ["fourth"]])
+    }
+
+    /// A series with many callers, half of them idle: after pruning, the callers left are still known (not admitted
+    /// again), the pruned ones are new, and their old buckets are gone.
+    @Test func manyCallersStayKnownAcrossPruning() {
+        var clients = ClientAttribution(maxClientsPerSeries: 100)
+        let once = OutcomeCounts(miss: 1)
+        let names = (0..<40).map { "caller-\($0)" }
+        for (n, name) in names.enumerated() {
+            // Even callers stay active; odd ones are seen once, long ago.
+            clients.apply(cells([(series, name, 0, once)]), receivedAtMs: n % 2 == 0 ? 60_000 : 1_000)
+        }
+        #expect(clients.resolveCells(cells(names.map { (series, $0, 60_000, once) })).admitted.isEmpty)
+        clients.prune(nowMs: 70_000, retentionMs: 30_000, bucketWidthMs: 10_000)
+        let (_, admitted) = clients.resolveCells(cells(names.map { (series, $0, 60_000, once) }))
+        #expect(admitted == [series: Set(names.enumerated().filter { $0.offset % 2 == 1 }.map(\.element))])
+        #expect(clients.top(of: series, fromMs: -10_000, limit: 100).count == 0)
+        clients.apply(cells(names.map { (series, $0, 60_000, once) }), receivedAtMs: 60_000)
+        #expect(clients.top(of: series, fromMs: 60_000, limit: 100).map(\.client).sorted() == names.sorted())
     }
 }
