@@ -5,7 +5,8 @@ import Synchronization
 /// Shares SQLite commits between concurrent ingest requests.
 ///
 /// Each request prepares its own batch on its own thread, in commit order under the preparation lock: the participant's
-/// admission gate and preparation (``CommitParticipant``), and joining the *next group*. Then it suspends. One
+/// admission gate and preparation (``CommitParticipant``), and joining the *next group*. Then it suspends. A request
+/// that finds the lock held leaves its batch to the thread holding it instead of waiting. One
 /// writer takes the whole next group, merges its batches, commits it in one transaction, lets the participant apply it to the in-memory
 /// state and resumes every request of the group: a 202 is only ever sent for events that are on disk. While the
 /// writer commits a group, requests keep preparing the next one, so the CPU work of preparing overlaps the SQLite
@@ -76,6 +77,8 @@ public final class GroupCommitter: Sendable {
     private let store: DedupStore
     private let state = Mutex(State())
     private let preparation = Mutex(())
+    /// Batches waiting for the preparation lock (see ``prepare(arriving:planning:)``).
+    private let arrivals = Mutex<[Arrival]>([])
     private let writer = DispatchQueue(label: "dedup-vitals.group-commit", qos: .userInitiated)
     private let clock: @Sendable () -> Int64
     private let participant: any CommitParticipant
@@ -106,38 +109,92 @@ public final class GroupCommitter: Sendable {
     /// (nothing of the batch was stored).
     public func commit(_ batch: Batch) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome = preparation.withLock { _ -> Result<(startWriter: Bool, carriesPass: Bool), any Error> in
-                // `closed` changes only under both locks: it cannot change before this batch joins.
-                guard !state.withLock({ $0.closed }) else {
-                    return .failure(StorageError.unavailable(reason: "the service is shutting down"))
-                }
-                do { try participant.admit(batch.delta) } catch { return .failure(error) }
-                var delta = batch.delta
-                let changes = participant.prepare(&delta)
-                return state.withLock { state in
-                    state.next.deltas.append(delta)
-                    if let changes {
-                        // Kept apart: the batch's delta may still share its storage with the caller's, and adding to
-                        // it would copy it.
-                        if !changes.detections.isEmpty { state.next.detections.append(changes.detections) }
-                        state.next.forensics.append(changes)
+            prepare(arriving: Arrival(batch: batch, continuation: continuation), planning: true)
+        }
+    }
+
+    /// A batch waiting to be prepared, and its request.
+    private struct Arrival: Sendable {
+        var batch: Batch
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    /// Prepares `arriving` (if any) and the batches that arrived before and meanwhile, in arrival order, unless another
+    /// thread holds the preparation lock: then `arriving` joins the arrivals, that thread prepares it (it looks at the
+    /// arrivals again after releasing the lock), and this one goes back to other work rather than wait. Waiting was a
+    /// kernel spin (`rt_mutex_slowlock_block`) for as long as a batch of fresh keys takes to prepare, on one of the two
+    /// request threads (docs/performance.md). With `planning`, a compaction pass is planned afterwards when one is due
+    /// (not on the writer, which must not read the log).
+    private func prepare(arriving: Arrival?, planning: Bool) {
+        var arriving = arriving
+        repeat {
+            var startWriter = false
+            var plan = false
+            let held: Void? = preparation.withLockIfAvailable { _ in
+                func run(_ arrival: Arrival) {
+                    switch prepare(arrival) {
+                    case .failure(let error):
+                        arrival.continuation.resume(throwing: error)
+                    case .success(let joined):
+                        startWriter = startWriter || joined.startWriter
+                        // One pass per group: none is planned while the next group already carries one.
+                        plan = plan || !joined.carriesPass
                     }
-                    if let record = batch.idempotencyRecord { state.next.records.append(record) }
-                    state.next.waiters.append(continuation)
-                    state.next.enteredAtNs.append(batch.enteredAtNs)
-                    let startWriter = !state.writing
-                    state.writing = true
-                    return .success((startWriter, state.next.compaction != nil))
+                }
+                if let own = arriving {
+                    arriving = nil
+                    // Batches that arrived before it go first.
+                    for arrival in takeArrivals() { run(arrival) }
+                    run(own)
+                }
+                while case let taken = takeArrivals(), !taken.isEmpty {
+                    for arrival in taken { run(arrival) }
                 }
             }
-            switch outcome {
-            case .failure(let error):
-                continuation.resume(throwing: error)
-            case .success(let joined):
-                if joined.startWriter { writer.async { self.writeNext() } }
-                // One pass per group: none is planned while the next group already carries one.
-                if !joined.carriesPass { planKeyLogCompaction() }
+            guard held != nil else {
+                guard let own = arriving else { return }
+                arriving = nil
+                arrivals.withLock { $0.append(own) }
+                // The holder may have looked at the arrivals for the last time already: try again.
+                continue
             }
+            if startWriter { writer.async { self.writeNext() } }
+            if planning, plan { planKeyLogCompaction() }
+        } while !arrivals.withLock({ $0.isEmpty })
+    }
+
+    /// The batches waiting for the preparation lock, taken out.
+    private func takeArrivals() -> [Arrival] {
+        arrivals.withLock { arrivals in
+            defer { arrivals = [] }
+            return arrivals
+        }
+    }
+
+    /// Admits and prepares one batch into the next group, under the preparation lock.
+    private func prepare(_ arrival: Arrival) -> Result<(startWriter: Bool, carriesPass: Bool), any Error> {
+        // `closed` changes only under both locks: it cannot change before this batch joins.
+        guard !state.withLock({ $0.closed }) else {
+            return .failure(StorageError.unavailable(reason: "the service is shutting down"))
+        }
+        let batch = arrival.batch
+        do { try participant.admit(batch.delta) } catch { return .failure(error) }
+        var delta = batch.delta
+        let changes = participant.prepare(&delta)
+        return state.withLock { state in
+            state.next.deltas.append(delta)
+            if let changes {
+                // Kept apart: the batch's delta may still share its storage with the caller's, and adding to
+                // it would copy it.
+                if !changes.detections.isEmpty { state.next.detections.append(changes.detections) }
+                state.next.forensics.append(changes)
+            }
+            if let record = batch.idempotencyRecord { state.next.records.append(record) }
+            state.next.waiters.append(arrival.continuation)
+            state.next.enteredAtNs.append(batch.enteredAtNs)
+            let startWriter = !state.writing
+            state.writing = true
+            return .success((startWriter, state.next.compaction != nil))
         }
     }
 
@@ -154,9 +211,11 @@ public final class GroupCommitter: Sendable {
         }
     }
 
-    /// Runs `body` with no batch being prepared and the next group held.
+    /// Runs `body` with no batch being prepared and the next group held. Batches that arrived while another thread held the preparation lock are prepared when it is released (see
+    /// ``prepare(arriving:planning:)``): here, on whatever thread released it.
     private func bothLocks<T>(_ body: (inout State) throws -> T) rethrows -> T {
-        try preparation.withLock { _ in try state.withLock { state in try body(&state) } }
+        defer { if !arrivals.withLock({ $0.isEmpty }) { prepare(arriving: nil, planning: false) } }
+        return try preparation.withLock { _ in try state.withLock { state in try body(&state) } }
     }
     /// Runs `body` between groups, with no batch being prepared meanwhile (for maintenance such as pruning).
     public func onWriter<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
