@@ -211,8 +211,8 @@ public final class GroupCommitter: Sendable {
         }
     }
 
-    /// Runs `body` with no batch being prepared and the next group held. Batches that arrived while another thread held the preparation lock are prepared when it is released (see
-    /// ``prepare(arriving:planning:)``): here, on whatever thread released it.
+    /// Runs `body` with no batch being prepared and the next group held. Batches that arrived meanwhile are prepared
+    /// once the lock is released (see ``prepare(arriving:planning:)``): here, on whatever thread released it.
     private func bothLocks<T>(_ body: (inout State) throws -> T) rethrows -> T {
         defer { if !arrivals.withLock({ $0.isEmpty }) { prepare(arriving: nil, planning: false) } }
         return try preparation.withLock { _ in try state.withLock { state in try body(&state) } }

@@ -128,7 +128,7 @@ final class WALCheckpointer: Sendable {
     }
 
     /// Runs `checkpoint` up to ``busyAttempts`` times while it fails with `SQLITE_BUSY` (see the type's documentation).
-    private func retryingWhenBusy<T>(_ checkpoint: () throws -> T) throws -> T {
+    func retryingWhenBusy<T>(_ checkpoint: () throws -> T) throws -> T {
         var attempt = 1
         while true {
             do {

@@ -74,4 +74,40 @@ import Testing
         let rows = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM ingest_requests") }
         #expect(rows == 2_500)
     }
+
+    /// A checkpoint that finds the database busy (SQLite answers so at once when a commit is rewriting the WAL
+    /// index's header) is tried again, up to ``WALCheckpointer/busyAttempts`` times; other errors are not retried.
+    @Test func aBusyCheckpointIsTriedAgainAFewTimes() throws {
+        let dir = try TemporaryDirectory()
+        let store = try DedupStore(path: dir.file("db.sqlite"), synchronous: .normal)
+        let checkpointer = store.checkpointer
+        let before = checkpointer.done.retried
+        var calls = 0
+        let value = try checkpointer.retryingWhenBusy { () throws -> Int in
+            calls += 1
+            if calls < 3 { throw DatabaseError(resultCode: .SQLITE_BUSY) }
+            return 42
+        }
+        #expect(value == 42 && calls == 3)
+        #expect(checkpointer.done.retried == before + 2)
+
+        calls = 0
+        #expect(throws: DatabaseError.self) {
+            try checkpointer.retryingWhenBusy { () throws -> Int in
+                calls += 1
+                throw DatabaseError(resultCode: .SQLITE_BUSY)
+            }
+        }
+        #expect(calls == WALCheckpointer.busyAttempts)
+
+        calls = 0
+        #expect(throws: DatabaseError.self) {
+            try checkpointer.retryingWhenBusy { () throws -> Int in
+                calls += 1
+                throw DatabaseError(resultCode: .SQLITE_IOERR)
+            }
+        }
+        #expect(calls == 1)
+        try store.close()
+    }
 }
