@@ -55,6 +55,7 @@ let package = Package(
             name: "DedupVitalsStorage",
             dependencies: [
                 "DedupVitalsCore",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],

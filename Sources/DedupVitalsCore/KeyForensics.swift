@@ -58,6 +58,9 @@ public struct KeyForensics: Sendable {
         private var positions: [KeyHash: Int] = [:]
         /// Keys evicted because of the key cap.
         public var evicted = 0
+        /// Every key the group touched and still tracks has a label below this (``KeyTable/labelBound`` after the
+        /// group): what the key log counts its row with.
+        public internal(set) var labelBound = 0
         /// Histograms before the group, for rollback.
         var previousHistograms: [UInt32: RetryDelayHistogram] = [:]
         /// Latest double executions before the group (nil: there was none), for rollback.
@@ -220,6 +223,7 @@ public struct KeyForensics: Sendable {
                 changes.delays[event.series, default: RetryDelayHistogram()].observe(seconds: delaySeconds)
             }
         }
+        changes.labelBound = table.labelBound
         return changes
     }
 

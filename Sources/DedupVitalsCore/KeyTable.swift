@@ -21,6 +21,10 @@ import CPrefetch
 /// the old and the new storage at once while it doubles) and the chunks that eviction empties at the oldest end are
 /// freed at once. Removing a key leaves a hole in its chunk and a deleted mark in the index; both are compacted away
 /// once holes make up half of the table.
+///
+/// Keys are also numbered by **labels**, in creation order, for key-log compaction (``oldestLabel``): a label is a
+/// slot's position plus an offset, so it costs no memory. Renumbering moves the offset so that the oldest key keeps its
+/// label; the others' labels may drop, never rise, and keep their order.
 public struct KeyTable: Sendable {
     private struct Slot: Sendable {
         var key: KeyHash
@@ -51,6 +55,8 @@ public struct KeyTable: Sendable {
     private var head = 0
     /// The position after the newest slot.
     private var end = 0
+    /// A slot's label is its position plus this (see ``oldestLabel``).
+    private var labelOffset = 0
     private var index: [UInt32] = []
     /// Index entries that are not empty (keys and deleted marks).
     private var indexUsed = 0
@@ -214,6 +220,16 @@ public struct KeyTable: Sendable {
         setHole(at: head)
     }
 
+    /// No tracked key has a label below this one, and it never decreases: a key removed with every key created before
+    /// it can be known gone without being looked up (key-log compaction deletes log rows unread this way).
+    public var oldestLabel: Int { labelOffset + head }
+
+    /// Every tracked key has a label below this one (the label the next new key gets, or less after renumbering).
+    public var labelBound: Int { labelOffset + end }
+
+    /// A tracked key's label (for tests: compaction needs only the bounds).
+    func label(of key: KeyHash) -> Int? { position(of: key).map { labelOffset + $0 } }
+
     /// Every tracked key, oldest first.
     public func forEach(_ body: (KeyHash, KeyRecord) throws -> Void) rethrows {
         for position in head..<end {
@@ -283,6 +299,8 @@ public struct KeyTable: Sendable {
         let kept = (write + chunkSize - 1) >> chunkShift
         chunks.removeLast(chunks.count - kept)
         if let last = chunks.indices.last { chunks[last].removeLast(chunks[last].count - (write - (last << chunkShift))) }
+        // The oldest key keeps its label; the others' can only drop (their positions close up behind it).
+        labelOffset += head
         (base, head, end) = (0, 0, write)
         precondition(end < positionLimit, "more keys than positions")
     }

@@ -22,8 +22,10 @@ public protocol CommitParticipant: Sendable {
 
 /// What key-log compaction asks of the in-memory key forensics (see ``KeyLogCompactor``).
 public protocol KeyLiveness: Sendable {
-    /// How many keys are tracked in memory.
-    var trackedKeyCount: Int { get }
+    /// How many keys are tracked in memory, and the label of the oldest (``KeyTable/oldestLabel``).
+    var trackedKeys: (count: Int, oldestLabel: Int) { get }
+    /// A bound of every tracked key's label (``KeyTable/labelBound``).
+    var keyLabelBound: Int { get }
     /// For each stored record, whether it is still the current record of its key in memory.
     func areCurrent(_ entries: [(hash: KeyHash, record: KeyRecord)]) -> [Bool]
 }

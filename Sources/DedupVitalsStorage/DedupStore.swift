@@ -163,8 +163,7 @@ public final class DedupStore: Sendable {
                     windows.restore(
                         key, totals: Self.counts(row, from: 4), lastSeenMs: row[3], buckets: bucketsBySeries[id] ?? [])
                 }
-                let logEntries = try Self.replayKeyLog(db, seriesByID: seriesByID, into: &forensics)
-                compactor.loaded(entries: logEntries)
+                compactor.loaded(try Self.replayKeyLog(db, seriesByID: seriesByID, into: &forensics))
                 if let nowMs { forensics.trimRestored(nowMs: nowMs) }
                 let delayRows = try Row.fetchCursor(db, sql: "SELECT series_id, sum, buckets FROM retry_delays")
                 while let row = try delayRows.next() {
@@ -220,7 +219,8 @@ public final class DedupStore: Sendable {
         _ delta: BatchDelta, forensics: [KeyForensics.Changes], compaction: KeyLogCompactor.Pass? = nil,
         idempotencyRecords: [IdempotencyRecord], createdAtMs: Int64
     ) throws(StorageError) {
-        var appendedEntries = 0
+        var movedRowID: Int64?
+        var appended: KeyLogCompactor.AppendedRow?
         var newSeries: [SeriesKey: Int64] = [:]
         let known = catalog.withLock { $0 }
         do {
@@ -248,11 +248,14 @@ public final class DedupStore: Sendable {
                         AggregateLog.encode(delta, delays: delays, seriesID: { seriesID($0) ?? 0 }), db: db)
                 }
                 // Entries moved by compaction go first: the group's own entries for the same keys must follow them.
-                if let compaction { try KeyLogCompactor.apply(compaction, in: db) }
+                if let compaction { movedRowID = try KeyLogCompactor.apply(compaction, in: db) }
                 if !forensics.isEmpty {
                     let (bytes, count) = KeyLog.encode(forensics, seriesID: seriesID)
-                    if count > 0 { try KeyLog.appendRow(bytes, db: db) }
-                    appendedEntries = count
+                    if count > 0 {
+                        appended = .init(
+                            id: try KeyLog.appendRow(bytes, db: db), entries: count,
+                            labelBound: forensics.lazy.map(\.labelBound).max() ?? .max)
+                    }
                 }
                 if !idempotencyRecords.isEmpty {
                     let insert = try db.cachedStatement(
@@ -272,7 +275,7 @@ public final class DedupStore: Sendable {
             throw .unavailable(reason: Self.describe(error))
         }
         if !newSeries.isEmpty { catalog.withLock { $0.merge(newSeries) { _, new in new } } }
-        compactor.committed(compaction, appendedEntries: appendedEntries)
+        compactor.committed(compaction, movedRowID: movedRowID, appended: appended)
     }
 
     /// What one fold did.
@@ -338,14 +341,16 @@ public final class DedupStore: Sendable {
         return (fold, result, lastID)
     }
 
-    /// Replays the key log into `forensics` (the last entry of a key wins); returns the number of entries.
+    /// Replays the key log into `forensics` (the last entry of a key wins); returns the log's bookkeeping, each row
+    /// counted with the key table's label bound once the row is replayed.
     private static func replayKeyLog(
         _ db: Database, seriesByID: [Int64: SeriesKey], into forensics: inout KeyForensics
-    ) throws -> Int {
-        var entries = 0
-        let rows = try Row.fetchCursor(db, sql: "SELECT records FROM key_log ORDER BY id")
+    ) throws -> KeyLog {
+        var log = KeyLog()
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, records FROM key_log ORDER BY id")
         while let row = try rows.next() {
-            let blob: Data = row[0]
+            var entries = 0
+            let blob: Data = row[1]
             // A malformed blob delivers its entries up to the fault (a claim below reads rows the same way).
             _ = blob.withUnsafeBytes { bytes in
                 KeyLog.forEachEntry(in: bytes) { entry in
@@ -358,8 +363,9 @@ public final class DedupStore: Sendable {
                     }
                 }
             }
+            log.appendRow(id: row[0], entries: entries, labelBound: forensics.table.labelBound)
         }
-        return entries
+        return log
     }
 
     /// Entries in the key log, current or superseded (for tests and metrics).
@@ -374,6 +380,7 @@ public final class DedupStore: Sendable {
         let cutoff = nowMs - retentionMs
         let bucketCutoff = BucketClock.start(of: cutoff, widthMs: bucketWidthMs)
         var removedSeries: Set<Int64> = []
+        var removalRowID: Int64?
         do {
             try pool.write { db in
                 // Folded first: a series' last-seen time and totals are current only once its groups are folded.
@@ -385,7 +392,7 @@ public final class DedupStore: Sendable {
                 if !removedKeys.isEmpty {
                     var bytes: [UInt8] = []
                     for hash in removedKeys { KeyLog.append(hash: hash, seriesID: 0, record: nil, to: &bytes) }
-                    try KeyLog.appendRow(bytes, db: db)
+                    removalRowID = try KeyLog.appendRow(bytes, db: db)
                 }
                 try db.execute(sql: "DELETE FROM ingest_requests WHERE created_ms < ?", arguments: [nowMs - idempotencyTTLMs])
             }
@@ -393,7 +400,7 @@ public final class DedupStore: Sendable {
             throw .unavailable(reason: Self.describe(error))
         }
         if !removedSeries.isEmpty { catalog.withLock { $0 = $0.filter { !removedSeries.contains($0.value) } } }
-        if !removedKeys.isEmpty { compactor.logged(entries: removedKeys.count) }
+        if let removalRowID { compactor.logged(rowID: removalRowID, entries: removedKeys.count) }
     }
 
     // MARK: Reading

@@ -1,4 +1,5 @@
 import DedupVitalsCore
+import DequeModule
 import Foundation
 import GRDB
 
@@ -10,8 +11,9 @@ import GRDB
 /// At start the log is replayed in order, the last entry of a key winning. Superseded entries are dropped by
 /// compaction passes (``KeyLogCompactor``, planned by a request thread, off the writer):
 /// a pass reads the oldest rows, keeps the entries that are still their key's record in memory, and is committed with
-/// a group: the kept entries are appended again and the rows read are deleted. Passes keep the log under about twice
-/// the tracked keys.
+/// a group: the kept entries are appended again and the rows read are deleted. Rows whose keys are all gone (evicted
+/// oldest first at the key cap) are deleted without being read. Passes keep the log under about twice the tracked keys
+/// (``readingThreshold(liveKeys:)``).
 /// Row ids never repeat (`AUTOINCREMENT`), so a pass resumes after the last row planned.
 ///
 /// Entry layout: a tag byte, the 16-byte key hash (big-endian), then
@@ -32,8 +34,27 @@ struct KeyLog: Sendable {
     /// The most a pass looks at, so that deciding which entries are current stays short under the committer's lock.
     static let maximumPass = 16_384
 
+    /// The most a pass of rows known dead deletes: no entry of them is read, but their pages are freed on the writer.
+    static let maximumDeadPass = 32_768
+    /// Rows are merged into a run while it holds fewer entries than this.
+    static let runEntries = 4_096
+
+    /// Consecutive rows of the log, in order, merged while small (a group of single events appends a row of one entry:
+    /// one run per row would cost more memory than the log's keys).
+    struct Run: Sendable {
+        /// The run's last row.
+        var throughID: Int64
+        var entries: Int
+        /// Every key whose current entry lies in the run has a label below this (``KeyTable/labelBound`` when the
+        /// entries were written; `Int.max` when unknown). Once it is at most the oldest tracked label, every key of
+        /// the run is gone and its rows can be deleted unread.
+        var labelBound: Int
+    }
+
     /// Entries in the log, current or superseded.
-    var entries = 0
+    private(set) var entries = 0
+    /// The committed rows after the last committed pass, oldest first.
+    private(set) var runs: Deque<Run> = []
     /// Entries appended since the last compaction pass was planned.
     var appended = 0
     /// The last row covered by a planned pass (committed or not) and by a committed pass.
@@ -43,10 +64,77 @@ struct KeyLog: Sendable {
     var planning = false
     /// Bumped when a failed group abandons the plans: a claim from an older epoch is stale.
     var epoch = 0
+    /// Passes attached to a group, by whether they read their rows.
+    var passes = (unread: 0, read: 0)
 
-    /// Whether the log holds so many superseded entries that a compaction pass is due.
+    /// Whether the log holds so many superseded entries that a compaction pass is due: one that deletes rows unread
+    /// when there are such rows.
     func needsCompaction(liveKeys: Int) -> Bool {
         entries > 2 * liveKeys + Self.minimumEntries
+    }
+
+    /// The entries above which a pass that reads its rows is due (when none can be deleted unread). Higher than
+    /// ``needsCompaction(liveKeys:)``'s mark: with a fresh key on every event, each key's record and the removal of the
+    /// key it evicts make two entries per key, so a log of twice the tracked keys ends where keys are still being
+    /// evicted, and a pass reading there moved records that were about to go (docs/performance.md).
+    static func readingThreshold(liveKeys: Int) -> Int {
+        2 * liveKeys + minimumEntries + max(minimumEntries, liveKeys / 16)
+    }
+
+    /// Counts a committed row. It joins the newest run unless that run is full or already planned (a pass covers
+    /// whole runs).
+    mutating func appendRow(id: Int64, entries: Int, labelBound: Int) {
+        self.entries += entries
+        if var last = runs.last, last.throughID > plannedThrough, last.entries < Self.runEntries {
+            last.throughID = id
+            last.entries += entries
+            last.labelBound = max(last.labelBound, labelBound)
+            runs[runs.count - 1] = last
+        } else {
+            runs.append(Run(throughID: id, entries: entries, labelBound: labelBound))
+        }
+    }
+
+    /// Forgets the runs a committed pass deleted.
+    mutating func removeRuns(through id: Int64) {
+        while let first = runs.first, first.throughID <= id {
+            entries -= first.entries
+            runs.removeFirst()
+        }
+        committedThrough = max(committedThrough, id)
+    }
+
+    /// The runs not yet covered by a planned pass.
+    var unplannedRuns: some Sequence<Run> { runs.lazy.filter { $0.throughID > plannedThrough } }
+
+    /// The longest run of rows not yet planned, from the oldest, whose keys are all gone (no tracked label is below
+    /// `oldestLabel`), up to ``maximumDeadPass`` entries: the last row and the entries.
+    func deadRows(oldestLabel: Int) -> (throughID: Int64, entries: Int)? {
+        var dead: (throughID: Int64, entries: Int)?
+        for run in unplannedRuns {
+            guard run.labelBound <= oldestLabel, (dead?.entries ?? 0) + run.entries <= Self.maximumDeadPass || dead == nil
+            else { break }
+            dead = (run.throughID, (dead?.entries ?? 0) + run.entries)
+        }
+        return dead
+    }
+
+    /// The last row of the next pass that reads its rows: whole runs, from the oldest not yet planned, until `budget`
+    /// entries are reached.
+    func claimEnd(budget: Int) -> Int64? {
+        var end: Int64?
+        var counted = 0
+        for run in unplannedRuns where counted < budget {
+            end = run.throughID
+            counted += run.entries
+        }
+        return end
+    }
+
+    /// After a failed group put keys it had evicted back: their current entries lie in rows whose labels no longer
+    /// bound them, so no row written so far may be deleted unread.
+    mutating func forgetLabelBounds() {
+        for index in runs.indices { runs[index].labelBound = .max }
     }
 
     // MARK: Encoding
@@ -96,11 +184,13 @@ struct KeyLog: Sendable {
         return (bytes, count)
     }
 
-    /// Appends one row of entries to the log.
-    static func appendRow(_ bytes: [UInt8], db: Database) throws {
+    /// Appends one row of entries to the log; returns its id.
+    @discardableResult
+    static func appendRow(_ bytes: [UInt8], db: Database) throws -> Int64 {
         let append = try BoundStatement(db, sql: "INSERT INTO key_log(records) VALUES (?)")
         append.bind(bytes, at: 1)
         try append.run()
+        return db.lastInsertedRowID
     }
 
     // MARK: Decoding

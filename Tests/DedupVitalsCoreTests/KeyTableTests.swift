@@ -28,6 +28,9 @@ import Testing
         var table = empty
         var model: [KeyHash: KeyRecord] = [:]
         var order: [KeyHash] = []
+        // The labels last seen, and the oldest label, which must never drop.
+        var labels: [KeyHash: Int] = [:]
+        var oldestLabel = table.oldestLabel
         // Keys share low bits on purpose (collisions in the index), and come back after removal.
         func key(_ n: Int) -> KeyHash { KeyHash(high: UInt64(n), low: UInt64(n % 512) << 20) }
         for step in 0..<60_000 {
@@ -43,6 +46,7 @@ import Testing
             case 6..<9:
                 #expect(table.removeValue(forKey: k) == model.removeValue(forKey: k))
                 order.removeAll { $0 == k }
+                labels[k] = nil
             case 9 where step % 2 == 0:
                 // Eviction's way: the oldest goes, its index entry stays behind as a deleted mark.
                 if let oldest = order.first {
@@ -50,10 +54,14 @@ import Testing
                     table.removeOldest()
                     model[oldest] = nil
                     order.removeFirst()
+                    labels[oldest] = nil
                 }
             default:
                 #expect(table[k] == model[k])
             }
+            #expect(table.oldestLabel >= oldestLabel)
+            oldestLabel = table.oldestLabel
+            if step % 1_000 == 0 { Self.expectLabels(of: table, inOrder: order, notAbove: &labels) }
             if step % 5_000 == 0 {
                 #expect(table.count == model.count)
                 var seen: [KeyHash] = []
@@ -72,6 +80,25 @@ import Testing
             #expect(table[oldest.key] == nil)
         }
         #expect(table.isEmpty && order.isEmpty && table.unpackedCount == 0 && table.tracedCount == 0)
+    }
+
+    /// Labels follow creation order, lie between the oldest label and the bound, and never rise (renumbering may lower
+    /// them); `labels` holds each key's last label.
+    static func expectLabels(of table: KeyTable, inOrder order: [KeyHash], notAbove labels: inout [KeyHash: Int]) {
+        var previous = Int.min
+        var faults: [String] = []
+        for key in order {
+            guard let label = table.label(of: key) else {
+                faults.append("a tracked key has no label")
+                break
+            }
+            if label <= previous || label >= table.labelBound { faults.append("label \(label) after \(previous)") }
+            if let last = labels[key], label > last { faults.append("a label rose from \(last) to \(label)") }
+            labels[key] = label
+            previous = label
+        }
+        #expect(faults.isEmpty, "\(faults.prefix(3))")
+        #expect(table.oldestLabel == order.first.flatMap(table.label(of:)) ?? table.labelBound)
     }
 
     /// 48 bytes of packed record (times as distances from the last sighting, 16-bit counts, the payload fingerprint;

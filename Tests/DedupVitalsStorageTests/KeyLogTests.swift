@@ -12,6 +12,12 @@ import Testing
     static let settings = KeyForensics.Settings(dedupWindowMs: 86_400_000, staleAfterMs: 300_000, maxKeys: 1_000_000)
     static let outcomes: [Outcome] = [.miss, .hit, .inFlight, .completed, .mismatch, .miss]
 
+    static func settings(maxKeys: Int) -> KeyForensics.Settings {
+        var settings = settings
+        settings.maxKeys = maxKeys
+        return settings
+    }
+
     /// Every key of `expected` has the same record in `actual`, and no other key is tracked.
     static func expectSameKeys(
         _ actual: KeyForensics, _ expected: KeyForensics, sourceLocation: SourceLocation = #_sourceLocation
@@ -26,11 +32,12 @@ import Testing
     @Test func compactionBoundsTheLogAndARestartRebuildsEveryKey() async throws {
         let dir = try TemporaryDirectory()
         let harness = try KeyLogHarness(path: dir.file("db.sqlite"))
-        // 60 groups of 500 events over 500 keys: 30,000 entries appended for 500 live keys.
-        for group in 0..<60 { try await harness.send(500, keys: 500, from: group * 500) }
+        // 120 groups of 500 events over 500 keys: 60,000 entries appended for 500 live keys.
+        for group in 0..<120 { try await harness.send(500, keys: 500, from: group * 500) }
         let entries = harness.store.keyLogEntries
+        #expect(harness.store.compactor.passes.read > 0, "passes that read their rows")
         #expect(entries >= 500)
-        #expect(entries <= 2 * 500 + KeyLog.minimumEntries + 1_000, "the log was not compacted: \(entries) entries")
+        #expect(entries <= KeyLog.readingThreshold(liveKeys: 500) + 1_000, "the log was not compacted: \(entries) entries")
         let before = harness.forensics
         #expect(before.keyCount == 500)
         await harness.close()
@@ -45,7 +52,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let harness = try KeyLogHarness(path: dir.file("db.sqlite"))
         // Enough groups to compact the log several times; traced and untraced events mixed in every key's history.
-        for group in 0..<60 { try await harness.send(500, keys: 500, from: group * 500, traced: true) }
+        for group in 0..<120 { try await harness.send(500, keys: 500, from: group * 500, traced: true) }
         let records = harness.forensics.records.values
         let traced = records.filter { $0.traces != nil }
         #expect(traced.count > 100, "keys with traces: \(traced.count)")
@@ -96,7 +103,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let harness = try KeyLogHarness(path: try await Self.poisonedDatabase(in: dir))
         // Enough entries over the same 40 keys that compaction is due all along: passes are planned while groups fail.
-        let prefill = (KeyLog.minimumEntries / 1_000 + 2) * 1_000
+        let prefill = (KeyLog.readingThreshold(liveKeys: 40) / 1_000 + 2) * 1_000
         for chunk in stride(from: 0, to: prefill, by: 1_000) { try await harness.send(1_000, keys: 40, from: chunk) }
         // Waves of 10 concurrent batches over the 40 keys; in every third wave one batch fails its group (and any
         // group prepared on top of it).
@@ -115,7 +122,7 @@ import Testing
         #expect(outcomes.contains(true))
         #expect(outcomes.contains(false))
         let entries = harness.store.keyLogEntries
-        #expect(entries <= 2 * 40 + KeyLog.minimumEntries + 1_000, "the log was not compacted: \(entries) entries")
+        #expect(entries <= KeyLog.readingThreshold(liveKeys: 40) + 1_000, "the log was not compacted: \(entries) entries")
         // Exactly the events of the acknowledged batches are counted.
         let counted = harness.forensics.records.values.reduce(0) {
             $0 + Int($1.miss + $1.hit + $1.inFlight + $1.completed + $1.mismatch)
@@ -132,9 +139,9 @@ import Testing
         let dir = try TemporaryDirectory()
         // No compaction by the committer: the passes below are driven by hand.
         let harness = try KeyLogHarness(path: try await Self.poisonedDatabase(in: dir), compacting: false)
-        // 1,000 keys written once (current in the oldest row), then 24 rows of 1,000 entries over 2,000 other keys.
+        // 1,000 keys written once (current in the oldest row), then 40 rows of 1,000 entries over 2,000 other keys.
         try await harness.send(1_000, keys: 1_000, operation: "capture")
-        for chunk in 0..<24 { try await harness.send(1_000, keys: 2_000, from: chunk * 1_000) }
+        for chunk in 0..<40 { try await harness.send(1_000, keys: 2_000, from: chunk * 1_000) }
         let live = harness.forensics.keyCount
         #expect(live == 3_000)
         let isCurrent = { (claim: KeyLogCompactor.Claim) in
@@ -143,7 +150,7 @@ import Testing
         let store = harness.store
         let compactor = store.compactor
         let first = try #require(compactor.claim(liveKeys: live))
-        let firstPass = compactor.plan(first, current: isCurrent(first))
+        let firstPass = compactor.plan(first, current: isCurrent(first), labelBound: .max)
         compactor.finish(first, attached: true)
         #expect(firstPass.kept > 0 && firstPass.kept < firstPass.read)
         // Claimed while the first pass waits for its group: starts after the first pass's rows.
@@ -162,10 +169,83 @@ import Testing
         // The next claim starts over from the oldest row, and its pass, written, loses nothing.
         let third = try #require(compactor.claim(liveKeys: live))
         #expect(third.after == 0)
-        let thirdPass = compactor.plan(third, current: isCurrent(third))
+        let thirdPass = compactor.plan(third, current: isCurrent(third), labelBound: .max)
         compactor.finish(third, attached: true)
         try store.write(BatchDelta(), forensics: [], compaction: thirdPass, idempotencyRecords: [], createdAtMs: Self.t0)
-        #expect(store.keyLogEntries < 25_000)
+        #expect(store.keyLogEntries < 41_000)
+        try await harness.closeAndExpectARestartToRebuildItsKeys()
+    }
+
+    /// With a fresh key on every event the table is at its cap and evicts the oldest keys: the rows a pass reaches hold
+    /// no current entry and are deleted unread, before and after a restart (which numbers the keys again).
+    @Test func rowsWhoseKeysWereAllEvictedAreDeletedUnread() async throws {
+        let dir = try TemporaryDirectory()
+        let settings = Self.settings(maxKeys: 500)
+        let harness = try KeyLogHarness(path: dir.file("db.sqlite"), settings: settings)
+        for group in 0..<60 { try await harness.send(500, keys: 1_000_000, from: group * 500) }
+        let passes = harness.store.compactor.passes
+        #expect(passes.unread >= 2 && passes.read == 0, "passes: \(passes)")
+        let entries = harness.store.keyLogEntries
+        #expect(entries <= 2 * 500 + KeyLog.minimumEntries + 2_000, "the log was not compacted: \(entries) entries")
+        try await harness.closeAndExpectARestartToRebuildItsKeys()
+
+        let reopened = try KeyLogHarness(path: dir.file("db.sqlite"), settings: settings)
+        for group in 60..<100 { try await reopened.send(500, keys: 1_000_000, from: group * 500) }
+        #expect(reopened.store.compactor.passes.unread >= 2, "passes after a restart: \(reopened.store.compactor.passes)")
+        try await reopened.closeAndExpectARestartToRebuildItsKeys()
+    }
+
+    /// A row of 5,000 keys (a run of its own), then 30,000 entries over 1,000 other keys (both current, the table at
+    /// its cap of 6,000), then 5,000 new keys: they evict the first 5,000, whose row then holds no current entry. With
+    /// `poisoned`, the last group fails instead and its rollback puts the evicted keys back, their current entries in
+    /// the first row.
+    static func evictTheFirstRow(poisoned: Bool, in dir: TemporaryDirectory) async throws -> KeyLogHarness {
+        let settings = Self.settings(maxKeys: 6_000)
+        let path = poisoned ? try await Self.poisonedDatabase(in: dir) : dir.file("db.sqlite")
+        let harness = try KeyLogHarness(path: path, settings: settings, compacting: false)
+        try await harness.send(5_000, keys: 1_000_000)
+        for chunk in 0..<30 { try await harness.send(1_000, keys: 1_000, from: chunk * 1_000, keyBase: 10_000) }
+        #expect(harness.store.keyLogEntries > KeyLog.readingThreshold(liveKeys: 0))
+        if poisoned {
+            await #expect(throws: StorageError.self) {
+                try await harness.send(5_000, keys: 1_000_000, keyBase: 100_000, poisoned: true)
+            }
+        } else {
+            try await harness.send(5_000, keys: 1_000_000, keyBase: 100_000)
+        }
+        #expect(harness.forensics.keyCount == 6_000)
+        return harness
+    }
+
+    @Test func aRowWhoseKeysWereEvictedIsClaimedUnread() async throws {
+        let dir = try TemporaryDirectory()
+        let harness = try await Self.evictTheFirstRow(poisoned: false, in: dir)
+        let compactor = harness.store.compactor
+        let firstRow = try #require(compactor.runs.first)
+        #expect(firstRow.entries == 5_000)
+        let entries = harness.store.keyLogEntries
+        let claim = try #require(compactor.claim(liveKeys: 0, oldestLabel: harness.forensics.table.oldestLabel))
+        #expect(claim.unread && claim.candidates.isEmpty && claim.through == firstRow.throughID && claim.read == 5_000)
+        let pass = compactor.plan(claim, current: [], labelBound: .min)
+        compactor.finish(claim, attached: true)
+        try harness.store.write(BatchDelta(), forensics: [], compaction: pass, idempotencyRecords: [], createdAtMs: Self.t0)
+        #expect(harness.store.keyLogEntries == entries - 5_000)
+        #expect(compactor.passes.unread == 1)
+        try await harness.closeAndExpectARestartToRebuildItsKeys()
+    }
+
+    /// The rolled-back keys' current entries are in the first row: it must be read, not deleted unread.
+    @Test func afterAFailedGroupTheRowsOfTheKeysItPutBackAreRead() async throws {
+        let dir = try TemporaryDirectory()
+        let harness = try await Self.evictTheFirstRow(poisoned: true, in: dir)
+        let compactor = harness.store.compactor
+        let claim = try #require(compactor.claim(liveKeys: 0, oldestLabel: harness.forensics.table.oldestLabel))
+        #expect(!claim.unread)
+        let current = harness.box.forensics.withLock { $0.areCurrent(claim.candidates) }
+        let pass = compactor.plan(claim, current: current, labelBound: harness.forensics.table.labelBound)
+        compactor.finish(claim, attached: true)
+        #expect(pass.kept >= 5_000, "the first row's 5,000 current entries move")
+        try harness.store.write(BatchDelta(), forensics: [], compaction: pass, idempotencyRecords: [], createdAtMs: Self.t0)
         try await harness.closeAndExpectARestartToRebuildItsKeys()
     }
 
@@ -183,8 +263,7 @@ import Testing
 
     @Test func evictionsAreLoggedSoARestartKeepsTheNewestKeys() async throws {
         let dir = try TemporaryDirectory()
-        var settings = Self.settings
-        settings.maxKeys = 100
+        let settings = Self.settings(maxKeys: 100)
         let harness = try KeyLogHarness(path: dir.file("db.sqlite"), settings: settings)
         for group in 0..<3 { try await harness.send(100, keys: 300, from: group * 100) }
         #expect(harness.forensics.keyCount == 100)
@@ -314,8 +393,9 @@ import Testing
         let harness = try KeyLogHarness(path: path)
         expectStored(harness.forensics)
         // Enough groups that compaction passes read the stored entries and move them to the end of the log.
-        for group in 0..<60 { try await harness.send(500, keys: 500, from: group * 500) }
-        #expect(harness.store.keyLogEntries <= 2 * 510 + KeyLog.minimumEntries + 1_000)
+        for group in 0..<100 { try await harness.send(500, keys: 500, from: group * 500) }
+        #expect(harness.store.compactor.passes.read > 0)
+        #expect(harness.store.keyLogEntries <= KeyLog.readingThreshold(liveKeys: 510) + 1_000)
         expectStored(harness.forensics)
         await harness.close()
         let reopened = try KeyLogHarness(path: path)
@@ -384,16 +464,18 @@ final class KeyLogHarness: Sendable {
             store: store, clock: { KeyLogTests.t0 }, participant: steps, keyLiveness: compacting ? steps : nil)
     }
 
-    /// Commits `count` keyed events over `keys` distinct keys, starting at event number `first`; with `poisoned`, one
+    /// Commits `count` keyed events over `keys` distinct keys (numbered from `keyBase`), starting at event number
+    /// `first`; with `poisoned`, one
     /// more event of operation `poison` (see ``KeyLogTests/poisonedDatabase(in:)``); with `traced`, every other event
     /// carries a trace context of its own (with a span id every fourth).
     func send(
-        _ count: Int, keys: Int, from first: Int = 0, operation: String = "refund", poisoned: Bool = false, traced: Bool = false
+        _ count: Int, keys: Int, from first: Int = 0, keyBase: Int = 0, operation: String = "refund", poisoned: Bool = false,
+        traced: Bool = false
     ) async throws {
         var events = (first..<first + count).map { n in
             Event(
                 service: "payments", operation: operation, outcome: KeyLogTests.outcomes[n % KeyLogTests.outcomes.count],
-                key: "key-\(n % keys)", payload: "payload-\(n % keys)", timeMs: KeyLogTests.t0 + Int64(n),
+                key: "key-\(keyBase + n % keys)", payload: "payload-\(keyBase + n % keys)", timeMs: KeyLogTests.t0 + Int64(n),
                 trace: traced && n % 2 == 0
                     ? TraceContext(traceHigh: UInt64(n + 1), traceLow: 0xABCD, span: n % 4 == 0 ? UInt64(n + 7) : 0) : nil)
         }
@@ -444,7 +526,9 @@ struct ForensicsSteps: CommitParticipant, KeyLiveness {
         box.forensics.withLock { forensics in for batch in changes { forensics.rollback(batch) } }
     }
 
-    var trackedKeyCount: Int { box.forensics.withLock { $0.keyCount } }
+    var trackedKeys: (count: Int, oldestLabel: Int) { box.forensics.withLock { ($0.keyCount, $0.table.oldestLabel) } }
+
+    var keyLabelBound: Int { box.forensics.withLock { $0.table.labelBound } }
 
     func areCurrent(_ entries: [(hash: KeyHash, record: KeyRecord)]) -> [Bool] {
         box.forensics.withLock { $0.areCurrent(entries) }

@@ -34,7 +34,9 @@ struct LiveCommitSteps: CommitParticipant, KeyLiveness {
         pending.settle(group)
     }
 
-    var trackedKeyCount: Int { state.withForensics { $0.keyCount } }
+    var trackedKeys: (count: Int, oldestLabel: Int) { state.withForensics { ($0.keyCount, $0.table.oldestLabel) } }
+
+    var keyLabelBound: Int { state.withForensics { $0.table.labelBound } }
 
     func areCurrent(_ entries: [(hash: KeyHash, record: KeyRecord)]) -> [Bool] {
         state.withForensics { $0.areCurrent(entries) }
