@@ -25,8 +25,6 @@ import GRDB
 struct KeyLog: Sendable {
     static let headerSize = 25
     static let recordEntrySize = headerSize + KeyRecordCodec.size
-    /// A typical compact record entry, for sizing buffers and compaction passes.
-    static let typicalEntrySize = 40
     /// A log this small is never compacted.
     static let minimumEntries = 16_384
     /// The least a compaction pass looks at.

@@ -9,7 +9,7 @@ import Synchronization
 /// 1. ``claim(liveKeys:oldestLabel:)`` — on a request thread, holding no lock of the group committer: when the log
 ///    holds more than about twice the tracked keys, takes the oldest rows not yet planned. When all their keys are
 ///    gone it reads nothing (below); otherwise it reads the rows and decodes their records.
-/// 2. ``plan(_:current:)`` — under the committer's lock: the in-memory key forensics says which of the claimed records
+/// 2. ``plan(_:current:labelBound:)`` — under the committer's lock: the in-memory key forensics says which of the claimed records
 ///    are still their key's record; those move to the end of the log, the claimed rows go. A pass is valid only for
 ///    the group being prepared when currency is decided (every later change of a key follows the moved entries).
 ///    ``finish(_:attached:)`` ends the claim either way.
@@ -21,11 +21,11 @@ import Synchronization
 /// Lock order: the committer's lock, then this component's (never the other way).
 ///
 /// **Rows deleted unread.** The key table numbers its keys in creation order (``KeyTable/oldestLabel``), evicts the
-/// oldest first, and a key keeps its label until it is removed. Each row is counted with the table's label bound when
-/// its entries were written, so once that bound is at most the oldest tracked label, every key with an entry in the
-/// row is gone and the row holds no current entry. With a fresh key on every event (the table at its cap), every row
-/// a pass reaches is such a row: reading and deciding its entries was a fifth of the service's samples
-/// (docs/performance.md). Deleting only a prefix of the log keeps it safe: a key's later entries (a removal, a new
+/// oldest first, and a key's label never rises while it is tracked. Each row is counted with the table's label bound
+/// when its entries were written, so once that bound is at most the oldest tracked label, every key with an entry in
+/// the row is gone and the row holds no current entry. With a fresh key on every event (the table at its cap), the
+/// rows a pass reaches are such rows: reading them and deciding their entries was over a quarter of the service's
+/// samples (docs/performance.md). Deleting only a prefix of the log keeps it safe: a key's later entries (a removal, a new
 /// record) lie after the deleted ones. A failed group is the exception: rolling back puts the keys it evicted back as
 /// the newest, while their current entries lie in old rows; ``abandon()`` therefore makes every row written so far
 /// one that must be read.
