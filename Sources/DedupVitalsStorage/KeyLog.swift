@@ -49,7 +49,8 @@ struct KeyLog: Sendable {
         var labelBound: Int
     }
 
-    /// Entries in the log, current or superseded.
+    /// Entries in the log, current or superseded: the sum of the runs' entries, kept as it changes (every claim
+    /// attempt asks for it).
     private(set) var entries = 0
     /// The committed rows after the last committed pass, oldest first.
     private(set) var runs: Deque<Run> = []
@@ -108,13 +109,15 @@ struct KeyLog: Sendable {
     /// The longest run of rows not yet planned, from the oldest, whose keys are all gone (no tracked label is below
     /// `oldestLabel`), up to ``maximumDeadPass`` entries: the last row and the entries.
     func deadRows(oldestLabel: Int) -> (throughID: Int64, entries: Int)? {
-        var dead: (throughID: Int64, entries: Int)?
+        var through: Int64?
+        var entries = 0
         for run in unplannedRuns {
-            guard run.labelBound <= oldestLabel, (dead?.entries ?? 0) + run.entries <= Self.maximumDeadPass || dead == nil
-            else { break }
-            dead = (run.throughID, (dead?.entries ?? 0) + run.entries)
+            // At least one run, however large.
+            guard run.labelBound <= oldestLabel, through == nil || entries + run.entries <= Self.maximumDeadPass else { break }
+            through = run.throughID
+            entries += run.entries
         }
-        return dead
+        return through.map { ($0, entries) }
     }
 
     /// The last row of the next pass that reads its rows: whole runs, from the oldest not yet planned, until `budget`
@@ -122,9 +125,10 @@ struct KeyLog: Sendable {
     func claimEnd(budget: Int) -> Int64? {
         var end: Int64?
         var counted = 0
-        for run in unplannedRuns where counted < budget {
+        for run in unplannedRuns {
             end = run.throughID
             counted += run.entries
+            if counted >= budget { break }
         }
         return end
     }

@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// 1. ``claim(liveKeys:oldestLabel:)`` — on a request thread, holding no lock of the group committer: when the log
 ///    holds more than about twice the tracked keys, takes the oldest rows not yet planned. When all their keys are
-///    gone it reads nothing (below); otherwise it reads the rows and decodes their records.
+///    gone it reads nothing (below); otherwise, once the log is above a higher mark
+///    (``KeyLog/readingThreshold(liveKeys:)``), it reads the rows and decodes their records.
 /// 2. ``plan(_:current:labelBound:)`` — under the committer's lock: the in-memory key forensics says which of the claimed records
 ///    are still their key's record; those move to the end of the log, the claimed rows go. A pass is valid only for
 ///    the group being prepared when currency is decided (every later change of a key follows the moved entries).

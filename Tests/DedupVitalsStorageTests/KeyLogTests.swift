@@ -217,6 +217,25 @@ import Testing
         return harness
     }
 
+    /// Rows whose keys are all still tracked are read only above the higher mark: between the two marks no pass is
+    /// claimed at all (with a fresh key per event, the rows there were about to hold no current entry).
+    @Test func rowsAreReadOnlyAboveTheHigherMark() async throws {
+        let dir = try TemporaryDirectory()
+        let harness = try KeyLogHarness(path: dir.file("db.sqlite"), compacting: false)
+        // 20,000 entries over 1,000 keys, none evicted: above 2 × keys + 16,384, below the reading mark.
+        for chunk in 0..<20 { try await harness.send(1_000, keys: 1_000, from: chunk * 1_000) }
+        let compactor = harness.store.compactor
+        let live = harness.forensics.keyCount
+        #expect(harness.store.keyLogEntries < KeyLog.readingThreshold(liveKeys: live))
+        #expect(compactor.claim(liveKeys: live, oldestLabel: harness.forensics.table.oldestLabel) == nil)
+        for chunk in 20..<36 { try await harness.send(1_000, keys: 1_000, from: chunk * 1_000) }
+        #expect(harness.store.keyLogEntries > KeyLog.readingThreshold(liveKeys: live))
+        let claim = try #require(compactor.claim(liveKeys: live, oldestLabel: harness.forensics.table.oldestLabel))
+        #expect(!claim.unread && !claim.candidates.isEmpty)
+        compactor.finish(claim, attached: false)
+        await harness.close()
+    }
+
     @Test func aRowWhoseKeysWereEvictedIsClaimedUnread() async throws {
         let dir = try TemporaryDirectory()
         let harness = try await Self.evictTheFirstRow(poisoned: false, in: dir)
