@@ -45,6 +45,12 @@ public struct KeyForensics: Sendable {
         public var current: KeyRecord?
     }
 
+    /// A key the cap evicted that its group had not touched before, with its record before the group.
+    public struct EvictedKey: Sendable {
+        public var key: KeyHash
+        public var previous: KeyRecord
+    }
+
     /// What one processed group changes.
     public struct Changes: Sendable {
         /// Detections per (series, bucket), in the detection fields of ``OutcomeCounts``.
@@ -56,6 +62,12 @@ public struct KeyForensics: Sendable {
         /// persist, and what ``KeyForensics/rollback(_:)`` puts back).
         public private(set) var keys: [KeyChange] = []
         private var positions: [KeyHash: Int] = [:]
+        /// The keys evicted by the cap that are not in ``keys``, in eviction order: their removal is persisted before
+        /// ``keys`` (a key evicted and then created again by the group is in both, its removal first), and
+        /// ``KeyForensics/rollback(_:)`` puts them back after undoing ``keys``. Kept apart because with a fresh key on
+        /// every event every new key evicts one, and an entry in ``keys`` cost an insert into `positions` (hashing the
+        /// key) and the series' names (docs/performance.md).
+        public private(set) var evictedKeys: [EvictedKey] = []
         /// Keys evicted because of the key cap.
         public var evicted = 0
         /// Every key the group touched and still tracks has a label below this (``KeyTable/labelBound`` after the
@@ -71,9 +83,11 @@ public struct KeyForensics: Sendable {
             positions.reserveCapacity(expectedKeys)
         }
 
-        /// The key's final state in this group: nil when untouched, `.some(nil)` when removed.
+        /// The key's final state in this group: nil when untouched, `.some(nil)` when removed (for tests: an evicted
+        /// key is found by a scan).
         public func current(of key: KeyHash) -> KeyRecord?? {
-            positions[key].map { keys[$0].current }
+            if let position = positions[key] { return keys[position].current }
+            return evictedKeys.contains { $0.key == key } ? .some(nil) : nil
         }
 
         /// The position of `key` in ``keys``, adding it with its `previous` state at first touch.
@@ -85,6 +99,15 @@ public struct KeyForensics: Sendable {
         }
 
         mutating func setCurrent(_ record: KeyRecord?, at position: Int) { keys[position].current = record }
+
+        /// Records the eviction of `key`, whose record was `previous`.
+        mutating func evict(_ key: KeyHash, previous: KeyRecord) {
+            if let position = positions[key] {
+                keys[position].current = nil
+            } else {
+                evictedKeys.append(EvictedKey(key: key, previous: previous))
+            }
+        }
     }
 
     /// The keys one payload fingerprint was seen under. Most payloads have one key, held inline: `others` only
@@ -229,18 +252,23 @@ public struct KeyForensics: Sendable {
 
     /// Undoes a processed group whose transaction failed.
     public mutating func rollback(_ changes: Changes) {
-        for change in changes.keys {
-            if let current = table[change.key], current.open { openCounts[current.seriesIndex, default: 0] -= 1 }
-            guard let previous = change.previous else {
-                table.removeValue(forKey: change.key)
-                continue
-            }
-            table.updateValue(previous, forKey: change.key)  // an evicted key comes back as the newest
-            if previous.open { openCounts[previous.seriesIndex, default: 0] += 1 }
-        }
+        for change in changes.keys { putBack(change.key, previous: change.previous) }
+        // After the keys: one evicted and then created again by the group was removed there.
+        for evicted in changes.evictedKeys { putBack(evicted.key, previous: evicted.previous) }
         for (series, previous) in changes.previousHistograms { histograms[series] = previous }
         for (series, previous) in changes.previousDoubleExecutions { latestDoubleExecutions[series] = previous }
         evictions -= Int64(changes.evicted)
+    }
+
+    /// Gives `key` its record before a failed group back (nil: the key was new).
+    private mutating func putBack(_ key: KeyHash, previous: KeyRecord?) {
+        if let current = table[key], current.open { openCounts[current.seriesIndex, default: 0] -= 1 }
+        guard let previous else {
+            table.removeValue(forKey: key)
+            return
+        }
+        table.updateValue(previous, forKey: key)  // an evicted key comes back as the newest
+        if previous.open { openCounts[previous.seriesIndex, default: 0] += 1 }
     }
 
     private mutating func noteDoubleExecution(
@@ -272,9 +300,8 @@ public struct KeyForensics: Sendable {
     private mutating func evictOverflow(into changes: inout Changes) {
         while table.count > settings.maxKeys, let oldest = table.oldest {
             let (key, record) = oldest
-            let position = changes.touch(key, series: seriesKeys[Int(record.seriesIndex)], previous: record)
+            changes.evict(key, previous: record)
             removeOldest(record)
-            changes.setCurrent(nil, at: position)
             changes.evicted += 1
             evictions += 1
         }

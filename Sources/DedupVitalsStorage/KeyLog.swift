@@ -167,19 +167,26 @@ struct KeyLog: Sendable {
 
     /// The entries for a group's key-forensics changes (each batch's, in order), and how many there are.
     static func encode(_ changes: [KeyForensics.Changes], seriesID: (SeriesKey) -> Int64?) -> (bytes: [UInt8], count: Int) {
-        let upperBound = changes.reduce(0) { $0 + $1.keys.count } * maximumEntrySize
+        let upperBound = changes.reduce(0) { $0 + $1.keys.count + $1.evictedKeys.count } * maximumEntrySize
         var count = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: upperBound) { buffer, initialized in
             guard let base = buffer.baseAddress else { return }
             var writer = ByteWriter(base)
-            for change in changes.lazy.flatMap(\.keys) {
-                if let record = change.current {
-                    guard let seriesID = seriesID(change.series) else { continue }
-                    write(hash: change.key, seriesID: seriesID, record: record, to: &writer)
-                } else {
-                    write(hash: change.key, seriesID: 0, record: nil, to: &writer)
+            for batch in changes {
+                // Evictions first: a key the batch evicted and then created again is recorded after its removal.
+                for evicted in batch.evictedKeys {
+                    write(hash: evicted.key, seriesID: 0, record: nil, to: &writer)
+                    count += 1
                 }
-                count += 1
+                for change in batch.keys {
+                    if let record = change.current {
+                        guard let seriesID = seriesID(change.series) else { continue }
+                        write(hash: change.key, seriesID: seriesID, record: record, to: &writer)
+                    } else {
+                        write(hash: change.key, seriesID: 0, record: nil, to: &writer)
+                    }
+                    count += 1
+                }
             }
             initialized = writer.count
         }

@@ -157,10 +157,15 @@ import Testing
         #expect(changes.current(of: Self.key(1)) == .some(nil))
     }
 
+    /// Key forensics with a cap of two keys, holding keys 1 and 2 (open misses, key 1 the oldest).
+    static func keysOneAndTwoAtACapOfTwo() -> KeyForensics {
+        var forensics = KeyForensics(settings: .init(dedupWindowMs: window, staleAfterMs: 1000, maxKeys: 2))
+        _ = forensics.process([event(.miss, key: 1, at: t0), event(.miss, key: 2, at: t0)], bucketWidthMs: 10_000)
+        return forensics
+    }
+
     @Test func rollbackRestoresTheStateBeforeTheGroup() {
-        var forensics = KeyForensics(settings: .init(dedupWindowMs: Self.window, staleAfterMs: 1000, maxKeys: 2))
-        _ = forensics.process(
-            [Self.event(.miss, key: 1, at: Self.t0), Self.event(.miss, key: 2, at: Self.t0)], bucketWidthMs: 10_000)
+        var forensics = Self.keysOneAndTwoAtACapOfTwo()
         let before = forensics.records
         let changes = forensics.process(
             [
@@ -173,6 +178,29 @@ import Testing
         #expect(forensics.inFlightKeys[Self.series] == 2)
         #expect(forensics.evictions == 0)
         #expect(forensics.retryDelays[Self.series]?.count ?? 0 == 0)
+    }
+
+    /// A key the group evicts without touching it, and one it evicts and then creates again: the changes say both
+    /// are gone or new, and a rollback gives both their records back, in their old order.
+    @Test func rollbackPutsBackTheKeysTheGroupEvictedAndCreatedAgain() {
+        var forensics = Self.keysOneAndTwoAtACapOfTwo()
+        let before = forensics.records
+        // Key 3 evicts key 1; key 1, new again, evicts key 2.
+        let changes = forensics.process(
+            [Self.event(.miss, key: 3, at: Self.t0 + 1), Self.event(.completed, key: 1, at: Self.t0 + 2)], bucketWidthMs: 10_000)
+        #expect(changes.evicted == 2)
+        #expect(changes.current(of: Self.key(2)) == .some(nil))
+        #expect(changes.current(of: Self.key(1))??.createdMs == Self.t0 + 2)
+        #expect(forensics.record(for: Self.key(1))?.createdMs == Self.t0 + 2)
+        #expect(forensics.inFlightKeys[Self.series] == 1)
+        forensics.rollback(changes)
+        #expect(forensics.records == before)
+        #expect(forensics.inFlightKeys[Self.series] == 2)
+        #expect(forensics.evictions == 0)
+        // Key 1 is the oldest again: the next new key evicts it.
+        _ = forensics.process([Self.event(.miss, key: 4, at: Self.t0 + 3)], bucketWidthMs: 10_000)
+        #expect(forensics.record(for: Self.key(1)) == nil)
+        #expect(forensics.record(for: Self.key(2)) != nil)
     }
 
     @Test func expiryForgetsKeysAfterTwiceTheWindow() {

@@ -236,6 +236,21 @@ import Testing
         await harness.close()
     }
 
+    /// A key that one batch evicts and then creates again: its removal is logged before its new record, so a restart
+    /// still tracks it.
+    @Test func aKeyEvictedAndCreatedAgainInOneBatchSurvivesARestart() async throws {
+        let dir = try TemporaryDirectory()
+        let harness = try KeyLogHarness(path: dir.file("db.sqlite"), settings: Self.settings(maxKeys: 3))
+        try await harness.send(3, keys: 5)
+        // key-3 evicts key-0, key-4 evicts key-1, then key-0, new again, evicts key-2.
+        try await harness.send(3, keys: 5, from: 3)
+        let forensics = harness.forensics
+        #expect(forensics.keyCount == 3)
+        #expect(forensics.evictions == 3)
+        #expect(forensics.records.values.filter { $0.createdMs == Self.t0 + 5 }.count == 1, "key-0's new record")
+        try await harness.closeAndExpectARestartToRebuildItsKeys()
+    }
+
     @Test func aRowWhoseKeysWereEvictedIsClaimedUnread() async throws {
         let dir = try TemporaryDirectory()
         let harness = try await Self.evictTheFirstRow(poisoned: false, in: dir)
