@@ -360,17 +360,41 @@ public struct KeyTable: Sendable {
     /// A fresh index for the used slots, at most 3/4 full with room for `minimumCapacity` keys. Its positions get
     /// one bit more than its buckets need, so that renumbering comes at most once per ~`capacity` insertions; when
     /// the current positions do not fit, the slots are renumbered first.
+    ///
+    /// The slots are read in order but their buckets are random, a cache miss each at a million keys (an 8 MB
+    /// index): the buckets of each block of slots are prefetched before the block's keys are written, so that their
+    /// misses overlap. At the key cap, with eviction's deleted marks filling the index, a rebuild comes every
+    /// ~570,000 new keys and took ~3.5 % of the service's samples with a fresh key on every event.
     private mutating func rebuildIndex(minimumCapacity: Int) {
         var capacity = 16
         while capacity * 3 < max(minimumCapacity, count) * 4 + 4 { capacity *= 2 }
         positionBits = min(31, max(minimumPositionBits, capacity.trailingZeroBitCount + 1))
         if end >= currentPositionLimit { renumber() }
         index = []
-        index = [UInt32](repeating: Self.empty, count: capacity)
-        indexUsed = 0
-        for position in head..<end {
-            let slot = slot(at: position)
-            if slot.isUsed { insertIntoIndex(slot.key, position: position) }
+        var fresh = [UInt32](repeating: Self.empty, count: capacity)
+        let mask = capacity - 1
+        var used = 0
+        fresh.withUnsafeMutableBufferPointer { fresh in
+            var start = head
+            while start < end {
+                let block = start..<min(start + Self.rebuildBlock, end)
+                for position in block where isUsed(position) {
+                    dv_prefetch(fresh.baseAddress! + Self.bucket(of: key(at: position), mask: mask))
+                }
+                for position in block where isUsed(position) {
+                    let key = key(at: position)
+                    var bucket = Self.bucket(of: key, mask: mask)
+                    while fresh[bucket] != Self.empty { bucket = (bucket + 1) & mask }
+                    fresh[bucket] = tag(of: key) | UInt32(position + 1)
+                    used += 1
+                }
+                start = block.upperBound
+            }
         }
+        index = fresh
+        indexUsed = used
     }
+
+    /// Slots whose buckets ``rebuildIndex(minimumCapacity:)`` prefetches at once.
+    private static let rebuildBlock = 32
 }
