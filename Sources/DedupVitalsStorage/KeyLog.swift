@@ -153,16 +153,29 @@ struct KeyLog: Sendable {
 
     /// Writes one entry: `record` for the key, or its removal when nil.
     static func write(hash: KeyHash, seriesID: Int64, record: KeyRecord?, to writer: inout ByteWriter) {
-        writer.byte(record == nil ? 0 : record?.traces == nil ? 2 : 3)
+        if let record {
+            writeRecord(hash: hash, seriesID: seriesID, record: record, to: &writer)
+        } else {
+            writeRemoval(hash: hash, seriesID: seriesID, to: &writer)
+        }
+    }
+
+    /// Writes a record entry (borrowing the record: the group's encoding passes it in place).
+    static func writeRecord(hash: KeyHash, seriesID: Int64, record: borrowing KeyRecord, to writer: inout ByteWriter) {
+        writer.byte(record.traces == nil ? 2 : 3)
         writer.raw(hash.high.bigEndian)
         writer.raw(hash.low.bigEndian)
-        if let record {
-            writer.varint(UInt64(bitPattern: seriesID))
-            CompactKeyRecordCodec.write(record, to: &writer)
-            if let traces = record.traces { CompactKeyRecordCodec.write(traces, to: &writer) }
-        } else {
-            writer.raw(seriesID.littleEndian)
-        }
+        writer.varint(UInt64(bitPattern: seriesID))
+        CompactKeyRecordCodec.write(record, to: &writer)
+        if let traces = record.traces { CompactKeyRecordCodec.write(traces, to: &writer) }
+    }
+
+    /// Writes a removal entry.
+    static func writeRemoval(hash: KeyHash, seriesID: Int64, to writer: inout ByteWriter) {
+        writer.byte(0)
+        writer.raw(hash.high.bigEndian)
+        writer.raw(hash.low.bigEndian)
+        writer.raw(seriesID.littleEndian)
     }
 
     /// The entries for a group's key-forensics changes (each batch's, in order), and how many there are.
@@ -172,20 +185,26 @@ struct KeyLog: Sendable {
         let bytes = [UInt8](unsafeUninitializedCapacity: upperBound) { buffer, initialized in
             guard let base = buffer.baseAddress else { return }
             var writer = ByteWriter(base)
+            // The changes are read in place: a copy of each would retain its series' names and its records' traces,
+            // on the writer, for every entry of the group.
             for batch in changes {
                 // Evictions first: a key the batch evicted and then created again is recorded after its removal.
-                for evicted in batch.evictedKeys {
-                    write(hash: evicted.key, seriesID: 0, record: nil, to: &writer)
-                    count += 1
-                }
-                for change in batch.keys {
-                    if let record = change.current {
-                        guard let seriesID = seriesID(change.series) else { continue }
-                        write(hash: change.key, seriesID: seriesID, record: record, to: &writer)
-                    } else {
-                        write(hash: change.key, seriesID: 0, record: nil, to: &writer)
+                batch.evictedKeys.withUnsafeBufferPointer { evicted in
+                    for index in evicted.indices {
+                        writeRemoval(hash: evicted[index].key, seriesID: 0, to: &writer)
                     }
-                    count += 1
+                }
+                count += batch.evictedKeys.count
+                batch.keys.withUnsafeBufferPointer { keys in
+                    for index in keys.indices {
+                        if keys[index].current != nil {
+                            guard let seriesID = seriesID(keys[index].series) else { continue }
+                            writeRecord(hash: keys[index].key, seriesID: seriesID, record: keys[index].current!, to: &writer)
+                        } else {
+                            writeRemoval(hash: keys[index].key, seriesID: 0, to: &writer)
+                        }
+                        count += 1
+                    }
                 }
             }
             initialized = writer.count
