@@ -58,8 +58,8 @@ public struct KeyForensics: Sendable {
         /// The retry delays observed by this group alone, per series (what the durable aggregates add; the
         /// cumulative histograms stay in ``KeyForensics``).
         public var delays: [SeriesKey: RetryDelayHistogram] = [:]
-        /// Every touched key once, in the order first touched, with its state before and after the group (what to
-        /// persist, and what ``KeyForensics/rollback(_:)`` puts back).
+        /// Every touched key once, in the order first touched, with its state before and after the group (with
+        /// ``evictedKeys``, what to persist, and what ``KeyForensics/rollback(_:)`` puts back).
         public private(set) var keys: [KeyChange] = []
         private var positions: [KeyHash: Int] = [:]
         /// The keys evicted by the cap that are not in ``keys``, in eviction order: their removal is persisted before

@@ -364,7 +364,8 @@ public struct KeyTable: Sendable {
     /// The slots are read in order but their buckets are random, a cache miss each at a million keys (an 8 MB
     /// index): the buckets of each block of slots are prefetched before the block's keys are written, so that their
     /// misses overlap. At the key cap, with eviction's deleted marks filling the index, a rebuild comes every
-    /// ~570,000 new keys and took ~3.5 % of the service's samples with a fresh key on every event.
+    /// ~570,000 new keys and took 3.7 % of the service's samples with a fresh key on every event, 2.0 % with the
+    /// prefetch (docs/performance.md).
     private mutating func rebuildIndex(minimumCapacity: Int) {
         var capacity = 16
         while capacity * 3 < max(minimumCapacity, count) * 4 + 4 { capacity *= 2 }
