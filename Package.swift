@@ -68,6 +68,7 @@ let package = Package(
                 "DedupVitalsCore",
                 "DedupVitalsStorage",
                 "CZlib",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

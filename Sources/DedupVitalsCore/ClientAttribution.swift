@@ -74,6 +74,10 @@ public struct ClientAttribution: Sendable {
         return (result, admitted)
     }
 
+    /// Every caller name tracked in any series. While all the callers a deployment has fit under the cap, no series
+    /// can reach it, and admission need not look each (series, client) pair up (see the server's pending admissions).
+    public var callerNames: Set<ClientName> { Set(states.keys.lazy.map(\.client)) }
+
     private func isKnown(_ series: SeriesKey, _ client: ClientName) -> Bool {
         states.index(forKey: Pair(series, client)) != nil
     }

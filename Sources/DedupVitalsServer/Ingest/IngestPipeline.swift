@@ -35,7 +35,10 @@ public final class IngestPipeline: Sendable {
 
     init(store: DedupStore, state: LiveState, maxSeries: Int, hasher: KeyHasher, clock: @escaping @Sendable () -> Int64) {
         seriesLimit = SeriesLimit(maxSeries)
-        let steps = LiveCommitSteps(state: state, pending: PendingAdmissions(), maxSeries: seriesLimit)
+        let pending = state.withClients {
+            PendingAdmissions(callers: $0.callerNames, maxClientsPerSeries: $0.maxClientsPerSeries)
+        }
+        let steps = LiveCommitSteps(state: state, pending: pending, maxSeries: seriesLimit)
         committer = GroupCommitter(store: store, clock: clock, participant: steps, keyLiveness: steps)
         callers = CallerAdmission(counters: state.counters.limits)
         self.hasher = hasher

@@ -17,7 +17,7 @@ struct LiveCommitSteps: CommitParticipant, KeyLiveness {
     /// The client cap, then the key-forensics detectors (which change the tracked keys now: a failed group rolls
     /// them back in ``failed(_:changes:)``).
     func prepare(_ delta: inout BatchDelta) -> KeyForensics.Changes? {
-        if !delta.clientCells.isEmpty { delta.clientCells = pending.admitClients(delta.clientCells, in: state) }
+        delta.clientCells = pending.admitClients(delta.clientCells, events: delta.eventCount, in: state)
         guard !delta.forensicEvents.isEmpty else { return nil }
         return state.runForensics(delta.takeForensicEvents())
     }

@@ -1,0 +1,86 @@
+import DedupVitalsCore
+import DedupVitalsStorage
+import DedupVitalsTestSupport
+import Testing
+
+@testable import DedupVitalsServer
+
+/// The client cap at admission (PendingAdmissions.swift): batches pass unchecked while every caller seen since start
+/// fits under the cap, and the cap still holds, counting the batches admitted unchecked, once a batch brings more.
+@Suite struct PendingAdmissionsTests {
+    static let t0: Int64 = 1_800_000_000_000
+    static let series = SeriesKey(service: "payments", operation: "refund")
+    static let other = SeriesKey(service: "payments", operation: "capture")
+
+    /// A live state loaded from a new database, with a cap of 3 clients per series, then tracking `callers`; and the
+    /// pending admissions the pipeline makes for it at start.
+    static func start(
+        in dir: TemporaryDirectory, tracking callers: [(SeriesKey, String)]
+    ) throws -> (DedupStore, LiveState, PendingAdmissions) {
+        let store = try DedupStore(path: dir.file("db.sqlite"))
+        let loaded = try store.load(
+            bucketWidthMs: BucketClock.defaultWidthMs,
+            forensics: .init(dedupWindowMs: 86_400_000, staleAfterMs: 300_000, maxKeys: 1_000),
+            maxClientsPerSeries: 3)
+        let state = LiveState(loaded, bucketHorizonMs: 3_600_000)
+        state.apply(batch(callers))
+        let pending = state.withClients {
+            PendingAdmissions(callers: $0.callerNames, maxClientsPerSeries: $0.maxClientsPerSeries)
+        }
+        return (store, state, pending)
+    }
+
+    /// One event per (series, client).
+    static func batch(_ callers: [(SeriesKey, String)]) -> BatchDelta {
+        let events = callers.map { series, client in
+            Event(service: series.service, operation: series.operation, outcome: .miss, client: client, timeMs: t0)
+        }
+        return BatchDelta(events: events, receivedAtMs: t0, bucketWidthMs: BucketClock.defaultWidthMs)
+    }
+
+    /// The clients `admitClients` lets through for `delta` (the cap's `_other` included).
+    static func admit(_ delta: BatchDelta, _ pending: PendingAdmissions, _ state: LiveState) -> Set<String> {
+        Set(pending.admitClients(delta.clientCells, events: delta.eventCount, in: state).keys.map(\.client))
+    }
+
+    @Test func aCallerBeyondTheCapCountsTheBatchesAdmittedUncheckedAndNotYetApplied() throws {
+        let dir = try TemporaryDirectory()
+        let (store, state, pending) = try Self.start(in: dir, tracking: [(Self.series, "a"), (Self.series, "b")])
+        defer { try? store.close() }
+        // Three callers in all: no series can reach the cap of 3, so "c" passes unchecked.
+        let first = Self.batch([(Self.series, "c"), (Self.other, "a")])
+        #expect(Self.admit(first, pending, state) == ["c", "a"])
+        // "d" makes four callers: the checks resume, and "c", admitted but not applied, holds the last place.
+        let second = Self.batch([(Self.series, "d"), (Self.other, "d")])
+        #expect(Self.admit(second, pending, state) == [ClientAttribution.otherClient, "d"])
+        state.apply(first)
+        pending.settle(first)
+        #expect(Self.admit(Self.batch([(Self.series, "c")]), pending, state) == ["c"])
+    }
+
+    @Test func aBatchAdmittedUncheckedWhoseGroupFailedHoldsNoPlace() throws {
+        let dir = try TemporaryDirectory()
+        let (store, state, pending) = try Self.start(in: dir, tracking: [(Self.series, "a"), (Self.series, "b")])
+        defer { try? store.close() }
+        let failed = Self.batch([(Self.series, "c")])
+        #expect(Self.admit(failed, pending, state) == ["c"])
+        // Its group failed: settled without being applied.
+        pending.settle(failed)
+        // "d" ends the unchecked admissions; the failed batch's "c" must not count against the cap.
+        #expect(Self.admit(Self.batch([(Self.series, "d")]), pending, state) == ["d"])
+        #expect(Self.admit(Self.batch([(Self.series, "e")]), pending, state) == [ClientAttribution.otherClient])
+    }
+
+    @Test func callersTrackedAtStartCountFromTheFirstBatch() throws {
+        let dir = try TemporaryDirectory()
+        let (store, state, pending) = try Self.start(
+            in: dir, tracking: [(Self.series, "a"), (Self.series, "b"), (Self.other, "c"), (Self.other, "d")])
+        defer { try? store.close() }
+        // Four callers tracked: the checks run from the first batch. "e" takes the series' last place, "f" is
+        // counted as `_other`.
+        #expect(
+            Self.admit(Self.batch([(Self.series, "e"), (Self.series, "f")]), pending, state) == [
+                "e", ClientAttribution.otherClient,
+            ])
+    }
+}
