@@ -5,8 +5,9 @@ import Testing
 
 @testable import DedupVitalsServer
 
-/// The client cap at admission (PendingAdmissions.swift): batches pass unchecked while every caller seen since start
-/// fits under the cap, and the cap still holds, counting the batches admitted unchecked, once a batch brings more.
+/// The client cap and the series limit at admission (PendingAdmissions.swift). Batches pass the cap unchecked while
+/// every caller seen since start fits under it, and the limit while every cell could be a new series; both still hold,
+/// counting the batches admitted unchecked, once a batch brings more.
 @Suite struct PendingAdmissionsTests {
     static let t0: Int64 = 1_800_000_000_000
     static let series = SeriesKey(service: "payments", operation: "refund")
@@ -82,5 +83,51 @@ import Testing
             Self.admit(Self.batch([(Self.series, "e"), (Self.series, "f")]), pending, state) == [
                 "e", ClientAttribution.otherClient,
             ])
+    }
+
+    /// A batch of one event in each of `names` (operations of the service "payments").
+    static func seriesBatch(_ names: [String]) -> BatchDelta {
+        batch(names.map { (SeriesKey(service: "payments", operation: $0), "a") })
+    }
+
+    /// Whether `admitSeries` admits `delta` under a limit of `maxSeries`.
+    static func admits(_ delta: BatchDelta, _ pending: PendingAdmissions, _ state: LiveState, maxSeries: Int) -> Bool {
+        do {
+            try pending.admitSeries(of: delta, in: state, maxSeries: maxSeries)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    @Test func theSeriesLimitCountsTheBatchesAdmittedUncheckedOnceItChecks() throws {
+        let dir = try TemporaryDirectory()
+        let (store, state, pending) = try Self.start(in: dir, tracking: [(Self.series, "a")])
+        defer { try? store.close() }
+        // One series tracked, a limit of 3: "x" and "y" leave room for every cell, so they pass unchecked.
+        let first = Self.seriesBatch(["x"])
+        #expect(Self.admits(first, pending, state, maxSeries: 3))
+        #expect(Self.admits(Self.seriesBatch(["y"]), pending, state, maxSeries: 3))
+        // "z" would be the fourth: the check runs, counting "x" and "y" as pending.
+        #expect(!Self.admits(Self.seriesBatch(["z"]), pending, state, maxSeries: 3))
+        // A batch of the tracked series and "x" creates nothing.
+        #expect(Self.admits(Self.seriesBatch(["refund", "x"]), pending, state, maxSeries: 3))
+        // "x" is applied: "y" is still pending and holds the last place.
+        state.apply(first)
+        pending.settle(first)
+        #expect(!Self.admits(Self.seriesBatch(["z"]), pending, state, maxSeries: 3))
+    }
+
+    @Test func aBatchTheSeriesLimitAdmittedUncheckedWhoseGroupFailedHoldsNoPlace() throws {
+        let dir = try TemporaryDirectory()
+        let (store, state, pending) = try Self.start(in: dir, tracking: [])
+        defer { try? store.close() }
+        let failed = Self.seriesBatch(["x"])
+        #expect(Self.admits(failed, pending, state, maxSeries: 2))
+        // Its group failed: settled without being applied, so "y" and "z" take the two places.
+        pending.settle(failed)
+        #expect(Self.admits(Self.seriesBatch(["y"]), pending, state, maxSeries: 2))
+        #expect(Self.admits(Self.seriesBatch(["z"]), pending, state, maxSeries: 2))
+        #expect(!Self.admits(Self.seriesBatch(["w"]), pending, state, maxSeries: 2))
     }
 }
