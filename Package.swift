@@ -47,6 +47,7 @@ let package = Package(
                 "CHMACSHA256",
                 "CPrefetch",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSwiftSettings
         ),
@@ -56,6 +57,7 @@ let package = Package(
             dependencies: [
                 "DedupVitalsCore",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -69,6 +71,7 @@ let package = Package(
                 "DedupVitalsStorage",
                 "CZlib",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -155,6 +158,7 @@ let package = Package(
                 "CHMACSHA256",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
         .testTarget(
@@ -172,6 +176,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             exclude: ["Golden"]
         ),
@@ -204,6 +209,7 @@ let package = Package(
                 "DedupVitalsStorage",
                 "DedupVitalsTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
     ],

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// What one batch (or several merged batches) adds to the aggregates: counts per series and time bucket.
 public struct BatchDelta: Sendable, Equatable {
     /// One (series, bucket) cell.
@@ -38,8 +40,14 @@ public struct BatchDelta: Sendable, Equatable {
         }
     }
 
-    public private(set) var cells: [Cell: OutcomeCounts] = [:]
-    public var clientCells: [ClientCell: OutcomeCounts] = [:]
+    /// A batch's cells, in the order its events first touched them: kept dense (an array of cells found through a
+    /// small table of indices), so that a batch of mostly new cells writes them in order rather than at random slots
+    /// of a table sized for its events (docs/performance.md).
+    public typealias Cells = OrderedDictionary<Cell, OutcomeCounts>
+    public typealias ClientCells = OrderedDictionary<ClientCell, OutcomeCounts>
+
+    public private(set) var cells: Cells = [:]
+    public var clientCells: ClientCells = [:]
     /// Events that carry a key, a client or an `age_ms`, in arrival order, for key forensics (until taken by
     /// ``takeForensicEvents()``).
     public private(set) var forensicEvents: [ForensicEvent] = []
@@ -103,6 +111,17 @@ public struct BatchDelta: Sendable, Equatable {
         hasForensicEvents = hasForensicEvents || other.hasForensicEvents
         receivedAtMs = max(receivedAtMs, other.receivedAtMs)
         eventCount += other.eventCount
+    }
+
+    /// Equal when they hold the same cells with the same counts, in whatever order (the cells' order is where their
+    /// events first touched them, which says nothing about the aggregates).
+    public static func == (lhs: BatchDelta, rhs: BatchDelta) -> Bool {
+        func sameCells<Key>(_ a: OrderedDictionary<Key, OutcomeCounts>, _ b: OrderedDictionary<Key, OutcomeCounts>) -> Bool {
+            a.count == b.count && a.allSatisfy { b[$0.key] == $0.value }
+        }
+        return sameCells(lhs.cells, rhs.cells) && sameCells(lhs.clientCells, rhs.clientCells)
+            && lhs.forensicEvents == rhs.forensicEvents && lhs.hasForensicEvents == rhs.hasForensicEvents
+            && lhs.receivedAtMs == rhs.receivedAtMs && lhs.eventCount == rhs.eventCount
     }
 
     /// The distinct series this delta touches.

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Caller attribution: per (series, client) counts in time buckets, to rank clients by duplicate ratio.
 /// At most `maxClientsPerSeries` clients are tracked per series; later ones are counted as ``otherClient``.
 public struct ClientAttribution: Sendable {
@@ -50,11 +52,11 @@ public struct ClientAttribution: Sendable {
     /// admitted for a group that is not applied yet, which count against the cap too. Returns the cells and the
     /// clients admitted by this call.
     public func resolveCells(
-        _ cells: [BatchDelta.ClientCell: OutcomeCounts], pending: [SeriesKey: Set<String>] = [:]
-    ) -> (cells: [BatchDelta.ClientCell: OutcomeCounts], admitted: [SeriesKey: Set<String>]) {
+        _ cells: BatchDelta.ClientCells, pending: [SeriesKey: Set<String>] = [:]
+    ) -> (cells: BatchDelta.ClientCells, admitted: [SeriesKey: Set<String>]) {
         // Usually every client is known already: the cells pass unchanged, without sorting them by name.
         if cells.keys.allSatisfy({ states.index(forKey: Pair($0.series, $0.clientName)) != nil }) { return (cells, [:]) }
-        var result: [BatchDelta.ClientCell: OutcomeCounts] = [:]
+        var result: BatchDelta.ClientCells = [:]
         var admitted: [SeriesKey: Set<String>] = [:]
         for (cell, counts) in cells.sorted(by: { $0.key.client < $1.key.client }) {
             var resolved = cell
@@ -82,7 +84,7 @@ public struct ClientAttribution: Sendable {
         states.index(forKey: Pair(series, client)) != nil
     }
 
-    public mutating func apply(_ cells: [BatchDelta.ClientCell: OutcomeCounts], receivedAtMs: Int64) {
+    public mutating func apply(_ cells: BatchDelta.ClientCells, receivedAtMs: Int64) {
         for (cell, counts) in cells {
             add(counts, at: cell.bucketStartMs, seenMs: receivedAtMs, to: Pair(cell.series, cell.clientName))
         }

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// The in-memory rolling-window aggregates of every series: running totals plus sparse time buckets.
 ///
 /// Pure state: the storage adapter rebuilds it from SQLite at start and applies each committed ``BatchDelta``.

@@ -1,5 +1,6 @@
 import DedupVitalsCore
 import GRDB
+import OrderedCollections
 
 /// The durable form of each commit group's aggregates: one row of `aggregate_log` per group, folded into `series`,
 /// `buckets`, `client_buckets` and `retry_delays` later (see ``AggregateFold``).

@@ -1,6 +1,7 @@
 import DedupVitalsCore
 import Foundation
 import GRDB
+import OrderedCollections
 import Synchronization
 
 /// The SQLite adapter: one WAL database file holding aggregates, the key-hash secret and ingest idempotency records.

@@ -1,5 +1,6 @@
 import DedupVitalsCore
 import Dispatch
+import OrderedCollections
 import Synchronization
 
 /// Shares SQLite commits between concurrent ingest requests.

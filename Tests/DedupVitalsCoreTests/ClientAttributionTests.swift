@@ -1,4 +1,5 @@
 import DedupVitalsCore
+import OrderedCollections
 import Testing
 
 /// Caller attribution: the per-series client cap (counting pending admissions), the ranking against a model, and
@@ -8,8 +9,8 @@ import Testing
     let series = SeriesKey(service: "payments", operation: "refund")
     let other = SeriesKey(service: "payments", operation: "charge")
 
-    func cells(_ entries: [(SeriesKey, String, Int64, OutcomeCounts)]) -> [Cell: OutcomeCounts] {
-        var cells: [Cell: OutcomeCounts] = [:]
+    func cells(_ entries: [(SeriesKey, String, Int64, OutcomeCounts)]) -> BatchDelta.ClientCells {
+        var cells: BatchDelta.ClientCells = [:]
         for (series, client, bucket, counts) in entries {
             cells[Cell(series: series, client: client, bucketStartMs: bucket), default: .zero] += counts
         }

@@ -1,6 +1,7 @@
 import DedupVitalsCore
 import DequeModule
 import HTTPTypes
+import OrderedCollections
 import Synchronization
 
 /// What batches admitted into a commit group but not yet committed or failed have claimed: their new series and
@@ -21,10 +22,10 @@ final class PendingAdmissions: Sendable {
         var callers: Set<ClientName>?
         /// The client cells of the batches admitted without a check while `callers` fit, in commit order, until their
         /// group is settled (with each batch's events, which is how a settled group is matched to them).
-        var unchecked: Deque<(events: Int, cells: [BatchDelta.ClientCell: OutcomeCounts])> = []
+        var unchecked: Deque<(events: Int, cells: BatchDelta.ClientCells)> = []
         /// Every batch the series limit admitted and whose group is not settled yet, in commit order, with its events
         /// and, when the limit did not check its series, its cells (nil when it did: their new series are in `series`).
-        var admittedSeries: Deque<(events: Int, unchecked: [BatchDelta.Cell: OutcomeCounts]?)> = []
+        var admittedSeries: Deque<(events: Int, unchecked: BatchDelta.Cells?)> = []
         /// The cells of the batches in `admittedSeries` whose series were not checked: at least the new series they
         /// may create.
         var uncheckedSeriesBound = 0
@@ -95,8 +96,8 @@ final class PendingAdmissions: Sendable {
     /// brings more callers than that ends this for good: the batches admitted unchecked and not yet settled become
     /// pending admissions first, so that the cap counts their clients as it would have.
     func admitClients(
-        _ cells: [BatchDelta.ClientCell: OutcomeCounts], events: Int, in state: LiveState
-    ) -> [BatchDelta.ClientCell: OutcomeCounts] {
+        _ cells: BatchDelta.ClientCells, events: Int, in state: LiveState
+    ) -> BatchDelta.ClientCells {
         pending.withLock { pending in
             if var callers = pending.callers {
                 for cell in cells.keys where !callers.contains(cell.clientName) { callers.insert(cell.clientName) }
@@ -116,8 +117,8 @@ final class PendingAdmissions: Sendable {
     /// The cap applied to `cells` against the live state and `pending`, whose clients it extends with those admitted.
     @discardableResult
     private func admit(
-        _ cells: [BatchDelta.ClientCell: OutcomeCounts], in state: LiveState, pending: inout Pending
-    ) -> [BatchDelta.ClientCell: OutcomeCounts] {
+        _ cells: BatchDelta.ClientCells, in state: LiveState, pending: inout Pending
+    ) -> BatchDelta.ClientCells {
         let clients = pending.clients
         let (resolved, admitted) = state.withClients { $0.resolveCells(cells, pending: clients) }
         for (series, names) in admitted { pending.clients[series, default: []].formUnion(names) }

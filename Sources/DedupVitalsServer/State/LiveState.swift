@@ -1,5 +1,6 @@
 import DedupVitalsCore
 import DedupVitalsStorage
+import OrderedCollections
 import Synchronization
 
 /// The in-memory state the read endpoints serve from: rolling windows, key forensics and caller attribution (each
