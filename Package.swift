@@ -158,7 +158,6 @@ let package = Package(
                 "CHMACSHA256",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
-                .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
         .testTarget(
@@ -176,7 +175,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
-                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             exclude: ["Golden"]
         ),
@@ -209,7 +207,6 @@ let package = Package(
                 "DedupVitalsStorage",
                 "DedupVitalsTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
     ],

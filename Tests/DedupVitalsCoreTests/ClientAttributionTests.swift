@@ -1,5 +1,4 @@
 import DedupVitalsCore
-import OrderedCollections
 import Testing
 
 /// Caller attribution: the per-series client cap (counting pending admissions), the ranking against a model, and
