@@ -28,7 +28,7 @@ STAGES = [
     ("of which: windows", "RollingWindowsV5apply"),
     ("of which: callers", "ClientAttributionV5apply"),
     ("fold", "foldAggregates"),
-    ("(series, caller) lookups", "ClientAttributionV4Pair"),
+    ("(series, caller) lookups", "ClientPairTable"),
     ("series-keyed lookups", "SeriesKeyV_Tg5"),
     ("SQLite", "sqlite3"),
     ("HTTP parsing", "llhttp"),

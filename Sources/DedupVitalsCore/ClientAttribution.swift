@@ -22,25 +22,10 @@ public struct ClientAttribution: Sendable {
         }
     }
 
-    /// One (series, client) pair, hashed from the stored hashes of both.
-    private struct Pair: Hashable {
-        var series: SeriesKey
-        var client: ClientName
-
-        init(_ series: SeriesKey, _ client: ClientName) {
-            self.series = series
-            self.client = client
-        }
-
-        func _rawHashValue(seed: Int) -> Int {
-            HashMixing.mix(series.storedHash, client.storedHash, seed: seed)
-        }
-    }
-
     public let maxClientsPerSeries: Int
     /// One flat table: applying a group looks up every client cell it has, and a table of tables cost a second
     /// lookup (and its cache misses) per cell.
-    private var states: [Pair: ClientState] = [:]
+    private var states = ClientPairTable<ClientState>()
     /// The clients of each series (for the cap, the ranking and pruning).
     private var names: [SeriesKey: [ClientName]] = [:]
 
@@ -55,7 +40,7 @@ public struct ClientAttribution: Sendable {
         _ cells: BatchDelta.ClientCells, pending: [SeriesKey: Set<String>] = [:]
     ) -> (cells: BatchDelta.ClientCells, admitted: [SeriesKey: Set<String>]) {
         // Usually every client is known already: the cells pass unchanged, without sorting them by name.
-        if cells.keys.allSatisfy({ states.index(forKey: Pair($0.series, $0.clientName)) != nil }) { return (cells, [:]) }
+        if cells.keys.allSatisfy({ states.find($0.series, $0.clientName) != nil }) { return (cells, [:]) }
         var result: BatchDelta.ClientCells = [:]
         var admitted: [SeriesKey: Set<String>] = [:]
         for (cell, counts) in cells.sorted(by: { $0.key.client < $1.key.client }) {
@@ -78,40 +63,43 @@ public struct ClientAttribution: Sendable {
 
     /// Every caller name tracked in any series. While all the callers a deployment has fit under the cap, no series
     /// can reach it, and admission need not look each (series, client) pair up (see the server's pending admissions).
-    public var callerNames: Set<ClientName> { Set(states.keys.lazy.map(\.client)) }
+    public var callerNames: Set<ClientName> { Set(states.entries.lazy.map(\.client)) }
 
     private func isKnown(_ series: SeriesKey, _ client: ClientName) -> Bool {
-        states.index(forKey: Pair(series, client)) != nil
+        states.find(series, client) != nil
     }
 
+    /// Adds a committed group's cells. The entries of all its cells are found and prefetched first, then changed:
+    /// one after the other, each cell's lookup waited for its own cache misses (docs/performance.md).
     public mutating func apply(_ cells: BatchDelta.ClientCells, receivedAtMs: Int64) {
-        for (cell, counts) in cells {
-            add(counts, at: cell.bucketStartMs, seenMs: receivedAtMs, to: Pair(cell.series, cell.clientName))
+        let candidates = states.candidates(for: cells.keys)
+        for (offset, (cell, counts)) in cells.enumerated() {
+            let candidate = candidates[offset]
+            let position =
+                states.isEntry(of: cell, at: candidate) ? candidate : position(cell.series, cell.clientName)
+            states.modifyValue(at: position) { $0.add(counts, at: cell.bucketStartMs, seenMs: receivedAtMs) }
         }
     }
 
     /// Restores one stored bucket.
     public mutating func restore(series: SeriesKey, client: String, bucket: SeriesBuckets.Bucket) {
-        add(bucket.counts, at: bucket.startMs, seenMs: bucket.startMs, to: Pair(series, ClientName(client)))
+        let position = position(series, ClientName(client))
+        states.modifyValue(at: position) { $0.add(bucket.counts, at: bucket.startMs, seenMs: bucket.startMs) }
     }
 
-    private mutating func add(_ counts: OutcomeCounts, at startMs: Int64, seenMs: Int64, to pair: Pair) {
-        // Changed in place through the table's index: a copy of the state would copy its buckets.
-        var index = states.index(forKey: pair)
-        if index == nil {
-            states[pair] = ClientState()
-            names[pair.series, default: []].append(pair.client)
-            index = states.index(forKey: pair)
-        }
-        states.values[index!].add(counts, at: startMs, seenMs: seenMs)
+    /// The position of the pair's state, added when new.
+    private mutating func position(_ series: SeriesKey, _ client: ClientName) -> Int {
+        if let position = states.find(series, client) { return position }
+        names[series, default: []].append(client)
+        return states.insert(series, client, value: ClientState())
     }
 
     /// The clients of `series` with the highest duplicate ratio over the window starting at `lowerBoundMs`.
     public func top(of series: SeriesKey, fromMs lowerBoundMs: Int64, limit: Int) -> [Ranked] {
         guard let known = names[series] else { return [] }
         let ranked = known.compactMap { client -> Ranked? in
-            guard let state = states[Pair(series, client)] else { return nil }
-            let counts = state.buckets.sums(startingAtOrAfter: [lowerBoundMs])[0]
+            guard let position = states.find(series, client) else { return nil }
+            let counts = states.entries[position].value.buckets.sums(startingAtOrAfter: [lowerBoundMs])[0]
             return counts.attempts > 0 ? Ranked(client: client.name, counts: counts) : nil
         }
         return Array(
@@ -127,19 +115,18 @@ public struct ClientAttribution: Sendable {
         let cutoff = nowMs - retentionMs
         let bucketCutoff = BucketClock.start(of: cutoff, widthMs: bucketWidthMs)
         var removed = false
-        // Walked by index, not over `indices` (which would hold a second reference and make the first change copy).
-        var index = states.startIndex
-        while index != states.endIndex {
-            if states.values[index].lastSeenMs < cutoff {
-                removed = true
-            } else {
-                states.values[index].buckets.removeBuckets(before: bucketCutoff)
+        for position in 0..<states.count {
+            states.modifyValue(at: position) { state in
+                if state.lastSeenMs < cutoff {
+                    removed = true
+                } else {
+                    state.buckets.removeBuckets(before: bucketCutoff)
+                }
             }
-            states.formIndex(after: &index)
         }
         guard removed else { return }
-        states = states.filter { $0.value.lastSeenMs >= cutoff }
+        states.removeAll { $0.value.lastSeenMs < cutoff }
         names = [:]
-        for pair in states.keys { names[pair.series, default: []].append(pair.client) }
+        for entry in states.entries { names[entry.series, default: []].append(entry.client) }
     }
 }
