@@ -55,6 +55,17 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    for series in [1_000, 10_000] {
+        let groupClientCells = HotPathFixtures.clientCells(series: series)
+        let clients = Mutex(HotPathFixtures.clients(series: series))
+        Benchmark("apply a group's \(groupClientCells.count) caller cells of \(series * 7) pairs (ClientAttribution)") {
+            benchmark in
+            for _ in benchmark.scaledIterations {
+                clients.withLock { $0.apply(groupClientCells, receivedAtMs: HotPathFixtures.nowMs) }
+            }
+        }
+    }
+
     let keyed = BatchDelta(
         events: events, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher)
     let forensics = Mutex(KeyForensics(settings: .init(dedupWindowMs: 86_400_000, staleAfterMs: 300_000, maxKeys: 1_000_000)))

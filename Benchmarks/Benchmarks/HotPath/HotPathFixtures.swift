@@ -43,6 +43,38 @@ enum HotPathFixtures {
         return windows
     }
 
+    /// A commit group's caller cells as at 1,000 series and 7 callers: 4,000 events (eight batches of 500) in one
+    /// bucket, each of a random (series, caller) pair (a fixed seed), merged as the writer merges them.
+    static func clientCells(series: Int = 1_000, callers: Int = 7, events: Int = 4_000) -> BatchDelta.ClientCells {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var cells: BatchDelta.ClientCells = [:]
+        let bucket = BucketClock.start(of: nowMs, widthMs: BucketClock.defaultWidthMs)
+        for _ in 0..<events {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let pair = Int((state >> 33) % UInt64(series * callers))
+            let cell = BatchDelta.ClientCell(
+                series: SeriesKey(service: "load", operation: "op\(pair / callers)"), client: "caller-\(pair % callers)",
+                bucketStartMs: bucket)
+            cells[cell, default: .zero].miss += 1
+        }
+        return cells
+    }
+
+    /// Caller attribution holding every (series, caller) pair of ``clientCells(series:callers:events:)``.
+    static func clients(series: Int = 1_000, callers: Int = 7) -> ClientAttribution {
+        var clients = ClientAttribution(maxClientsPerSeries: 50)
+        var all: BatchDelta.ClientCells = [:]
+        let bucket = BucketClock.start(of: nowMs, widthMs: BucketClock.defaultWidthMs)
+        for pair in 0..<(series * callers) {
+            let cell = BatchDelta.ClientCell(
+                series: SeriesKey(service: "load", operation: "op\(pair / callers)"), client: "caller-\(pair % callers)",
+                bucketStartMs: bucket)
+            all[cell] = OutcomeCounts(miss: 1)
+        }
+        clients.apply(all, receivedAtMs: nowMs)
+        return clients
+    }
+
     /// Ingest counters as a running service has them.
     static func counters() -> IngestCounters {
         let counters = IngestCounters()
