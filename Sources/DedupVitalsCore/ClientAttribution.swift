@@ -23,8 +23,8 @@ public struct ClientAttribution: Sendable {
     }
 
     public let maxClientsPerSeries: Int
-    /// One flat table: applying a group looks up every client cell it has, and a table of tables cost a second
-    /// lookup (and its cache misses) per cell.
+    /// One flat table of pairs with their states: applying a group looks up every client cell it has, and a table of
+    /// tables cost a second lookup (and its cache misses) per cell.
     private var states = ClientPairTable<ClientState>()
     /// The clients of each series (for the cap, the ranking and pruning).
     private var names: [SeriesKey: [ClientName]] = [:]
@@ -69,8 +69,8 @@ public struct ClientAttribution: Sendable {
         states.find(series, client) != nil
     }
 
-    /// Adds a committed group's cells. The entries of all its cells are found and prefetched first, then changed:
-    /// one after the other, each cell's lookup waited for its own cache misses (docs/performance.md).
+    /// Adds a committed group's cells. The entries of all its cells are found and prefetched first, then changed, so
+    /// that their cache misses overlap rather than each lookup waiting for its own (docs/performance.md).
     public mutating func apply(_ cells: BatchDelta.ClientCells, receivedAtMs: Int64) {
         let candidates = states.candidates(for: cells.keys)
         for (offset, (cell, counts)) in cells.enumerated() {
