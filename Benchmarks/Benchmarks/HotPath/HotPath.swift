@@ -1,6 +1,7 @@
 import Benchmark
 import DedupVitalsCore
 import DedupVitalsServer
+import OrderedCollections
 import Synchronization
 
 /// Component benchmarks of the ingest and read hot paths (figures in docs/performance.md). Run with
@@ -62,6 +63,39 @@ let benchmarks: @Sendable () -> Void = {
             benchmark in
             for _ in benchmark.scaledIterations {
                 clients.withLock { $0.apply(groupClientCells, receivedAtMs: HotPathFixtures.nowMs) }
+            }
+        }
+    }
+
+    // The writer's merge of a group of 8 batches, as it merges them (one by one into an OrderedDictionary sized for
+    // the last group), and the same cells with their series and callers numbered: what the merge would cost were
+    // cells keyed by integers rather than names (docs/performance.md).
+    for series in [20, 1_000] {
+        let deltas = HotPathFixtures.groupDeltas(series: series)
+        var size = BatchDelta()
+        for delta in deltas { size.merge(delta) }
+        let capacity = (cells: size.cells.count, clientCells: size.clientCells.count)
+        Benchmark("merge a group of 8 batches at \(series) series (BatchDelta.merge)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                var merged = BatchDelta()
+                merged.reserveCapacity(cells: capacity.cells, clientCells: capacity.clientCells)
+                for delta in deltas { merged.merge(delta) }
+                blackHole(merged)
+            }
+        }
+        let interned = HotPathFixtures.internedCells(deltas)
+        Benchmark("merge a group of 8 batches at \(series) series, cells keyed by integers") { benchmark in
+            for _ in benchmark.scaledIterations {
+                var cells = OrderedDictionary<HotPathFixtures.IntegerCell, OutcomeCounts>()
+                var clientCells = OrderedDictionary<HotPathFixtures.IntegerCell, OutcomeCounts>()
+                cells.reserveCapacity(capacity.cells)
+                clientCells.reserveCapacity(capacity.clientCells)
+                for batch in interned {
+                    for (cell, counts) in batch.cells { cells[cell, default: .zero] += counts }
+                    for (cell, counts) in batch.clientCells { clientCells[cell, default: .zero] += counts }
+                }
+                blackHole(cells)
+                blackHole(clientCells)
             }
         }
     }

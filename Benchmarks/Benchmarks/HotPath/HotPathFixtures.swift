@@ -1,5 +1,6 @@
 import DedupVitalsCore
 import DedupVitalsServer
+import OrderedCollections
 
 /// Inputs of the hot-path benchmarks, built once.
 enum HotPathFixtures {
@@ -58,6 +59,60 @@ enum HotPathFixtures {
             cells[cell, default: .zero].miss += 1
         }
         return cells
+    }
+
+    /// A commit group's batches as the writer takes them: `batches` deltas of 500 events each, every event in a random
+    /// series among `series` (a fixed seed) with a caller among `callers`, the `retries` outcome mix, one bucket.
+    static func groupDeltas(series: Int, callers: Int = 7, batches: Int = 8) -> [BatchDelta] {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        let mix: [Outcome] = [.miss, .miss, .miss, .miss, .miss, .miss, .miss, .completed, .completed, .hit]
+        return (0..<batches).map { batch in
+            let events = (0..<500).map { index in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Event(
+                    service: "load", operation: "op\((state >> 33) % UInt64(series))", outcome: mix[index % mix.count],
+                    client: "c\((state >> 13) % UInt64(callers))", timeMs: nowMs)
+            }
+            return BatchDelta(events: events, receivedAtMs: nowMs + Int64(batch), bucketWidthMs: BucketClock.defaultWidthMs)
+        }
+    }
+
+    /// A cell keyed by integers: a series' and a caller's number instead of their names.
+    struct IntegerCell: Hashable {
+        var series: Int32
+        var client: Int32
+        var bucketStartMs: Int64
+
+        func _rawHashValue(seed: Int) -> Int {
+            HashMixing.mix(Int(series) &* 31 &+ Int(client), Int(bucketStartMs), seed: seed)
+        }
+    }
+
+    /// The deltas' cells with their series and callers numbered (client -1 for a series cell).
+    static func internedCells(
+        _ deltas: [BatchDelta]
+    ) -> [(
+        cells: OrderedDictionary<IntegerCell, OutcomeCounts>, clientCells: OrderedDictionary<IntegerCell, OutcomeCounts>
+    )] {
+        var series: [SeriesKey: Int32] = [:]
+        var clients: [String: Int32] = [:]
+        return deltas.map { delta in
+            var cells = OrderedDictionary<IntegerCell, OutcomeCounts>()
+            var clientCells = OrderedDictionary<IntegerCell, OutcomeCounts>()
+            for (cell, counts) in delta.cells {
+                let id = series[cell.series] ?? Int32(series.count)
+                series[cell.series] = id
+                cells[IntegerCell(series: id, client: -1, bucketStartMs: cell.bucketStartMs)] = counts
+            }
+            for (cell, counts) in delta.clientCells {
+                let id = series[cell.series] ?? Int32(series.count)
+                series[cell.series] = id
+                let client = clients[cell.client] ?? Int32(clients.count)
+                clients[cell.client] = client
+                clientCells[IntegerCell(series: id, client: client, bucketStartMs: cell.bucketStartMs)] = counts
+            }
+            return (cells, clientCells)
+        }
     }
 
     /// Caller attribution holding every (series, caller) pair of ``clientCells(series:callers:events:)``.
