@@ -56,6 +56,7 @@ let package = Package(
             name: "DedupVitalsStorage",
             dependencies: [
                 "DedupVitalsCore",
+                "CPrefetch",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -36,8 +36,8 @@ struct AggregateFold {
         }
     }
 
-    private(set) var cells: [Cell: OutcomeCounts] = [:]
-    private(set) var clientCells: [ClientCell: OutcomeCounts] = [:]
+    private(set) var cells = FoldTable<Cell>()
+    private(set) var clientCells = FoldTable<ClientCell>()
     private(set) var series: [Int64: SeriesTotals] = [:]
     private(set) var delays: [Int64: RetryDelayHistogram] = [:]
     /// The client names of ``clientCells``: a name is hashed once per row, not once per cell.
@@ -56,13 +56,15 @@ struct AggregateFold {
     var isEmpty: Bool { series.isEmpty && clientCells.isEmpty && delays.isEmpty }
     var cellCount: Int { cells.count + clientCells.count }
 
-    mutating func add(series id: Int64, bucketStartMs: Int64, counts: OutcomeCounts, seenMs: Int64) {
-        cells[Cell(series: id, bucketStartMs: bucketStartMs), default: .zero] += counts
-        series[id, default: SeriesTotals()].add(counts, seenMs: seenMs)
+    /// Adds a row's (series, bucket) cells, and their counts to their series' totals.
+    mutating func add(_ rowCells: [(key: Cell, counts: OutcomeCounts)], seenMs: Int64) {
+        cells.add(rowCells)
+        for cell in rowCells { series[cell.key.series, default: SeriesTotals()].add(cell.counts, seenMs: seenMs) }
     }
 
-    mutating func add(series id: Int64, client: Int32, bucketStartMs: Int64, counts: OutcomeCounts) {
-        clientCells[ClientCell(series: id, client: client, bucketStartMs: bucketStartMs), default: .zero] += counts
+    /// Adds a row's (series, client, bucket) cells.
+    mutating func add(_ rowCells: [(key: ClientCell, counts: OutcomeCounts)]) {
+        clientCells.add(rowCells)
     }
 
     mutating func add(series id: Int64, delays histogram: RetryDelayHistogram) {
@@ -101,10 +103,10 @@ struct AggregateFold {
                     double_executions = double_executions + excluded.double_executions,
                     late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
                 """)
-        for (cell, counts) in cells where present.contains(cell.series) {
-            upsertBucket.bind(cell.series, at: 1)
-            upsertBucket.bind(cell.bucketStartMs, at: 2)
-            bind(counts, fields: 8, to: upsertBucket, from: 3)
+        for entry in cells.entries where present.contains(entry.key.series) {
+            upsertBucket.bind(entry.key.series, at: 1)
+            upsertBucket.bind(entry.key.bucketStartMs, at: 2)
+            bind(entry.counts, fields: 8, to: upsertBucket, from: 3)
             try upsertBucket.run()
         }
         if !clientCells.isEmpty {
@@ -117,11 +119,11 @@ struct AggregateFold {
                         miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
                         completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch
                     """)
-            for (cell, counts) in clientCells where present.contains(cell.series) {
-                upsertClient.bind(cell.series, at: 1)
-                upsertClient.bind(clientNames[Int(cell.client)], at: 2)
-                upsertClient.bind(cell.bucketStartMs, at: 3)
-                bind(counts, fields: 5, to: upsertClient, from: 4)
+            for entry in clientCells.entries where present.contains(entry.key.series) {
+                upsertClient.bind(entry.key.series, at: 1)
+                upsertClient.bind(clientNames[Int(entry.key.client)], at: 2)
+                upsertClient.bind(entry.key.bucketStartMs, at: 3)
+                bind(entry.counts, fields: 5, to: upsertClient, from: 4)
                 try upsertClient.run()
             }
         }

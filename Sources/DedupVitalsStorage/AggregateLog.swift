@@ -102,56 +102,74 @@ enum AggregateLog {
     // MARK: Decoding
 
     /// Adds the row in `blob` to `fold`; false when the row is malformed (nothing of it is added then: the row is
-    /// checked whole before anything is added).
+    /// read whole before anything is added).
     static func decode(_ blob: UnsafeRawBufferPointer, into fold: inout AggregateFold) -> Bool {
-        var unused = AggregateFold()
-        guard walk(blob, into: &unused, adding: false) else { return false }
-        return walk(blob, into: &fold, adding: true)
+        guard var row = read(blob) else { return false }
+        let clients = row.clientNames.map { fold.clientIndex($0) }
+        for offset in row.clientCells.indices {
+            row.clientCells[offset].key.client = clients[Int(row.clientCells[offset].key.client)]
+        }
+        fold.add(row.cells, seenMs: row.receivedAtMs)
+        fold.add(row.clientCells)
+        for (series, histogram) in row.delays { fold.add(series: series, delays: histogram) }
+        return true
     }
 
-    /// Reads a row; with `adding`, into `fold`.
-    private static func walk(_ blob: UnsafeRawBufferPointer, into fold: inout AggregateFold, adding: Bool) -> Bool {
+    /// A row read whole: its sections in the fold's keys, client cells indexing `clientNames` (the row's own).
+    private struct Row {
+        var receivedAtMs: Int64
+        var cells: [(key: AggregateFold.Cell, counts: OutcomeCounts)] = []
+        var clientNames: [String] = []
+        var clientCells: [(key: AggregateFold.ClientCell, counts: OutcomeCounts)] = []
+        var delays: [(series: Int64, histogram: RetryDelayHistogram)] = []
+    }
+
+    /// Reads a row in one pass; nil when it is malformed. The fold adds a row's sections whole, each cell's sum found
+    /// for all of them first (``FoldTable``).
+    private static func read(_ blob: UnsafeRawBufferPointer) -> Row? {
         var reader = Reader(blob: blob)
-        guard reader.byte() == version, let received = reader.signed() else { return false }
-        guard let cellCount = reader.count() else { return false }
+        guard reader.byte() == version, let received = reader.signed(), let cellCount = reader.count() else { return nil }
+        var row = Row(receivedAtMs: received)
+        // A count never exceeds the bytes left (every entry takes at least one), so a corrupt one reserves no more.
+        row.cells.reserveCapacity(cellCount)
         for _ in 0..<cellCount {
             guard let series = reader.signedID(), let start = reader.signed(), let counts = reader.counts(fields: 8) else {
-                return false
+                return nil
             }
-            if adding { fold.add(series: series, bucketStartMs: received &+ start, counts: counts, seenMs: received) }
+            row.cells.append((AggregateFold.Cell(series: series, bucketStartMs: received &+ start), counts))
         }
-        guard let nameCount = reader.count() else { return false }
-        // The row's client indexes, as the fold's.
-        var clients: [Int32] = []
-        clients.reserveCapacity(nameCount)
+        guard let nameCount = reader.count() else { return nil }
+        row.clientNames.reserveCapacity(nameCount)
         for _ in 0..<nameCount {
-            guard let name = reader.string() else { return false }
-            clients.append(adding ? fold.clientIndex(name) : 0)
+            guard let name = reader.string() else { return nil }
+            row.clientNames.append(name)
         }
-        guard let clientCellCount = reader.count() else { return false }
+        guard let clientCellCount = reader.count() else { return nil }
+        row.clientCells.reserveCapacity(clientCellCount)
         for _ in 0..<clientCellCount {
-            guard let series = reader.signedID(), let client = reader.count(), client < clients.count,
+            guard let series = reader.signedID(), let client = reader.count(), client < row.clientNames.count,
                 let start = reader.signed(),
                 let counts = reader.counts(fields: 5)
-            else { return false }
-            if adding { fold.add(series: series, client: clients[client], bucketStartMs: received &+ start, counts: counts) }
+            else { return nil }
+            row.clientCells.append(
+                (AggregateFold.ClientCell(series: series, client: Int32(client), bucketStartMs: received &+ start), counts))
         }
-        guard let delayCount = reader.count() else { return false }
+        guard let delayCount = reader.count() else { return nil }
         for _ in 0..<delayCount {
             guard let series = reader.signedID(), let mask = reader.varint(),
                 mask >> (RetryDelayHistogram.bounds.count + 1) == 0
-            else { return false }
+            else { return nil }
             var counts = [Int64](repeating: 0, count: RetryDelayHistogram.bounds.count + 1)
             for index in counts.indices where mask & (1 << UInt64(index)) != 0 {
-                guard let count = reader.varint() else { return false }
+                guard let count = reader.varint() else { return nil }
                 counts[index] = Int64(bitPattern: count)
             }
             guard let sumBits = reader.uint64(),
                 let histogram = RetryDelayHistogram(counts: counts, sum: Double(bitPattern: sumBits))
-            else { return false }
-            if adding { fold.add(series: series, delays: histogram) }
+            else { return nil }
+            row.delays.append((series, histogram))
         }
-        return reader.atEnd
+        return reader.atEnd ? row : nil
     }
 
     /// Reads the varints of a row, each checked against the end of the blob.
