@@ -67,6 +67,21 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // A batch's cells at 1,000 series and 7 callers, as `BatchDelta` aggregates them and with its client cells keyed
+    // by the positions of their series' cells and callers (docs/performance.md).
+    let spreadEvents = HotPathFixtures.groupEvents(series: 1_000, batches: 1)[0]
+    Benchmark("aggregate 500 events over 1000 series and 7 callers (BatchDelta)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(
+                BatchDelta(events: spreadEvents, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs))
+        }
+    }
+    Benchmark("aggregate 500 events over 1000 series and 7 callers, client cells keyed by positions") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(HotPathFixtures.aggregateInterned(spreadEvents))
+        }
+    }
+
     // The writer's merge of a group of 8 batches, as it merges them (one by one into an OrderedDictionary sized for
     // the last group), and the same cells with their series and callers numbered: what the merge would cost were
     // cells keyed by integers rather than names (docs/performance.md).

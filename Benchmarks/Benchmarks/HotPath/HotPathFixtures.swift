@@ -64,17 +64,58 @@ enum HotPathFixtures {
     /// A commit group's batches as the writer takes them: `batches` deltas of 500 events each, every event in a random
     /// series among `series` (a fixed seed) with a caller among `callers`, the `retries` outcome mix, one bucket.
     static func groupDeltas(series: Int, callers: Int = 7, batches: Int = 8) -> [BatchDelta] {
+        groupEvents(series: series, callers: callers, batches: batches).enumerated().map { batch, events in
+            BatchDelta(events: events, receivedAtMs: nowMs + Int64(batch), bucketWidthMs: BucketClock.defaultWidthMs)
+        }
+    }
+
+    /// The events of ``groupDeltas(series:callers:batches:)``, a batch of 500 each.
+    static func groupEvents(series: Int, callers: Int = 7, batches: Int = 8) -> [[Event]] {
         var state: UInt64 = 0x2545_F491_4F6C_DD1D
         let mix: [Outcome] = [.miss, .miss, .miss, .miss, .miss, .miss, .miss, .completed, .completed, .hit]
-        return (0..<batches).map { batch in
-            let events = (0..<500).map { index in
+        return (0..<batches).map { _ in
+            (0..<500).map { index in
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 return Event(
                     service: "load", operation: "op\((state >> 33) % UInt64(series))", outcome: mix[index % mix.count],
                     client: "c\((state >> 13) % UInt64(callers))", timeMs: nowMs)
             }
-            return BatchDelta(events: events, receivedAtMs: nowMs + Int64(batch), bucketWidthMs: BucketClock.defaultWidthMs)
         }
+    }
+
+    /// A batch's cells as ``BatchDelta`` aggregates them, but with each client cell naming its series by the position
+    /// of the series' cell and its caller by the position in the batch's caller names: only series cells carry names.
+    static func aggregateInterned(
+        _ events: [Event]
+    ) -> (
+        cells: OrderedDictionary<BatchDelta.Cell, OutcomeCounts>, callers: [String],
+        clientCells: OrderedDictionary<IntegerCell, OutcomeCounts>
+    ) {
+        var cells = OrderedDictionary<BatchDelta.Cell, OutcomeCounts>()
+        var clientCells = OrderedDictionary<IntegerCell, OutcomeCounts>()
+        var callers: [String] = []
+        cells.reserveCapacity(min(events.count, 1_024))
+        clientCells.reserveCapacity(min(events.count, 1_024))
+        for event in events {
+            let cell = BatchDelta.Cell(
+                series: event.series, bucketStartMs: BucketClock.start(of: event.timeMs, widthMs: BucketClock.defaultWidthMs))
+            let position: Int
+            if let found = cells.index(forKey: cell) {
+                position = found
+            } else {
+                cells[cell] = .zero
+                position = cells.count - 1
+            }
+            cells.values[position][event.outcome] += 1
+            if let client = event.client {
+                let caller = callers.firstIndex(of: client) ?? callers.count
+                if caller == callers.count { callers.append(client) }
+                clientCells[
+                    IntegerCell(series: Int32(position), client: Int32(caller), bucketStartMs: cell.bucketStartMs),
+                    default: .zero][event.outcome] += 1
+            }
+        }
+        return (cells, callers, clientCells)
     }
 
     /// A cell keyed by integers: a series' and a caller's number instead of their names.
