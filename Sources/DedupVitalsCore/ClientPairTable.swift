@@ -6,9 +6,9 @@ import CPrefetch
 /// Applying a commit group looks up every (series, client) cell it has: ~3,000 a group at 1,000 series and 7 callers,
 /// in a table of 7,000 pairs that does not fit the core's cache. A `Dictionary` keeps keys and values in two arrays,
 /// so a lookup missed the cache on the key, then again on the value, one lookup after the other. Here a pair and its
-/// value share an entry, the index (8 bytes a bucket: 128 KiB at 7,000 pairs) holds a 32-bit tag of each pair's hash
-/// beside its position, and ``candidates(for:)`` lets a caller find the entries of all its cells first and prefetch
-/// them, so that their misses overlap instead of coming one after the other (docs/performance.md).
+/// value share an entry, the index (``TaggedIndex``, 8 bytes a bucket: 128 KiB at 7,000 pairs) holds a 32-bit tag of
+/// each pair's hash beside its position, and ``candidates(for:)`` lets a caller find the entries of all its cells
+/// first and prefetch them, so that their misses overlap instead of coming one after the other (docs/performance.md).
 struct ClientPairTable<Value> {
     struct Entry {
         var series: SeriesKey
@@ -18,9 +18,7 @@ struct ClientPairTable<Value> {
 
     /// Every pair, in insertion order (until ``removeAll(where:)``).
     private(set) var entries: [Entry] = []
-    /// Power-of-two buckets, at most half full: 0 empty, otherwise the hash's upper 32 bits (the tag) above the
-    /// entry's position + 1. Linear probing from the hash's low bits.
-    private var index: [UInt64] = []
+    private var index = TaggedIndex()
 
     var count: Int { entries.count }
 
@@ -31,26 +29,14 @@ struct ClientPairTable<Value> {
 
     /// The position of the pair's entry, if the table has it.
     func find(_ series: SeriesKey, _ client: ClientName) -> Int? {
-        guard !index.isEmpty else { return nil }
-        let hash = Self.hash(series, client)
-        let tag = hash >> 32
-        let mask = index.count - 1
-        var bucket = Int(truncatingIfNeeded: hash) & mask
-        while case let entry = index[bucket], entry != 0 {
-            if entry >> 32 == tag {
-                let position = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
-                if entries[position].series == series, entries[position].client == client { return position }
-            }
-            bucket = (bucket + 1) & mask
-        }
-        return nil
+        index.find(Self.hash(series, client)) { entries[$0].series == series && entries[$0].client == client }
     }
 
     /// Adds a pair the table does not have; returns its position.
     mutating func insert(_ series: SeriesKey, _ client: ClientName, value: Value) -> Int {
-        if (entries.count + 1) * 2 > index.count { rebuildIndex(capacity: max(16, (entries.count + 1) * 4)) }
+        if !index.holds(entries.count + 1) { rebuildIndex(capacity: max(16, (entries.count + 1) * 4)) }
         entries.append(Entry(series: series, client: client, value: value))
-        place(position: entries.count - 1, hash: Self.hash(series, client))
+        index.place(position: entries.count - 1, hash: Self.hash(series, client))
         return entries.count - 1
     }
 
@@ -59,38 +45,17 @@ struct ClientPairTable<Value> {
         body(&entries[position].value)
     }
 
-    /// For each cell's pair, the position of the first entry whose tag matches (which ``isEntry(_:at:)`` confirms), or -1;
-    /// each such entry is prefetched. Reads only the index.
+    /// For each cell's pair, the position of the first entry whose tag matches (which ``isEntry(of:at:)`` confirms), or
+    /// -1; each such entry is prefetched. Reads only the index.
     func candidates(for cells: some Collection<BatchDelta.ClientCell>) -> [Int] {
         var result: [Int] = []
         result.reserveCapacity(cells.count)
-        guard !index.isEmpty else { return [Int](repeating: -1, count: cells.count) }
-        let mask = index.count - 1
         let stride = MemoryLayout<Entry>.stride
         entries.withUnsafeBytes { bytes in
-            index.withUnsafeBufferPointer { index in
+            index.withProbe { probe in
                 for cell in cells {
-                    let hash = Self.hash(cell.series, cell.clientName)
-                    let tag = hash >> 32
-                    var bucket = Int(truncatingIfNeeded: hash) & mask
-                    var found = -1
-                    while case let entry = index[bucket], entry != 0 {
-                        if entry >> 32 == tag {
-                            found = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
-                            break
-                        }
-                        bucket = (bucket + 1) & mask
-                    }
-                    if found >= 0 {
-                        // Every cache line of the entry: the pair to compare, the value to change.
-                        let start = bytes.baseAddress! + found * stride
-                        var offset = 0
-                        while offset < stride {
-                            dv_prefetch(start + offset)
-                            offset += 64
-                        }
-                        dv_prefetch(start + stride - 1)
-                    }
+                    let found = probe.firstMatch(Self.hash(cell.series, cell.clientName))
+                    if found >= 0 { dv_prefetch_range(bytes.baseAddress! + found * stride, UInt(stride)) }
                     result.append(found)
                 }
             }
@@ -112,19 +77,7 @@ struct ClientPairTable<Value> {
     }
 
     private mutating func rebuildIndex(capacity: Int) {
-        var size = 16
-        while size < capacity { size <<= 1 }
-        index = [UInt64](repeating: 0, count: size)
-        for position in entries.indices {
-            place(position: position, hash: Self.hash(entries[position].series, entries[position].client))
-        }
-    }
-
-    private mutating func place(position: Int, hash: UInt64) {
-        let mask = index.count - 1
-        var bucket = Int(truncatingIfNeeded: hash) & mask
-        while index[bucket] != 0 { bucket = (bucket + 1) & mask }
-        index[bucket] = (hash >> 32) << 32 | UInt64(position + 1)
+        index.rebuild(capacity: capacity, count: entries.count) { Self.hash(entries[$0].series, entries[$0].client) }
     }
 }
 

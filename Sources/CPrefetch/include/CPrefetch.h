@@ -7,4 +7,12 @@ static inline __attribute__((always_inline)) void dv_prefetch(const void *addres
     __builtin_prefetch(address, 0, 3);
 }
 
+/// Prefetches every cache line of the `size` bytes at `address` (a table's entry: its key to compare, its value to
+/// change).
+static inline __attribute__((always_inline)) void dv_prefetch_range(const void *address, unsigned long size) {
+    const char *start = (const char *)address;
+    for (unsigned long offset = 0; offset < size; offset += 64) __builtin_prefetch(start + offset, 0, 3);
+    __builtin_prefetch(start + size - 1, 0, 3);
+}
+
 #endif
