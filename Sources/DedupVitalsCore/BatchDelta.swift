@@ -17,7 +17,8 @@ public struct BatchDelta: Sendable, Equatable {
         }
     }
 
-    /// Counts per (series, client, bucket) for caller attribution.
+    /// Counts per (series, client, bucket) for caller attribution, with names: the form ``clientCells`` gives and
+    /// takes (a batch stores its client cells as ``ClientSlot``s).
     public struct ClientCell: Sendable, Hashable {
         public var series: SeriesKey
         public var clientName: ClientName
@@ -40,14 +41,39 @@ public struct BatchDelta: Sendable, Equatable {
         }
     }
 
+    /// A (series, client, bucket) cell by position: its (series, bucket) cell's in ``cells`` and its caller's in
+    /// ``clientNames``.
+    ///
+    /// Why positions: a cell keyed by names copies three strings each time it is stored or merged, and each copy is a
+    /// call into the runtime's reference counting per string; at 1,000 series that grew with the cells (~3,000 client
+    /// cells a commit group). Keyed by two integers, merging a group's batches hashes and compares integers, and maps
+    /// each batch's positions to the group's once per (series, bucket) cell and caller (docs/performance.md).
+    public struct ClientSlot: Sendable, Hashable {
+        public var cell: Int32
+        public var client: Int32
+        public init(cell: Int32, client: Int32) {
+            self.cell = cell
+            self.client = client
+        }
+
+        /// The two positions mixed with the table's seed, without SipHash (see ``HashMixing``).
+        public func _rawHashValue(seed: Int) -> Int {
+            HashMixing.mix(Int(cell), Int(client), seed: seed)
+        }
+    }
+
     /// A batch's cells, in the order its events first touched them: kept dense (an array of cells found through a
     /// small table of indices), so that a batch of mostly new cells writes them in order rather than at random slots
     /// of a table sized for its events (docs/performance.md).
     public typealias Cells = OrderedDictionary<Cell, OutcomeCounts>
     public typealias ClientCells = OrderedDictionary<ClientCell, OutcomeCounts>
+    public typealias ClientSlots = OrderedDictionary<ClientSlot, OutcomeCounts>
 
     public private(set) var cells: Cells = [:]
-    public var clientCells: ClientCells = [:]
+    /// The callers of ``clientSlots``, each once.
+    public private(set) var clientNames: [ClientName] = []
+    /// Counts per (series, client, bucket), by position (see ``ClientSlot``).
+    public private(set) var clientSlots: ClientSlots = [:]
     /// Events that carry a key, a client or an `age_ms`, in arrival order, for key forensics (until taken by
     /// ``takeForensicEvents()``).
     public private(set) var forensicEvents: [ForensicEvent] = []
@@ -66,13 +92,23 @@ public struct BatchDelta: Sendable, Equatable {
         self.eventCount = events.count
         // Up to a cell per event: growing a dictionary rehashes every series key in it.
         cells.reserveCapacity(min(events.count, 1_024))
-        if events.first?.client != nil { clientCells.reserveCapacity(min(events.count, 1_024)) }
+        if events.first?.client != nil { clientSlots.reserveCapacity(min(events.count, 1_024)) }
+        // The caller of the event before: batches usually come from one caller, or a few in runs.
+        var lastClient: (name: String, position: Int32)?
         for event in events {
             let series = event.series
             let bucket = BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs)
-            cells[Cell(series: series, bucketStartMs: bucket), default: .zero][event.outcome] += 1
+            let cell = Self.position(of: Cell(series: series, bucketStartMs: bucket), in: &cells)
+            cells.values[Int(cell)][event.outcome] += 1
             if let client = event.client {
-                clientCells[ClientCell(series: series, client: client, bucketStartMs: bucket), default: .zero][event.outcome] += 1
+                let position: Int32
+                if let lastClient, lastClient.name == client {
+                    position = lastClient.position
+                } else {
+                    position = clientPosition(named: client)
+                    lastClient = (client, position)
+                }
+                clientSlots[ClientSlot(cell: cell, client: position), default: .zero][event.outcome] += 1
             }
             if let hasher, event.key != nil || event.ageMs != nil {
                 hasForensicEvents = true
@@ -85,11 +121,66 @@ public struct BatchDelta: Sendable, Equatable {
         }
     }
 
+    /// The position of `cell`, appended with zero counts when new. One lookup, where a subscript and then
+    /// `index(forKey:)` would take two.
+    private static func position(of cell: Cell, in cells: inout Cells) -> Int32 {
+        let (existing, position) = cells.updateValue(.zero, forKey: cell, insertingAt: cells.count)
+        if let existing { cells.values[position] = existing }
+        return Int32(position)
+    }
+
+    /// The position of the caller named `name` in ``clientNames``, appended when new: the name is hashed only then.
+    private mutating func clientPosition(named name: String) -> Int32 {
+        if let position = clientNames.firstIndex(where: { $0.name == name }) { return Int32(position) }
+        clientNames.append(ClientName(name))
+        return Int32(clientNames.count - 1)
+    }
+
+    /// The position of `name` in ``clientNames``, appended when new (a batch has a few callers: a linear search).
+    private mutating func clientPosition(_ name: ClientName) -> Int32 {
+        if let position = clientNames.firstIndex(of: name) { return Int32(position) }
+        clientNames.append(name)
+        return Int32(clientNames.count - 1)
+    }
+
+    /// The client cells with names, in the order of ``clientSlots``: for the client cap's checks, which are rare, and
+    /// for tests. Set, they replace the client cells; each one's (series, bucket) cell must be in ``cells`` already.
+    public var clientCells: ClientCells {
+        get {
+            let keys = cells.keys
+            var named = ClientCells(minimumCapacity: clientSlots.count)
+            for (slot, counts) in clientSlots {
+                let cell = keys[Int(slot.cell)]
+                named[
+                    ClientCell(
+                        series: cell.series, client: clientNames[Int(slot.client)], bucketStartMs: cell.bucketStartMs),
+                    default: .zero] += counts
+            }
+            return named
+        }
+        set {
+            clientNames = []
+            clientSlots = ClientSlots(minimumCapacity: newValue.count)
+            for (named, counts) in newValue {
+                guard let cell = cells.index(forKey: Cell(series: named.series, bucketStartMs: named.bucketStartMs)) else {
+                    preconditionFailure("a client cell of a series and bucket the batch does not have")
+                }
+                let slot = ClientSlot(cell: Int32(cell), client: clientPosition(named.clientName))
+                clientSlots[slot, default: .zero] += counts
+            }
+        }
+    }
+
+    /// The series and the caller of a client cell (by position).
+    public func names(of slot: ClientSlot) -> (series: SeriesKey, client: ClientName) {
+        (cells.keys[Int(slot.cell)].series, clientNames[Int(slot.client)])
+    }
+
     /// Makes room for `count` (series, bucket) cells, so that merging batches into a group does not grow the
     /// dictionary step by step.
     public mutating func reserveCapacity(cells count: Int, clientCells clientCount: Int = 0) {
         cells.reserveCapacity(count)
-        clientCells.reserveCapacity(clientCount)
+        clientSlots.reserveCapacity(clientCount)
     }
 
     /// Moves the forensic events out (key forensics consumed them; a commit group need not carry them).
@@ -104,9 +195,24 @@ public struct BatchDelta: Sendable, Equatable {
     }
 
     /// Adds another delta into this one.
+    ///
+    /// Each of `other`'s cells is found or added once, and its position kept, so that `other`'s client cells are
+    /// merged by positions mapped to this delta's (no name is hashed, compared or copied for them).
     public mutating func merge(_ other: BatchDelta) {
-        for (cell, counts) in other.cells { cells[cell, default: .zero] += counts }
-        for (cell, counts) in other.clientCells { clientCells[cell, default: .zero] += counts }
+        var cellPositions: [Int32] = []
+        if !other.clientSlots.isEmpty { cellPositions.reserveCapacity(other.cells.count) }
+        for (cell, counts) in other.cells {
+            let position = Self.position(of: cell, in: &cells)
+            cells.values[Int(position)] += counts
+            if !other.clientSlots.isEmpty { cellPositions.append(position) }
+        }
+        if !other.clientSlots.isEmpty {
+            let clientPositions = other.clientNames.map { clientPosition($0) }
+            for (slot, counts) in other.clientSlots {
+                let mapped = ClientSlot(cell: cellPositions[Int(slot.cell)], client: clientPositions[Int(slot.client)])
+                clientSlots[mapped, default: .zero] += counts
+            }
+        }
         forensicEvents.append(contentsOf: other.forensicEvents)
         hasForensicEvents = hasForensicEvents || other.hasForensicEvents
         receivedAtMs = max(receivedAtMs, other.receivedAtMs)

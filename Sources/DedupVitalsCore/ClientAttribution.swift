@@ -69,15 +69,27 @@ public struct ClientAttribution: Sendable {
         states.find(series, client) != nil
     }
 
-    /// Adds a committed group's cells. The entries of all its cells are found and prefetched first, then changed, so
-    /// that their cache misses overlap rather than each lookup waiting for its own (docs/performance.md).
-    public mutating func apply(_ cells: BatchDelta.ClientCells, receivedAtMs: Int64) {
-        let candidates = states.candidates(for: cells.keys)
-        for (offset, (cell, counts)) in cells.enumerated() {
+    /// Adds a committed group's client cells. The entries of all of them are found and prefetched first, then
+    /// changed, so that their cache misses overlap rather than each lookup waiting for its own; a cell's series and
+    /// caller are read where the group keeps them, by position, not copied (docs/performance.md).
+    public mutating func apply(_ group: BatchDelta) {
+        let cells = group.cells.keys
+        let names = group.clientNames
+        let slots = group.clientSlots
+        let candidates = states.candidates(count: slots.count) { offset in
+            let slot = slots.keys[offset]
+            return ClientPairTable<ClientState>.hash(cells[Int(slot.cell)].series, names[Int(slot.client)])
+        }
+        for (offset, (slot, counts)) in slots.enumerated() {
+            let cell = Int(slot.cell)
+            let client = Int(slot.client)
             let candidate = candidates[offset]
             let position =
-                states.isEntry(of: cell, at: candidate) ? candidate : position(cell.series, cell.clientName)
-            states.modifyValue(at: position) { $0.add(counts, at: cell.bucketStartMs, seenMs: receivedAtMs) }
+                states.isEntry(at: candidate, cells[cell].series, names[client])
+                ? candidate : position(cells[cell].series, names[client])
+            states.modifyValue(at: position) {
+                $0.add(counts, at: cells[cell].bucketStartMs, seenMs: group.receivedAtMs)
+            }
         }
     }
 

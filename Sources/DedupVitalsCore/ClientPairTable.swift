@@ -45,16 +45,16 @@ struct ClientPairTable<Value> {
         body(&entries[position].value)
     }
 
-    /// For each cell's pair, the position of the first entry whose tag matches (which ``isEntry(of:at:)`` confirms), or
-    /// -1; each such entry is prefetched. Reads only the index.
-    func candidates(for cells: some Collection<BatchDelta.ClientCell>) -> [Int] {
+    /// For each of `count` pairs, given by their ``hash(_:_:)``, the position of the first entry whose tag matches
+    /// (which ``isEntry(at:_:_:)`` confirms), or -1; each such entry is prefetched. Reads only the index.
+    func candidates(count: Int, hash: (Int) -> UInt64) -> [Int] {
         var result: [Int] = []
-        result.reserveCapacity(cells.count)
+        result.reserveCapacity(count)
         let stride = MemoryLayout<Entry>.stride
         entries.withUnsafeBytes { bytes in
             index.withProbe { probe in
-                for cell in cells {
-                    let found = probe.firstMatch(Self.hash(cell.series, cell.clientName))
+                for offset in 0..<count {
+                    let found = probe.firstMatch(hash(offset))
                     if found >= 0 { dv_prefetch_range(bytes.baseAddress! + found * stride, UInt(stride)) }
                     result.append(found)
                 }
@@ -63,9 +63,9 @@ struct ClientPairTable<Value> {
         return result
     }
 
-    /// Whether the entry at `position` (a candidate, -1 for none) holds the cell's pair.
-    func isEntry(of cell: BatchDelta.ClientCell, at position: Int) -> Bool {
-        position >= 0 && entries[position].series == cell.series && entries[position].client == cell.clientName
+    /// Whether the entry at `position` (a candidate, -1 for none) holds the pair.
+    func isEntry(at position: Int, _ series: SeriesKey, _ client: ClientName) -> Bool {
+        position >= 0 && entries[position].series == series && entries[position].client == client
     }
 
     /// Removes the entries `shouldRemove` picks; the others keep their order (not their positions).

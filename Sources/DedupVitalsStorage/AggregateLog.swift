@@ -26,16 +26,10 @@ enum AggregateLog {
     static func encode(
         _ delta: BatchDelta, delays: [SeriesKey: RetryDelayHistogram], seriesID: (SeriesKey) -> Int64
     ) -> [UInt8] {
-        var clients: [ClientName: Int] = [:]
-        var clientNames: [String] = []
         var namesSize = 0
-        for cell in delta.clientCells.keys where clients[cell.clientName] == nil {
-            clients[cell.clientName] = clientNames.count
-            clientNames.append(cell.client)
-            namesSize += 10 + cell.client.utf8.count
-        }
+        for name in delta.clientNames { namesSize += 10 + name.name.utf8.count }
         let maximum =
-            1 + 10 + 30 + delta.cells.count * (10 + 10 + 1 + 8 * 10) + namesSize + delta.clientCells.count
+            1 + 10 + 30 + delta.cells.count * (10 + 10 + 1 + 8 * 10) + namesSize + delta.clientSlots.count
             * (10 + 10 + 10 + 1 + 5 * 10)
             + delays.count * (10 + 10 + RetryDelayHistogram.bounds.count * 10 + 10 + 8)
         let received = delta.receivedAtMs
@@ -44,24 +38,30 @@ enum AggregateLog {
             writer.byte(version)
             writer.varint(CompactKeyRecordCodec.zigzag(received))
             writer.varint(UInt64(delta.cells.count))
+            // The series id of each cell, for the client cells that name it by position.
+            var cellSeriesIDs: [UInt64] = []
+            if !delta.clientSlots.isEmpty { cellSeriesIDs.reserveCapacity(delta.cells.count) }
             for (cell, counts) in delta.cells {
-                writer.varint(UInt64(bitPattern: seriesID(cell.series)))
+                let id = UInt64(bitPattern: seriesID(cell.series))
+                if !delta.clientSlots.isEmpty { cellSeriesIDs.append(id) }
+                writer.varint(id)
                 writer.varint(CompactKeyRecordCodec.zigzag(cell.bucketStartMs &- received))
                 writeCounts(counts, fields: 8, to: &writer)
             }
-            writer.varint(UInt64(clientNames.count))
-            for name in clientNames {
-                var name = name
+            writer.varint(UInt64(delta.clientNames.count))
+            for name in delta.clientNames {
+                var name = name.name
                 name.withUTF8 { utf8 in
                     writer.varint(UInt64(utf8.count))
                     for byte in utf8 { writer.byte(byte) }
                 }
             }
-            writer.varint(UInt64(delta.clientCells.count))
-            for (cell, counts) in delta.clientCells {
-                writer.varint(UInt64(bitPattern: seriesID(cell.series)))
-                writer.varint(UInt64(clients[cell.clientName]!))
-                writer.varint(CompactKeyRecordCodec.zigzag(cell.bucketStartMs &- received))
+            writer.varint(UInt64(delta.clientSlots.count))
+            let cells = delta.cells.keys
+            for (slot, counts) in delta.clientSlots {
+                writer.varint(cellSeriesIDs[Int(slot.cell)])
+                writer.varint(UInt64(slot.client))
+                writer.varint(CompactKeyRecordCodec.zigzag(cells[Int(slot.cell)].bucketStartMs &- received))
                 writeCounts(counts, fields: 5, to: &writer)
             }
             writer.varint(UInt64(delays.count))

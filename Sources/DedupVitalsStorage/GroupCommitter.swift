@@ -282,7 +282,7 @@ public final class GroupCommitter: Sendable {
         }
         let startNs = CommitStatistics.now()
         let merged = group.merged(reservingFor: lastGroupSize)
-        lastGroupSize = (merged.cells.count, merged.clientCells.count)
+        lastGroupSize = (merged.cells.count, merged.clientSlots.count)
         do {
             try store.write(
                 merged, forensics: group.forensics, compaction: group.compaction,

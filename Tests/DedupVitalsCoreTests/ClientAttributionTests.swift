@@ -16,10 +16,27 @@ import Testing
         return cells
     }
 
+    /// A committed group holding the same client cells: each count one event (of the bucket's time, in 10 ms
+    /// buckets), received at `receivedAtMs`.
+    func group(_ entries: [(SeriesKey, String, Int64, OutcomeCounts)], receivedAtMs: Int64) -> BatchDelta {
+        var events: [Event] = []
+        for (series, client, bucket, counts) in entries {
+            for outcome in Outcome.allCases {
+                for _ in 0..<counts[outcome] {
+                    events.append(
+                        Event(
+                            service: series.service, operation: series.operation, outcome: outcome, client: client,
+                            timeMs: bucket))
+                }
+            }
+        }
+        return BatchDelta(events: events, receivedAtMs: receivedAtMs, bucketWidthMs: 10)
+    }
+
     @Test func clientsBeyondTheCapCountAsOtherIncludingPendingOnes() {
         var clients = ClientAttribution(maxClientsPerSeries: 3)
         let once = OutcomeCounts(miss: 1)
-        clients.apply(cells([(series, "a", 0, once), (series, "b", 0, once), (other, "z", 0, once)]), receivedAtMs: 0)
+        clients.apply(group([(series, "a", 0, once), (series, "b", 0, once), (other, "z", 0, once)], receivedAtMs: 0))
         // "c" takes the last place while pending; "d" (and "e") must become "_other"; another series is not affected.
         let (resolved, admitted) = clients.resolveCells(
             cells([(series, "d", 0, once), (series, "e", 0, once), (series, "a", 0, once), (other, "y", 0, once)]),
@@ -52,7 +69,7 @@ import Testing
                 entries.append((key, client, bucket, counts))
                 model[key, default: [:]][client, default: [:]][bucket, default: .zero] += counts
             }
-            clients.apply(cells(entries), receivedAtMs: Int64(step))
+            clients.apply(group(entries, receivedAtMs: Int64(step)))
         }
         for key in [series, other] {
             for lowerBound: Int64 in [0, 40, 90, 1_000] {
@@ -74,14 +91,14 @@ import Testing
     @Test func pruningForgetsIdleClientsAndFreesTheirPlace() {
         var clients = ClientAttribution(maxClientsPerSeries: 2)
         let once = OutcomeCounts(miss: 1, hit: 1)
-        clients.apply(cells([(series, "old", 0, once)]), receivedAtMs: 1_000)
-        clients.apply(cells([(series, "new", 50_000, once)]), receivedAtMs: 60_000)
+        clients.apply(group([(series, "old", 0, once)], receivedAtMs: 1_000))
+        clients.apply(group([(series, "new", 50_000, once)], receivedAtMs: 60_000))
         #expect(clients.resolveCells(cells([(series, "third", 60_000, once)])).admitted.isEmpty)
 
         clients.prune(nowMs: 70_000, retentionMs: 30_000, bucketWidthMs: 10_000)
         #expect(clients.top(of: series, fromMs: 0, limit: 10).map(\.client) == ["new"])
         #expect(clients.resolveCells(cells([(series, "third", 60_000, once)])).admitted == [series: ["third"]])
-        clients.apply(cells([(series, "third", 60_000, once)]), receivedAtMs: 60_000)
+        clients.apply(group([(series, "third", 60_000, once)], receivedAtMs: 60_000))
         #expect(clients.top(of: series, fromMs: 0, limit: 10).map(\.client).sorted() == ["new", "third"])
         clients.prune(nowMs: 100_000, retentionMs: 30_000, bucketWidthMs: 10_000)
         #expect(clients.top(of: series, fromMs: 0, limit: 10).isEmpty)
@@ -96,14 +113,14 @@ import Testing
         let names = (0..<40).map { "caller-\($0)" }
         for (n, name) in names.enumerated() {
             // Even callers stay active; odd ones are seen once, long ago.
-            clients.apply(cells([(series, name, 0, once)]), receivedAtMs: n % 2 == 0 ? 60_000 : 1_000)
+            clients.apply(group([(series, name, 0, once)], receivedAtMs: n % 2 == 0 ? 60_000 : 1_000))
         }
         #expect(clients.resolveCells(cells(names.map { (series, $0, 60_000, once) })).admitted.isEmpty)
         clients.prune(nowMs: 70_000, retentionMs: 30_000, bucketWidthMs: 10_000)
         let (_, admitted) = clients.resolveCells(cells(names.map { (series, $0, 60_000, once) }))
         #expect(admitted == [series: Set(names.enumerated().filter { $0.offset % 2 == 1 }.map(\.element))])
         #expect(clients.top(of: series, fromMs: -10_000, limit: 100).count == 0)
-        clients.apply(cells(names.map { (series, $0, 60_000, once) }), receivedAtMs: 60_000)
+        clients.apply(group(names.map { (series, $0, 60_000, once) }, receivedAtMs: 60_000))
         #expect(clients.top(of: series, fromMs: 60_000, limit: 100).map(\.client).sorted() == names.sorted())
     }
 }

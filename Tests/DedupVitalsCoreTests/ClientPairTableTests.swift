@@ -10,11 +10,15 @@ import Testing
             bucketStartMs: 0)
     }
 
+    static func hash(_ cell: BatchDelta.ClientCell) -> UInt64 {
+        ClientPairTable<Int>.hash(cell.series, cell.clientName)
+    }
+
     @Test func findsWhatADictionaryFinds() {
         var table = ClientPairTable<Int>()
         var model: [BatchDelta.ClientCell: Int] = [:]
         #expect(table.find(cell(0, 0).series, cell(0, 0).clientName) == nil)
-        #expect(table.candidates(for: [cell(0, 0)]) == [-1])
+        #expect(table.candidates(count: 1) { _ in Self.hash(cell(0, 0)) } == [-1])
         for series in 0..<2_000 {
             for client in 0..<(series % 7 + 1) {
                 let cell = cell(series, client)
@@ -25,12 +29,12 @@ import Testing
         }
         #expect(table.count == model.count)
         let probes = (0..<2_100).map { cell($0, $0 % 9) }
-        let candidates = table.candidates(for: probes)
+        let candidates = table.candidates(count: probes.count) { Self.hash(probes[$0]) }
         for (probe, candidate) in zip(probes, candidates) {
             let position = table.find(probe.series, probe.clientName)
             #expect(position.map { table.entries[$0].value } == model[probe])
             // A candidate that is the pair's entry is the one found; a wrong one (a tag that matched) is told apart.
-            if table.isEntry(of: probe, at: candidate) { #expect(candidate == position) }
+            if table.isEntry(at: candidate, probe.series, probe.clientName) { #expect(candidate == position) }
             if let position { #expect(candidate >= 0) }
         }
         table.modifyValue(at: table.find(cell(5, 3).series, cell(5, 3).clientName)!) { $0 = -1 }

@@ -41,7 +41,9 @@ import Testing
 
     /// The clients `admitClients` lets through for `delta` (the cap's `_other` included).
     static func admit(_ delta: BatchDelta, _ pending: PendingAdmissions, _ state: LiveState) -> Set<String> {
-        Set(pending.admitClients(delta.clientCells, events: delta.eventCount, in: state).keys.map(\.client))
+        var delta = delta
+        pending.admitClients(of: &delta, in: state)
+        return Set(delta.clientCells.keys.map(\.client))
     }
 
     @Test func aCallerBeyondTheCapCountsTheBatchesAdmittedUncheckedAndNotYetApplied() throws {

@@ -57,12 +57,12 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     for series in [1_000, 10_000] {
-        let groupClientCells = HotPathFixtures.clientCells(series: series)
+        let group = HotPathFixtures.clientGroup(series: series)
         let clients = Mutex(HotPathFixtures.clients(series: series))
-        Benchmark("apply a group's \(groupClientCells.count) caller cells of \(series * 7) pairs (ClientAttribution)") {
+        Benchmark("apply a group's \(group.clientSlots.count) caller cells of \(series * 7) pairs (ClientAttribution)") {
             benchmark in
             for _ in benchmark.scaledIterations {
-                clients.withLock { $0.apply(groupClientCells, receivedAtMs: HotPathFixtures.nowMs) }
+                clients.withLock { $0.apply(group) }
             }
         }
     }
@@ -89,7 +89,7 @@ let benchmarks: @Sendable () -> Void = {
         let deltas = HotPathFixtures.groupDeltas(series: series)
         var size = BatchDelta()
         for delta in deltas { size.merge(delta) }
-        let capacity = (cells: size.cells.count, clientCells: size.clientCells.count)
+        let capacity = (cells: size.cells.count, clientCells: size.clientSlots.count)
         Benchmark("merge a group of 8 batches at \(series) series (BatchDelta.merge)") { benchmark in
             for _ in benchmark.scaledIterations {
                 var merged = BatchDelta()

@@ -45,20 +45,17 @@ enum HotPathFixtures {
     }
 
     /// A commit group's caller cells as at 1,000 series and 7 callers: 4,000 events (eight batches of 500) in one
-    /// bucket, each of a random (series, caller) pair (a fixed seed), merged as the writer merges them.
-    static func clientCells(series: Int = 1_000, callers: Int = 7, events: Int = 4_000) -> BatchDelta.ClientCells {
+    /// bucket, each of a random (series, caller) pair (a fixed seed), as one delta.
+    static func clientGroup(series: Int = 1_000, callers: Int = 7, events: Int = 4_000) -> BatchDelta {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var cells: BatchDelta.ClientCells = [:]
-        let bucket = BucketClock.start(of: nowMs, widthMs: BucketClock.defaultWidthMs)
-        for _ in 0..<events {
+        let group = (0..<events).map { _ in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let pair = Int((state >> 33) % UInt64(series * callers))
-            let cell = BatchDelta.ClientCell(
-                series: SeriesKey(service: "load", operation: "op\(pair / callers)"), client: "caller-\(pair % callers)",
-                bucketStartMs: bucket)
-            cells[cell, default: .zero].miss += 1
+            return Event(
+                service: "load", operation: "op\(pair / callers)", outcome: .miss, client: "caller-\(pair % callers)",
+                timeMs: nowMs)
         }
-        return cells
+        return BatchDelta(events: group, receivedAtMs: nowMs, bucketWidthMs: BucketClock.defaultWidthMs)
     }
 
     /// A commit group's batches as the writer takes them: `batches` deltas of 500 events each, every event in a random
@@ -156,18 +153,15 @@ enum HotPathFixtures {
         }
     }
 
-    /// Caller attribution holding every (series, caller) pair of ``clientCells(series:callers:events:)``.
+    /// Caller attribution holding every (series, caller) pair of ``clientGroup(series:callers:events:)``.
     static func clients(series: Int = 1_000, callers: Int = 7) -> ClientAttribution {
         var clients = ClientAttribution(maxClientsPerSeries: 50)
-        var all: BatchDelta.ClientCells = [:]
-        let bucket = BucketClock.start(of: nowMs, widthMs: BucketClock.defaultWidthMs)
-        for pair in 0..<(series * callers) {
-            let cell = BatchDelta.ClientCell(
-                series: SeriesKey(service: "load", operation: "op\(pair / callers)"), client: "caller-\(pair % callers)",
-                bucketStartMs: bucket)
-            all[cell] = OutcomeCounts(miss: 1)
+        let all = (0..<(series * callers)).map { pair in
+            Event(
+                service: "load", operation: "op\(pair / callers)", outcome: .miss, client: "caller-\(pair % callers)",
+                timeMs: nowMs)
         }
-        clients.apply(all, receivedAtMs: nowMs)
+        clients.apply(BatchDelta(events: all, receivedAtMs: nowMs, bucketWidthMs: BucketClock.defaultWidthMs))
         return clients
     }
 

@@ -17,9 +17,11 @@ struct LiveCommitSteps: CommitParticipant, KeyLiveness {
     /// The client cap, then the key-forensics detectors (which change the tracked keys now: a failed group rolls
     /// them back in ``failed(_:changes:)``).
     func prepare(_ delta: inout BatchDelta) -> KeyForensics.Changes? {
-        delta.clientCells = pending.admitClients(delta.clientCells, events: delta.eventCount, in: state)
-        guard !delta.forensicEvents.isEmpty else { return nil }
-        return state.runForensics(delta.takeForensicEvents())
+        // The forensic events first: a batch admitted unchecked is kept until its group is settled, without them.
+        let forensicEvents = delta.takeForensicEvents()
+        pending.admitClients(of: &delta, in: state)
+        guard !forensicEvents.isEmpty else { return nil }
+        return state.runForensics(forensicEvents)
     }
 
     /// The group is on disk: the windows and clients take it, then its admissions are settled (in that order, so

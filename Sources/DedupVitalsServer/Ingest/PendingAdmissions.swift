@@ -20,9 +20,9 @@ final class PendingAdmissions: Sendable {
         /// Every caller name tracked or admitted since start, while they fit under the client cap; nil once they did
         /// not (for the rest of the process: the set is never shrunk, so it stays an upper bound of any series' callers).
         var callers: Set<ClientName>?
-        /// The client cells of the batches admitted without a check while `callers` fit, in commit order, until their
+        /// The batches admitted without a check of their client cells while `callers` fit, in commit order, until their
         /// group is settled (with each batch's events, which is how a settled group is matched to them).
-        var unchecked: Deque<(events: Int, cells: BatchDelta.ClientCells)> = []
+        var unchecked: Deque<(events: Int, batch: BatchDelta)> = []
         /// Every batch the series limit admitted and whose group is not settled yet, in commit order, with its events
         /// and, when the limit did not check its series, its cells (nil when it did: their new series are in `series`).
         var admittedSeries: Deque<(events: Int, unchecked: BatchDelta.Cells?)> = []
@@ -87,30 +87,28 @@ final class PendingAdmissions: Sendable {
         }
     }
 
-    /// The batch's client cells with the per-series client cap applied (clients beyond it become `other`), counting
-    /// the clients of pending batches as known. Called for every batch, in commit order; `events`: the batch's.
+    /// Applies the per-series client cap to the batch's client cells (clients beyond it become `other`), counting the
+    /// clients of pending batches as known. Called for every batch, in commit order.
     ///
     /// While every caller name seen since start (tracked, pending or in this batch) fits under the cap, no series can
     /// reach it: the cells pass unchecked, without a lookup of each (series, client) pair in the live state (at 1,000
     /// series and 7 callers those lookups were 6–8 % of the service's CPU; docs/performance.md). The first batch that
     /// brings more callers than that ends this for good: the batches admitted unchecked and not yet settled become
     /// pending admissions first, so that the cap counts their clients as it would have.
-    func admitClients(
-        _ cells: BatchDelta.ClientCells, events: Int, in state: LiveState
-    ) -> BatchDelta.ClientCells {
+    func admitClients(of delta: inout BatchDelta, in state: LiveState) {
         pending.withLock { pending in
             if var callers = pending.callers {
-                for cell in cells.keys where !callers.contains(cell.clientName) { callers.insert(cell.clientName) }
+                for name in delta.clientNames where !callers.contains(name) { callers.insert(name) }
                 if callers.count <= maxClientsPerSeries {
                     pending.callers = callers
-                    if events > 0 { pending.unchecked.append((events, cells)) }
-                    return cells
+                    if delta.eventCount > 0 { pending.unchecked.append((delta.eventCount, delta)) }
+                    return
                 }
                 pending.callers = nil
-                for batch in pending.unchecked { admit(batch.cells, in: state, pending: &pending) }
+                for unchecked in pending.unchecked { admit(unchecked.batch.clientCells, in: state, pending: &pending) }
                 pending.unchecked = []
             }
-            return cells.isEmpty ? cells : admit(cells, in: state, pending: &pending)
+            if !delta.clientSlots.isEmpty { delta.clientCells = admit(delta.clientCells, in: state, pending: &pending) }
         }
     }
 
@@ -141,9 +139,10 @@ final class PendingAdmissions: Sendable {
                 for cell in group.cells.keys { pending.series.remove(cell.series) }
             }
             if !pending.clients.isEmpty {
-                for cell in group.clientCells.keys {
-                    pending.clients[cell.series]?.remove(cell.client)
-                    if pending.clients[cell.series]?.isEmpty == true { pending.clients[cell.series] = nil }
+                for slot in group.clientSlots.keys {
+                    let (series, client) = group.names(of: slot)
+                    pending.clients[series]?.remove(client.name)
+                    if pending.clients[series]?.isEmpty == true { pending.clients[series] = nil }
                 }
             }
         }

@@ -36,8 +36,8 @@ public final class LiveState: Sendable {
     func apply(_ group: BatchDelta) {
         windows.withLock { $0.apply(group) }
         if group.hasForensicEvents { staleCache.withLock { $0 = nil } }
-        if !group.clientCells.isEmpty {
-            clients.withLock { $0.apply(group.clientCells, receivedAtMs: group.receivedAtMs) }
+        if !group.clientSlots.isEmpty {
+            clients.withLock { $0.apply(group) }
         }
     }
 
