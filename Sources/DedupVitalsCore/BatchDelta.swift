@@ -46,19 +46,14 @@ public struct BatchDelta: Sendable, Equatable {
     ///
     /// Why positions: a cell keyed by names copies three strings each time it is stored or merged, and each copy is a
     /// call into the runtime's reference counting per string; at 1,000 series that grew with the cells (~3,000 client
-    /// cells a commit group). Keyed by two integers, merging a group's batches hashes and compares integers, and maps
-    /// each batch's positions to the group's once per (series, bucket) cell and caller (docs/performance.md).
+    /// cells a commit group). By position, merging a group's batches compares integers (see ``ClientSlotTable``), and
+    /// maps each batch's positions to the group's once per (series, bucket) cell and caller (docs/performance.md).
     public struct ClientSlot: Sendable, Hashable {
         public var cell: Int32
         public var client: Int32
         public init(cell: Int32, client: Int32) {
             self.cell = cell
             self.client = client
-        }
-
-        /// The two positions mixed with the table's seed, without SipHash (see ``HashMixing``).
-        public func _rawHashValue(seed: Int) -> Int {
-            HashMixing.mix(Int(cell), Int(client), seed: seed)
         }
     }
 
@@ -67,13 +62,12 @@ public struct BatchDelta: Sendable, Equatable {
     /// of a table sized for its events (docs/performance.md).
     public typealias Cells = OrderedDictionary<Cell, OutcomeCounts>
     public typealias ClientCells = OrderedDictionary<ClientCell, OutcomeCounts>
-    public typealias ClientSlots = OrderedDictionary<ClientSlot, OutcomeCounts>
 
     public private(set) var cells: Cells = [:]
     /// The callers of ``clientSlots``, each once.
     public private(set) var clientNames: [ClientName] = []
     /// Counts per (series, client, bucket), by position (see ``ClientSlot``).
-    public private(set) var clientSlots: ClientSlots = [:]
+    public private(set) var clientSlots = ClientSlotTable()
     /// Events that carry a key, a client or an `age_ms`, in arrival order, for key forensics (until taken by
     /// ``takeForensicEvents()``).
     public private(set) var forensicEvents: [ForensicEvent] = []
@@ -92,7 +86,9 @@ public struct BatchDelta: Sendable, Equatable {
         self.eventCount = events.count
         // Up to a cell per event: growing a dictionary rehashes every series key in it.
         cells.reserveCapacity(min(events.count, 1_024))
-        if events.first?.client != nil { clientSlots.reserveCapacity(min(events.count, 1_024)) }
+        if events.first?.client != nil {
+            clientSlots.reserveCapacity(min(events.count, 1_024), cells: min(events.count, 1_024))
+        }
         // The caller of the event before: batches usually come from one caller, or a few in runs.
         var lastClient: (name: String, position: Int32)?
         for event in events {
@@ -108,7 +104,9 @@ public struct BatchDelta: Sendable, Equatable {
                     position = clientPosition(named: client)
                     lastClient = (client, position)
                 }
-                clientSlots[ClientSlot(cell: cell, client: position), default: .zero][event.outcome] += 1
+                // The outcome alone, so that the closure does not capture (and copy) the event.
+                let outcome = event.outcome
+                clientSlots.modify(cell: cell, client: position) { $0[outcome] += 1 }
             }
             if let hasher, event.key != nil || event.ageMs != nil {
                 hasForensicEvents = true
@@ -160,13 +158,13 @@ public struct BatchDelta: Sendable, Equatable {
         }
         set {
             clientNames = []
-            clientSlots = ClientSlots(minimumCapacity: newValue.count)
+            clientSlots = ClientSlotTable()
+            clientSlots.reserveCapacity(newValue.count, cells: cells.count)
             for (named, counts) in newValue {
                 guard let cell = cells.index(forKey: Cell(series: named.series, bucketStartMs: named.bucketStartMs)) else {
                     preconditionFailure("a client cell of a series and bucket the batch does not have")
                 }
-                let slot = ClientSlot(cell: Int32(cell), client: clientPosition(named.clientName))
-                clientSlots[slot, default: .zero] += counts
+                clientSlots.add(counts, cell: Int32(cell), client: clientPosition(named.clientName))
             }
         }
     }
@@ -180,7 +178,7 @@ public struct BatchDelta: Sendable, Equatable {
     /// dictionary step by step.
     public mutating func reserveCapacity(cells count: Int, clientCells clientCount: Int = 0) {
         cells.reserveCapacity(count)
-        clientSlots.reserveCapacity(clientCount)
+        clientSlots.reserveCapacity(clientCount, cells: count)
     }
 
     /// Moves the forensic events out (key forensics consumed them; a commit group need not carry them).
@@ -209,8 +207,7 @@ public struct BatchDelta: Sendable, Equatable {
         if !other.clientSlots.isEmpty {
             let clientPositions = other.clientNames.map { clientPosition($0) }
             for (slot, counts) in other.clientSlots {
-                let mapped = ClientSlot(cell: cellPositions[Int(slot.cell)], client: clientPositions[Int(slot.client)])
-                clientSlots[mapped, default: .zero] += counts
+                clientSlots.add(counts, cell: cellPositions[Int(slot.cell)], client: clientPositions[Int(slot.client)])
             }
         }
         forensicEvents.append(contentsOf: other.forensicEvents)
