@@ -127,17 +127,11 @@ public struct BatchDelta: Sendable, Equatable {
         return Int32(position)
     }
 
-    /// The position of the caller named `name` in ``clientNames``, appended when new: the name is hashed only then.
-    private mutating func clientPosition(named name: String) -> Int32 {
+    /// The position of the caller named `name` in ``clientNames`` (a batch has a few: a linear search of names),
+    /// appended when new, as `hashed` if given: a name is hashed only when it is new to the batch.
+    private mutating func clientPosition(named name: String, hashed: ClientName? = nil) -> Int32 {
         if let position = clientNames.firstIndex(where: { $0.name == name }) { return Int32(position) }
-        clientNames.append(ClientName(name))
-        return Int32(clientNames.count - 1)
-    }
-
-    /// The position of `name` in ``clientNames``, appended when new (a batch has a few callers: a linear search).
-    private mutating func clientPosition(_ name: ClientName) -> Int32 {
-        if let position = clientNames.firstIndex(of: name) { return Int32(position) }
-        clientNames.append(name)
+        clientNames.append(hashed ?? ClientName(name))
         return Int32(clientNames.count - 1)
     }
 
@@ -164,7 +158,7 @@ public struct BatchDelta: Sendable, Equatable {
                 guard let cell = cells.index(forKey: Cell(series: named.series, bucketStartMs: named.bucketStartMs)) else {
                     preconditionFailure("a client cell of a series and bucket the batch does not have")
                 }
-                clientSlots.add(counts, cell: Int32(cell), client: clientPosition(named.clientName))
+                clientSlots.add(counts, cell: Int32(cell), client: clientPosition(named: named.client, hashed: named.clientName))
             }
         }
     }
@@ -197,15 +191,16 @@ public struct BatchDelta: Sendable, Equatable {
     /// Each of `other`'s cells is found or added once, and its position kept, so that `other`'s client cells are
     /// merged by positions mapped to this delta's (no name is hashed, compared or copied for them).
     public mutating func merge(_ other: BatchDelta) {
+        let hasClients = !other.clientSlots.isEmpty
         var cellPositions: [Int32] = []
-        if !other.clientSlots.isEmpty { cellPositions.reserveCapacity(other.cells.count) }
+        if hasClients { cellPositions.reserveCapacity(other.cells.count) }
         for (cell, counts) in other.cells {
             let position = Self.position(of: cell, in: &cells)
             cells.values[Int(position)] += counts
-            if !other.clientSlots.isEmpty { cellPositions.append(position) }
+            if hasClients { cellPositions.append(position) }
         }
-        if !other.clientSlots.isEmpty {
-            let clientPositions = other.clientNames.map { clientPosition($0) }
+        if hasClients {
+            let clientPositions = other.clientNames.map { clientPosition(named: $0.name, hashed: $0) }
             for (slot, counts) in other.clientSlots {
                 clientSlots.add(counts, cell: cellPositions[Int(slot.cell)], client: clientPositions[Int(slot.client)])
             }
