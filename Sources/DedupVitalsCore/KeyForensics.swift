@@ -45,10 +45,12 @@ public struct KeyForensics: Sendable {
         public var current: KeyRecord?
     }
 
-    /// A key the cap evicted that its group had not touched before, with its record before the group.
+    /// A key the cap evicted that its group had not touched before, with its record before the group (unpacked only
+    /// for a rollback: see ``KeyTable/RemovedKey``).
     public struct EvictedKey: Sendable {
-        public var key: KeyHash
-        public var previous: KeyRecord
+        let removed: KeyTable.RemovedKey
+        public var key: KeyHash { removed.key }
+        public var previous: KeyRecord { removed.record }
     }
 
     /// What one processed group changes.
@@ -62,6 +64,9 @@ public struct KeyForensics: Sendable {
         /// ``evictedKeys``, what to persist, and what ``KeyForensics/rollback(_:)`` puts back).
         public private(set) var keys: [KeyChange] = []
         private var positions: [KeyHash: Int] = [:]
+        /// Whether a key in ``keys`` was tracked before the group: only then can the cap evict a touched key, unless
+        /// the group created more keys than the cap (see ``evict(_:mayBeTouched:)``).
+        private var touchedTrackedKeys = false
         /// The keys evicted by the cap that are not in ``keys``, in eviction order: their removal is persisted before
         /// ``keys`` (a key evicted and then created again by the group is in both, its removal first), and
         /// ``KeyForensics/rollback(_:)`` puts them back after undoing ``keys``. Kept apart because with a fresh key on
@@ -90,22 +95,32 @@ public struct KeyForensics: Sendable {
             return evictedKeys.contains { $0.key == key } ? .some(nil) : nil
         }
 
-        /// The position of `key` in ``keys``, adding it with its `previous` state at first touch.
-        mutating func touch(_ key: KeyHash, series: SeriesKey, previous: KeyRecord?) -> Int {
-            if let position = positions[key] { return position }
-            keys.append(KeyChange(key: key, series: series, previous: previous, current: previous))
-            positions[key] = keys.count - 1
-            return keys.count - 1
+        /// Records `current` as the state of `key` after the group so far; `previous`, its state before the event,
+        /// is kept when this is the group's first touch of the key. One lookup in `positions`: the subscript's modify
+        /// inserts the next position when the key is new.
+        mutating func record(_ key: KeyHash, series: SeriesKey, previous: KeyRecord?, current: KeyRecord) {
+            let next = keys.count
+            let position = Self.claim(&positions[key, default: next])
+            if position < next {
+                keys[position].current = current
+            } else {
+                keys.append(KeyChange(key: key, series: series, previous: previous, current: current))
+                if previous != nil { touchedTrackedKeys = true }
+            }
         }
 
-        mutating func setCurrent(_ record: KeyRecord?, at position: Int) { keys[position].current = record }
+        private static func claim(_ position: inout Int) -> Int { position }
 
-        /// Records the eviction of `key`, whose record was `previous`.
-        mutating func evict(_ key: KeyHash, previous: KeyRecord) {
-            if let position = positions[key] {
+        /// Whether an evicted key can be one of ``keys``: a key tracked before the group, or, once the group created
+        /// more keys than `cap`, one of its own.
+        func mayHoldEvictedKey(cap: Int) -> Bool { touchedTrackedKeys || keys.count > cap }
+
+        /// Records the eviction of a key; `mayBeTouched` false when the key cannot be in ``keys`` (no lookup then).
+        mutating func evict(_ removed: KeyTable.RemovedKey, mayBeTouched: Bool) {
+            if mayBeTouched, let position = positions[removed.key] {
                 keys[position].current = nil
             } else {
-                evictedKeys.append(EvictedKey(key: key, previous: previous))
+                evictedKeys.append(EvictedKey(removed: removed))
             }
         }
     }
@@ -164,7 +179,11 @@ public struct KeyForensics: Sendable {
     /// Runs the detectors over `events` in order.
     public mutating func process(_ events: [ForensicEvent], bucketWidthMs: Int64) -> Changes {
         var changes = Changes(expectedKeys: events.count)
-        table.prefetch(events.compactMap(\.key))
+        var keys: [KeyHash] = []
+        keys.reserveCapacity(events.count)
+        // By index: `compactMap(\.key)` copied each whole event (retaining its series' names).
+        for index in events.indices { if let key = events[index].key { keys.append(key) } }
+        table.prefetch(keys)
         for event in events {
             // Only detections need the cell, and a known key already has its series index (no string hashing).
             func cell() -> BatchDelta.Cell {
@@ -177,7 +196,6 @@ public struct KeyForensics: Sendable {
                 let existing = slot.map(table.record(at:))
                 let seriesIndex = existing?.seriesIndex ?? index(of: event.series)
                 knownSeriesIndex = seriesIndex
-                let position = changes.touch(key, series: event.series, previous: existing)
                 let isNew = existing == nil
                 var record = existing ?? KeyRecord(seriesIndex: seriesIndex, createdMs: event.timeMs)
                 let wasOpen = !isNew && record.open
@@ -233,7 +251,7 @@ public struct KeyForensics: Sendable {
                 }
                 if wasOpen != record.open { openCounts[seriesIndex, default: 0] += record.open ? 1 : -1 }
                 if let slot { table.replaceRecord(at: slot, with: record) } else { table.insert(record, forNewKey: key) }
-                changes.setCurrent(record, at: position)
+                changes.record(key, series: event.series, previous: existing, current: record)
                 if isNew { evictOverflow(into: &changes) }
             }
             if let delaySeconds {
@@ -298,29 +316,22 @@ public struct KeyForensics: Sendable {
     }
 
     private mutating func evictOverflow(into changes: inout Changes) {
-        while table.count > settings.maxKeys, let oldest = table.oldest {
-            let (key, record) = oldest
-            changes.evict(key, previous: record)
-            removeOldest(record)
+        while table.count > settings.maxKeys, let removed = table.removeOldest() {
+            forgetOpen(removed)
+            changes.evict(removed, mayBeTouched: changes.mayHoldEvictedKey(cap: settings.maxKeys))
             changes.evicted += 1
             evictions += 1
         }
     }
 
     private mutating func remove(_ key: KeyHash, _ record: KeyRecord) {
-        forgetOpen(record)
+        if record.open { openCounts[record.seriesIndex, default: 0] -= 1 }
         table.removeValue(forKey: key)
     }
 
-    /// ``remove(_:_:)`` for the oldest key, whose `record` the caller has read.
-    private mutating func removeOldest(_ record: KeyRecord) {
-        forgetOpen(record)
-        table.removeOldest()
-    }
-
     /// A removed key no longer holds a lock.
-    private mutating func forgetOpen(_ record: KeyRecord) {
-        if record.open { openCounts[record.seriesIndex, default: 0] -= 1 }
+    private mutating func forgetOpen(_ removed: KeyTable.RemovedKey) {
+        if removed.isOpen { openCounts[removed.seriesIndex, default: 0] -= 1 }
     }
 
     // MARK: Maintenance
@@ -372,7 +383,7 @@ public struct KeyForensics: Sendable {
     /// After restoring: forgets the keys whose keep time has passed and, oldest first, those over the key cap.
     public mutating func trimRestored(nowMs: Int64) {
         _ = expire(nowMs: nowMs)
-        while table.count > settings.maxKeys, let oldest = table.oldest { removeOldest(oldest.record) }
+        while table.count > settings.maxKeys, let removed = table.removeOldest() { forgetOpen(removed) }
     }
 
     /// The tracked keys of the given series.

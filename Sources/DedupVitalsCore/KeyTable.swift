@@ -49,6 +49,11 @@ public struct KeyTable: Sendable {
     /// The low bits of an index entry that hold a position + 1; the bits above hold the tag.
     private var positionBits = 16
     private var chunks: [[Slot]] = []
+    /// The latest chunk that eviction emptied, kept (emptied, its capacity reserved) for the next chunk the newest end
+    /// needs: at the key cap the table frees a chunk at the oldest end and starts one at the newest every 32,768 new keys,
+    /// and a fresh allocation of 2 MiB is faulted in page by page (6 % of `KeyForensics.process` with a fresh key on
+    /// every event, docs/performance.md). At most one chunk more than the keys need.
+    private var spareChunk: [Slot] = []
     /// The position of the first slot of the first chunk.
     private var base = 0
     /// Slots before this position are all holes.
@@ -114,6 +119,9 @@ public struct KeyTable: Sendable {
     /// Chunks of slots allocated.
     var chunkCount: Int { chunks.count }
 
+    /// The capacity of the emptied chunk kept for reuse (for tests).
+    var spareCapacity: Int { spareChunk.capacity }
+
     /// Keys whose records are kept whole, beside the packed slots.
     public var unpackedCount: Int { unpacked.count }
 
@@ -168,6 +176,7 @@ public struct KeyTable: Sendable {
         let chunk = (end - base) >> chunkShift
         if chunk == chunks.count {
             chunks.append([])
+            swap(&chunks[chunk], &spareChunk)
             chunks[chunk].reserveCapacity(chunkSize)
         }
         chunks[chunk].append(Slot(key: key, record: pack(record, forKey: key)))
@@ -199,6 +208,8 @@ public struct KeyTable: Sendable {
         // Free the chunks that hold only holes now.
         let emptied = min((head - base) >> chunkShift, chunks.count)
         if emptied > 0 {
+            swap(&spareChunk, &chunks[emptied - 1])  // moved, not copied: emptying a shared array would allocate
+            spareChunk.removeAll(keepingCapacity: true)
             chunks.removeFirst(emptied)
             base += emptied << chunkShift
         }
@@ -212,12 +223,46 @@ public struct KeyTable: Sendable {
         return (slot.key, record(of: slot))
     }
 
-    /// Forgets the oldest tracked key, as eviction at the key cap does once per new key. Its index entry is left in
-    /// place: an entry whose position is before the oldest slot counts as a deleted mark (positions only grow until
-    /// the index is rebuilt), so eviction reads no index bucket, which at a million keys is a cache miss.
-    public mutating func removeOldest() {
-        guard head < end else { return }
+    /// A key taken out of the table with its record as the table kept it: unpacked only when read (``record``), which
+    /// eviction needs only if its group's transaction fails.
+    public struct RemovedKey: Sendable {
+        public let key: KeyHash
+        fileprivate let packed: PackedKeyRecord
+        /// The key's traces, moved out of the table's dictionary (nil unless the packed record has traces).
+        fileprivate let traces: KeyTraces?
+        /// The whole record when it did not fit a packed one (rare: a box keeps this value small).
+        fileprivate let unpacked: UnpackedRecord?
+
+        public var record: KeyRecord {
+            unpacked?.record ?? packed.record(traces: packed.hasTraces ? traces : nil)
+        }
+
+        /// Whether the record holds its key's lock (is open).
+        public var isOpen: Bool { unpacked?.record.open ?? packed.isOpen }
+
+        public var seriesIndex: UInt32 { unpacked?.record.seriesIndex ?? packed.seriesIndex }
+    }
+
+    fileprivate final class UnpackedRecord: Sendable {
+        let record: KeyRecord
+        init(_ record: KeyRecord) { self.record = record }
+    }
+
+    /// Forgets the oldest tracked key, as eviction at the key cap does once per new key, and returns it. Its index
+    /// entry is left in place: an entry whose position is before the oldest slot counts as a deleted mark (positions
+    /// only grow until the index is rebuilt), so eviction reads no index bucket, which at a million keys is a cache
+    /// miss.
+    @discardableResult
+    public mutating func removeOldest() -> RemovedKey? {
+        guard head < end else { return nil }
+        let (chunk, offset) = locate(head)
+        let slot = chunks[chunk][offset]
+        let removed = RemovedKey(
+            key: slot.key, packed: slot.record,
+            traces: slot.record.hasTraces ? traces.removeValue(forKey: slot.key) : nil,
+            unpacked: slot.record.isPlaceholder ? unpacked.removeValue(forKey: slot.key).map(UnpackedRecord.init) : nil)
         setHole(at: head)
+        return removed
     }
 
     /// No tracked key has a label below this one, and it never decreases: a key removed with every key created before

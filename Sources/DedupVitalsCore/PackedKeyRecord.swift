@@ -29,13 +29,13 @@ struct PackedKeyRecord: Sendable {
     private var completed: UInt16
     private var mismatch: UInt16
     private var payloadVariants: UInt8
-    /// ``open`` and ``hasTraces``, one bit each.
+    /// ``isOpen`` and ``hasTraces``, one bit each.
     private var flags: UInt8
 
     private static let openFlag: UInt8 = 1
     private static let tracesFlag: UInt8 = 2
 
-    private var open: Bool { flags & Self.openFlag != 0 }
+    var isOpen: Bool { flags & Self.openFlag != 0 }
     /// Whether the record had traces when it was packed (the table keeps them).
     var hasTraces: Bool { flags & Self.tracesFlag != 0 }
 
@@ -91,7 +91,7 @@ struct PackedKeyRecord: Sendable {
         record.lastSeenMs = lastSeenMs
         record.payloadFingerprint = payloadFingerprint
         record.traces = traces
-        record.open = open
+        record.open = isOpen
         record.payloadVariants = payloadVariants
         (record.miss, record.hit, record.inFlight, record.completed, record.mismatch) = (
             UInt32(miss), UInt32(hit), UInt32(inFlight), UInt32(completed), UInt32(mismatch)

@@ -203,6 +203,48 @@ import Testing
         #expect(forensics.record(for: Self.key(2)) != nil)
     }
 
+    /// A group that creates more keys than the cap evicts keys it created itself: their changes end removed (the
+    /// eviction finds them among the group's keys, not only among keys tracked before), and a rollback leaves none.
+    @Test func aGroupThatCreatesMoreKeysThanTheCapEvictsItsOwn() {
+        var forensics = KeyForensics(settings: .init(dedupWindowMs: Self.window, staleAfterMs: 1000, maxKeys: 2))
+        let changes = forensics.process(
+            (1...4).map { Self.event(.miss, key: UInt64($0), at: Self.t0 + Int64($0)) }, bucketWidthMs: 10_000)
+        #expect(changes.evicted == 2)
+        #expect(changes.evictedKeys.isEmpty)
+        #expect(changes.current(of: Self.key(1)) == .some(nil))
+        #expect(changes.current(of: Self.key(2)) == .some(nil))
+        #expect(changes.current(of: Self.key(4))??.createdMs == Self.t0 + 4)
+        #expect(forensics.inFlightKeys[Self.series] == 2)
+        forensics.rollback(changes)
+        #expect(forensics.keyCount == 0)
+        #expect(forensics.inFlightKeys[Self.series] ?? 0 == 0)
+    }
+
+    /// Keys evicted untouched keep their records as the table held them (traces, and a record too wide to pack), and
+    /// a rollback gives them back exactly.
+    @Test func evictedKeysComeBackExactlyOnRollback() {
+        var forensics = KeyForensics(settings: .init(dedupWindowMs: Self.window, staleAfterMs: 1000, maxKeys: 2))
+        var traced = Self.event(.miss, key: 1, at: Self.t0)
+        traced.trace = TraceContext(traceHigh: 7, traceLow: 8, span: 9)
+        // Key 2 is seen over 60 days: its record does not fit a packed one.
+        _ = forensics.process(
+            [traced, Self.event(.miss, key: 2, at: Self.t0), Self.event(.completed, key: 2, at: Self.t0 + 60 * 86_400_000)],
+            bucketWidthMs: 10_000)
+        #expect(forensics.table.unpackedCount == 1)
+        let before = forensics.records
+        #expect(before[Self.key(1)]?.traces?.firstMiss?.span == 9)
+        let changes = forensics.process(
+            [Self.event(.miss, key: 3, at: Self.t0 + 1), Self.event(.miss, key: 4, at: Self.t0 + 2)], bucketWidthMs: 10_000)
+        #expect(changes.evictedKeys.map(\.key) == [Self.key(1), Self.key(2)])
+        #expect(changes.evictedKeys.map(\.previous) == [before[Self.key(1)]!, before[Self.key(2)]!])
+        #expect(forensics.table.unpackedCount == 0)
+        #expect(forensics.inFlightKeys[Self.series] == 2)
+        forensics.rollback(changes)
+        #expect(forensics.records == before)
+        #expect(forensics.table.unpackedCount == 1)
+        #expect(forensics.inFlightKeys[Self.series] == 1)
+    }
+
     @Test func expiryForgetsKeysAfterTwiceTheWindow() {
         var forensics = KeyForensics(settings: Self.settings)
         _ = forensics.process(

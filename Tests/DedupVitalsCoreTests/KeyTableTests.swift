@@ -161,6 +161,49 @@ import Testing
         #expect(expected == 10_000)
     }
 
+    /// The oldest key comes out with its record as the table kept it: packed, with its traces, or whole when it did
+    /// not fit; nothing it kept aside stays behind.
+    @Test func removingTheOldestReturnsItsRecord() {
+        var table = KeyTable()
+        var wide = KeyRecord(seriesIndex: 4, createdMs: 1_800_000_000_000)
+        wide.lastSeenMs = wide.createdMs + 60 * 86_400_000
+        wide.open = true
+        var traced = Self.record(3)
+        traced.open = true
+        let records = [Self.record(1), traced, wide]
+        for (n, record) in records.enumerated() { table.insert(record, forNewKey: KeyHash(high: UInt64(n), low: 5)) }
+        #expect(table.tracedCount == 1 && table.unpackedCount == 1)
+        for (n, record) in records.enumerated() {
+            let removed = table.removeOldest()
+            #expect(removed?.key == KeyHash(high: UInt64(n), low: 5))
+            #expect(removed?.record == record)
+            #expect(removed?.record.traces === record.traces)
+            #expect(removed?.isOpen == record.open && removed?.seriesIndex == record.seriesIndex)
+        }
+        #expect(table.isEmpty && table.tracedCount == 0 && table.unpackedCount == 0)
+        #expect(table.removeOldest() == nil)
+    }
+
+    /// The chunk that eviction empties at the oldest end is kept, and the next chunk the newest end starts is that one
+    /// (its memory already in place) rather than a new allocation.
+    @Test func aChunkEmptiedAtTheOldestEndIsReusedAtTheNewest() {
+        var table = KeyTable(chunkShift: 4, positionLimit: 1_000)
+        func insert(_ n: Int) { table.insert(Self.record(n), forNewKey: KeyHash(high: UInt64(n), low: UInt64(n) &* 0x9E37_79B9)) }
+        for n in 0..<32 { insert(n) }
+        #expect(table.chunkCount == 2 && table.spareCapacity == 0)
+        for _ in 0..<16 { table.removeOldest() }
+        #expect(table.chunkCount == 1 && table.spareCapacity >= 16)
+        insert(32)
+        #expect(table.chunkCount == 2 && table.spareCapacity == 0)
+        for n in 33..<48 { insert(n) }
+        var expected = 16
+        table.forEach { key, record in
+            #expect(key.high == UInt64(expected) && record == Self.record(expected))
+            expected += 1
+        }
+        #expect(expected == 48)
+    }
+
     /// A record too wide to pack is kept aside exactly, goes back into its slot once it fits again, and leaves with
     /// its key.
     @Test func aRecordTooWideToPackIsKeptAsideExactly() {

@@ -124,6 +124,17 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    let freshKeys = Mutex<HotPathFixtures.FreshKeys?>(nil)
+    Benchmark("key forensics: process 500 fresh keys at the key cap (1,000,000 keys tracked)") { benchmark in
+        freshKeys.withLock { fixture in
+            if fixture == nil { fixture = HotPathFixtures.FreshKeys(template: keyed.forensicEvents, maxKeys: 1_000_000) }
+        }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(freshKeys.withLock { $0!.processNext() })
+        }
+    }
+
     // MARK: /metrics
 
     let counters = HotPathFixtures.counters()

@@ -165,6 +165,34 @@ enum HotPathFixtures {
         return clients
     }
 
+    /// Key forensics at its key cap, fed batches whose every key is new: each key is inserted and evicts the oldest,
+    /// as with a client that gives every attempt a fresh key.
+    struct FreshKeys: Sendable {
+        var forensics: KeyForensics
+        var events: [ForensicEvent]
+        var sent: UInt64 = 0
+
+        /// Fills a key table of `maxKeys` keys with batches like `template` (whose events must all have keys).
+        init(template: [ForensicEvent], maxKeys: Int) {
+            forensics = KeyForensics(settings: .init(dedupWindowMs: 86_400_000, staleAfterMs: 300_000, maxKeys: maxKeys))
+            events = template
+            while forensics.keyCount < maxKeys { _ = processNext() }
+        }
+
+        /// Gives every event a key not seen before and processes the batch.
+        mutating func processNext() -> KeyForensics.Changes {
+            for index in events.indices {
+                sent &+= 1
+                // SplitMix64's finaliser: keys spread like the keyed hashes they stand for.
+                var z = sent &* 0x9E37_79B9_7F4A_7C15
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                events[index].key = KeyHash(high: sent, low: z ^ (z >> 31))
+            }
+            return forensics.process(events, bucketWidthMs: BucketClock.defaultWidthMs)
+        }
+    }
+
     /// Ingest counters as a running service has them.
     static func counters() -> IngestCounters {
         let counters = IngestCounters()
