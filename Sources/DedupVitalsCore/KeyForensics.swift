@@ -34,13 +34,16 @@ public struct KeyForensics: Sendable {
         public var keepMs: Int64 { dedupWindowMs * 2 }
     }
 
-    /// What one processed group does to one key.
+    /// What one processed group does to one key. Its series and its record before the group are kept beside it, in
+    /// ``Changes`` (``Changes/series(of:)``, ``Changes/previous(of:)``): a group holds one of these per touched key
+    /// (with a fresh key on every event, one per event), and the two took more than half of its bytes, copied on
+    /// every append.
     public struct KeyChange: Sendable {
         public var key: KeyHash
-        /// The key's series.
-        public var series: SeriesKey
-        /// The record before the group; nil when the key was new.
-        public var previous: KeyRecord?
+        /// The position in the group's events of the first event that touched the key (whose series is the key's).
+        let event: Int32
+        /// The position of the key's record before the group in ``Changes/previousRecords``; -1 when the key was new.
+        let previous: Int32
         /// The record after the group; nil when the key was removed (evicted at the key cap).
         public var current: KeyRecord?
     }
@@ -83,9 +86,23 @@ public struct KeyForensics: Sendable {
         /// Latest double executions before the group (nil: there was none), for rollback.
         var previousDoubleExecutions: [UInt32: TracedMoment?] = [:]
 
-        init(expectedKeys: Int = 0) {
-            keys.reserveCapacity(expectedKeys)
-            positions.reserveCapacity(expectedKeys)
+        /// The group's events, which ``KeyChange/event`` points into.
+        private let events: [ForensicEvent]
+        /// The records before the group of the touched keys that were tracked (``KeyChange/previous``).
+        private var previousRecords: [KeyRecord] = []
+
+        init(events: [ForensicEvent]) {
+            self.events = events
+            keys.reserveCapacity(events.count)
+            positions.reserveCapacity(events.count)
+        }
+
+        /// The series of a touched key, as the group's first event for it names it.
+        public func series(of change: KeyChange) -> SeriesKey { events[Int(change.event)].series }
+
+        /// The record of a touched key before the group; nil when the key was new.
+        public func previous(of change: KeyChange) -> KeyRecord? {
+            change.previous < 0 ? nil : previousRecords[Int(change.previous)]
         }
 
         /// The key's final state in this group: nil when untouched, `.some(nil)` when removed (for tests: an evicted
@@ -98,15 +115,20 @@ public struct KeyForensics: Sendable {
         /// Records `current` as the state of `key` after the group so far; `previous`, its state before the event,
         /// is kept when this is the group's first touch of the key. One lookup in `positions`: the subscript's modify
         /// inserts the next position when the key is new.
-        mutating func record(_ key: KeyHash, series: SeriesKey, previous: KeyRecord?, current: KeyRecord) {
+        mutating func record(_ key: KeyHash, event: Int, previous: KeyRecord?, current: KeyRecord) {
             let next = keys.count
             let position = Self.claim(&positions[key, default: next])
             if position < next {
                 keys[position].current = current
-            } else {
-                keys.append(KeyChange(key: key, series: series, previous: previous, current: current))
-                if previous != nil { touchedTrackedKeys = true }
+                return
             }
+            var previousPosition: Int32 = -1
+            if let previous {
+                previousPosition = Int32(previousRecords.count)
+                previousRecords.append(previous)
+                touchedTrackedKeys = true
+            }
+            keys.append(KeyChange(key: key, event: Int32(event), previous: previousPosition, current: current))
         }
 
         private static func claim(_ position: inout Int) -> Int { position }
@@ -178,13 +200,13 @@ public struct KeyForensics: Sendable {
 
     /// Runs the detectors over `events` in order.
     public mutating func process(_ events: [ForensicEvent], bucketWidthMs: Int64) -> Changes {
-        var changes = Changes(expectedKeys: events.count)
+        var changes = Changes(events: events)
         var keys: [KeyHash] = []
         keys.reserveCapacity(events.count)
         // By index: `compactMap(\.key)` copied each whole event (retaining its series' names).
         for index in events.indices { if let key = events[index].key { keys.append(key) } }
         table.prefetch(keys)
-        for event in events {
+        for (position, event) in events.enumerated() {
             // Only detections need the cell, and a known key already has its series index (no string hashing).
             func cell() -> BatchDelta.Cell {
                 BatchDelta.Cell(series: event.series, bucketStartMs: BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs))
@@ -251,7 +273,7 @@ public struct KeyForensics: Sendable {
                 }
                 if wasOpen != record.open { openCounts[seriesIndex, default: 0] += record.open ? 1 : -1 }
                 if let slot { table.replaceRecord(at: slot, with: record) } else { table.insert(record, forNewKey: key) }
-                changes.record(key, series: event.series, previous: existing, current: record)
+                changes.record(key, event: position, previous: existing, current: record)
                 if isNew { evictOverflow(into: &changes) }
             }
             if let delaySeconds {
@@ -270,7 +292,7 @@ public struct KeyForensics: Sendable {
 
     /// Undoes a processed group whose transaction failed.
     public mutating func rollback(_ changes: Changes) {
-        for change in changes.keys { putBack(change.key, previous: change.previous) }
+        for change in changes.keys { putBack(change.key, previous: changes.previous(of: change)) }
         // After the keys: one evicted and then created again by the group was removed there.
         for evicted in changes.evictedKeys { putBack(evicted.key, previous: evicted.previous) }
         for (series, previous) in changes.previousHistograms { histograms[series] = previous }

@@ -198,7 +198,7 @@ struct KeyLog: Sendable {
                 batch.keys.withUnsafeBufferPointer { keys in
                     for index in keys.indices {
                         if keys[index].current != nil {
-                            guard let seriesID = seriesID(keys[index].series) else { continue }
+                            guard let seriesID = seriesID(batch.series(of: keys[index])) else { continue }
                             writeRecord(hash: keys[index].key, seriesID: seriesID, record: keys[index].current!, to: &writer)
                         } else {
                             writeRemoval(hash: keys[index].key, seriesID: 0, to: &writer)
