@@ -142,6 +142,8 @@ public struct KeyForensics: Sendable {
             if mayBeTouched, let position = positions[removed.key] {
                 keys[position].current = nil
             } else {
+                // With fresh keys every event evicts one: room for as many at once rather than growing by copies.
+                if evictedKeys.capacity == 0 { evictedKeys.reserveCapacity(events.count) }
                 evictedKeys.append(EvictedKey(removed: removed))
             }
         }

@@ -256,6 +256,12 @@ public struct KeyTable: Sendable {
     public mutating func removeOldest() -> RemovedKey? {
         guard head < end else { return nil }
         let (chunk, offset) = locate(head)
+        // Eviction reads the slots in order, one per new key, with the batch's other work in between: fetch the one
+        // that comes 8 evictions later now (reading the oldest slot was a fifth of eviction's samples).
+        if head + Self.evictionLookahead < end {
+            let (aheadChunk, aheadOffset) = locate(head + Self.evictionLookahead)
+            chunks[aheadChunk].withUnsafeBufferPointer { dv_prefetch($0.baseAddress! + aheadOffset) }
+        }
         let slot = chunks[chunk][offset]
         let removed = RemovedKey(
             key: slot.key, packed: slot.record,
@@ -440,6 +446,9 @@ public struct KeyTable: Sendable {
         index = fresh
         indexUsed = used
     }
+
+    /// How many slots ahead of the oldest ``removeOldest()`` prefetches.
+    private static let evictionLookahead = 8
 
     /// Slots whose buckets ``rebuildIndex(minimumCapacity:)`` prefetches at once.
     private static let rebuildBlock = 32
