@@ -82,7 +82,7 @@ public struct KeyForensics: Sendable {
         /// group): what the key log counts its row with.
         public internal(set) var labelBound = 0
         /// Histograms before the group, for rollback.
-        var previousHistograms: [UInt32: RetryDelayHistogram] = [:]
+        var previousHistograms: [UInt32: RetryDelayHistogram?] = [:]
         /// Latest double executions before the group (nil: there was none), for rollback.
         var previousDoubleExecutions: [UInt32: TracedMoment?] = [:]
 
@@ -166,8 +166,10 @@ public struct KeyForensics: Sendable {
     public private(set) var table = KeyTable()
     private var seriesKeys: [SeriesKey] = []
     private var seriesIndex: [SeriesKey: UInt32] = [:]
-    private var openCounts: [UInt32: Int] = [:]
-    private var histograms: [UInt32: RetryDelayHistogram] = [:]
+    /// Keys holding a lock, and the cumulative retry-delay histogram, per series index: arrays beside `seriesKeys`
+    /// (indexes are dense and never reused), so that neither a miss nor a scrape hashes a series for them.
+    private var openCounts: [Int] = []
+    private var histograms: [RetryDelayHistogram?] = []
     private var sightings: [KeyHash: Sighting] = [:]
     private var sightingOrder: Deque<KeyHash> = []
     /// The latest double execution with a trace, per series: the exemplar of `dedup_double_executions_total` and the
@@ -195,6 +197,8 @@ public struct KeyForensics: Sendable {
         let index = UInt32(seriesKeys.count)
         seriesKeys.append(series)
         seriesIndex[series] = index
+        openCounts.append(0)
+        histograms.append(nil)
         return index
     }
 
@@ -273,7 +277,7 @@ public struct KeyForensics: Sendable {
                         changes.detections[cell(), default: .zero].narrowKeys += 1
                     }
                 }
-                if wasOpen != record.open { openCounts[seriesIndex, default: 0] += record.open ? 1 : -1 }
+                if wasOpen != record.open { openCounts[Int(seriesIndex)] += record.open ? 1 : -1 }
                 if let slot { table.replaceRecord(at: slot, with: record) } else { table.insert(record, forNewKey: key) }
                 changes.record(key, event: position, previous: existing, current: record)
                 if isNew { evictOverflow(into: &changes) }
@@ -281,9 +285,10 @@ public struct KeyForensics: Sendable {
             if let delaySeconds {
                 let seriesIndex = knownSeriesIndex ?? index(of: event.series)
                 if changes.previousHistograms[seriesIndex] == nil {
-                    changes.previousHistograms[seriesIndex] = histograms[seriesIndex] ?? RetryDelayHistogram()
+                    changes.previousHistograms[seriesIndex] = .some(histograms[Int(seriesIndex)])
                 }
-                histograms[seriesIndex, default: RetryDelayHistogram()].observe(
+                if histograms[Int(seriesIndex)] == nil { histograms[Int(seriesIndex)] = RetryDelayHistogram() }
+                histograms[Int(seriesIndex)]!.observe(
                     seconds: delaySeconds, exemplar: event.trace.map { TracedMoment(trace: $0, timeMs: event.timeMs) })
                 changes.delays[event.series, default: RetryDelayHistogram()].observe(seconds: delaySeconds)
             }
@@ -297,20 +302,20 @@ public struct KeyForensics: Sendable {
         for change in changes.keys { putBack(change.key, previous: changes.previous(of: change)) }
         // After the keys: one evicted and then created again by the group was removed there.
         for evicted in changes.evictedKeys { putBack(evicted.key, previous: evicted.previous) }
-        for (series, previous) in changes.previousHistograms { histograms[series] = previous }
+        for (series, previous) in changes.previousHistograms { histograms[Int(series)] = previous }
         for (series, previous) in changes.previousDoubleExecutions { latestDoubleExecutions[series] = previous }
         evictions -= Int64(changes.evicted)
     }
 
     /// Gives `key` its record before a failed group back (nil: the key was new).
     private mutating func putBack(_ key: KeyHash, previous: KeyRecord?) {
-        if let current = table[key], current.open { openCounts[current.seriesIndex, default: 0] -= 1 }
+        if let current = table[key], current.open { openCounts[Int(current.seriesIndex)] -= 1 }
         guard let previous else {
             table.removeValue(forKey: key)
             return
         }
         table.updateValue(previous, forKey: key)  // an evicted key comes back as the newest
-        if previous.open { openCounts[previous.seriesIndex, default: 0] += 1 }
+        if previous.open { openCounts[Int(previous.seriesIndex)] += 1 }
     }
 
     private mutating func noteDoubleExecution(
@@ -349,13 +354,13 @@ public struct KeyForensics: Sendable {
     }
 
     private mutating func remove(_ key: KeyHash, _ record: KeyRecord) {
-        if record.open { openCounts[record.seriesIndex, default: 0] -= 1 }
+        if record.open { openCounts[Int(record.seriesIndex)] -= 1 }
         table.removeValue(forKey: key)
     }
 
     /// A removed key no longer holds a lock.
     private mutating func forgetOpen(_ removed: KeyTable.RemovedKey) {
-        if removed.isOpen { openCounts[removed.seriesIndex, default: 0] -= 1 }
+        if removed.isOpen { openCounts[Int(removed.seriesIndex)] -= 1 }
     }
 
     // MARK: Maintenance
@@ -383,8 +388,8 @@ public struct KeyForensics: Sendable {
             if let record = table[key] { remove(key, record) }
         }
         for index in indexes {
-            histograms[index] = nil
-            openCounts[index] = nil
+            histograms[Int(index)] = nil
+            openCounts[Int(index)] = 0
             latestDoubleExecutions[index] = nil
         }
     }
@@ -394,8 +399,8 @@ public struct KeyForensics: Sendable {
         var record = record
         record.seriesIndex = index(of: series)
         let previous = table.updateValue(record, forKey: key)
-        if let previous, previous.open { openCounts[previous.seriesIndex, default: 0] -= 1 }
-        if record.open { openCounts[record.seriesIndex, default: 0] += 1 }
+        if let previous, previous.open { openCounts[Int(previous.seriesIndex)] -= 1 }
+        if record.open { openCounts[Int(record.seriesIndex)] += 1 }
     }
 
     /// Forgets a key at start (its removal was stored after its record).
@@ -433,7 +438,7 @@ public struct KeyForensics: Sendable {
 
     /// Restores a stored histogram at start.
     public mutating func restoreHistogram(_ histogram: RetryDelayHistogram, series: SeriesKey) {
-        histograms[index(of: series)] = histogram
+        histograms[Int(index(of: series))] = histogram
     }
 
     // MARK: Reading
@@ -441,7 +446,7 @@ public struct KeyForensics: Sendable {
     /// Keys holding a lock without an outcome, per series.
     public var inFlightKeys: [SeriesKey: Int] {
         var result: [SeriesKey: Int] = [:]
-        for (index, count) in openCounts where count > 0 { result[seriesKeys[Int(index)]] = count }
+        for (index, count) in openCounts.enumerated() where count > 0 { result[seriesKeys[index]] = count }
         return result
     }
 
@@ -462,7 +467,57 @@ public struct KeyForensics: Sendable {
 
     /// Cumulative retry-delay histograms per series.
     public var retryDelays: [SeriesKey: RetryDelayHistogram] {
-        Dictionary(uniqueKeysWithValues: histograms.map { (seriesKeys[Int($0.key)], $0.value) })
+        var result: [SeriesKey: RetryDelayHistogram] = [:]
+        for (index, histogram) in histograms.enumerated() {
+            if let histogram { result[seriesKeys[index]] = histogram }
+        }
+        return result
+    }
+
+    /// Key-forensics figures of some series, each array in the order the series were asked for.
+    public struct SeriesFigures: Sendable {
+        /// Keys holding a lock without an outcome.
+        public var inFlightKeys: [Int]
+        /// Cumulative retry-delay histograms; nil where no retry delay was seen.
+        public var retryDelays: [RetryDelayHistogram?]
+        /// The latest double execution that carried a trace; nil where none did.
+        public var doubleExecutionExemplars: [TracedMoment?]
+
+        init(count: Int) {
+            inFlightKeys = Array(repeating: 0, count: count)
+            retryDelays = Array(repeating: nil, count: count)
+            doubleExecutionExemplars = Array(repeating: nil, count: count)
+        }
+    }
+
+    /// The figures of each of `series`, in that order (a scrape's snapshot): one lookup per series, and none when no
+    /// key holds a lock and no retry delay or traced double execution was seen. Building ``inFlightKeys`` and
+    /// ``retryDelays`` for a scrape and looking each series up in them was a third of the protobuf `/metrics`
+    /// rendering at 10,000 series (docs/performance.md).
+    public func figures(of series: [RollingWindows.SeriesWindows]) -> SeriesFigures {
+        figures(count: series.count) { series[$0].series }
+    }
+
+    /// ``figures(of:)`` for series given by key.
+    public func figures(of keys: [SeriesKey]) -> SeriesFigures {
+        figures(count: keys.count) { keys[$0] }
+    }
+
+    /// Not generic over the collection: unspecialised, as a caller in another module gets it, iterating a generic
+    /// collection looked up the runtime's type metadata on every step (most of this function's samples).
+    private func figures(count: Int, key: (Int) -> SeriesKey) -> SeriesFigures {
+        var figures = SeriesFigures(count: count)
+        let anyOpen = openCounts.contains { $0 > 0 }
+        let anyDelays = histograms.contains { $0 != nil }
+        let anyExemplars = !latestDoubleExecutions.isEmpty
+        guard anyOpen || anyDelays || anyExemplars else { return figures }
+        for position in 0..<count {
+            guard let index = seriesIndex[key(position)] else { continue }
+            figures.inFlightKeys[position] = openCounts[Int(index)]
+            if anyDelays { figures.retryDelays[position] = histograms[Int(index)] }
+            if anyExemplars { figures.doubleExecutionExemplars[position] = latestDoubleExecutions[index] }
+        }
+        return figures
     }
 
     public func record(for key: KeyHash) -> KeyRecord? { table[key] }

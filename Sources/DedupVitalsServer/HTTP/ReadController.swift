@@ -31,9 +31,7 @@ struct ReadController: Sendable {
         let windows = running.windows
         let snapshot = state.withWindows { $0.snapshot(windows: windows, nowMs: nowMs) }
         var forensics = state.withForensics {
-            MetricsRenderer.Forensics(
-                inFlightKeys: $0.inFlightKeys, retryDelays: $0.retryDelays, trackedKeys: $0.keyCount, evictions: $0.evictions,
-                doubleExecutionExemplars: $0.doubleExecutionExemplars)
+            MetricsRenderer.Forensics(trackedKeys: $0.keyCount, evictions: $0.evictions, figures: $0.figures(of: snapshot))
         }
         forensics.staleInFlightKeys = state.staleInFlightKeys(nowMs: nowMs)
         let renderer = MetricsRenderer(windows: windows, version: DedupVitalsVersion.current, export: running.metrics)

@@ -21,11 +21,31 @@ struct MetricsRenderer {
         var evictions: Int64 = 0
         /// The latest traced double execution per series: the exemplar of `dedup_double_executions_total`.
         var doubleExecutionExemplars: [SeriesKey: TracedMoment] = [:]
+        /// The in-flight keys, retry delays and exemplars of the series being rendered, in their order, as key
+        /// forensics looked them up (``KeyForensics/figures(of:)``, what the read path passes); when nil, the three
+        /// dictionaries above are read instead (tests build those).
+        var figures: KeyForensics.SeriesFigures?
 
         /// `values[key]` for each series, in order; without a lookup (and its hashing) per series when `values` is
         /// empty, as it mostly is for exemplars and, without keys, retry delays.
         static func perSeries<Value>(_ values: [SeriesKey: Value], _ series: [RollingWindows.SeriesWindows]) -> [Value?] {
             values.isEmpty ? Array(repeating: nil, count: series.count) : series.map { values[$0.series] }
+        }
+
+        /// The in-flight keys of each series, in order.
+        func inFlightKeys(of series: [RollingWindows.SeriesWindows]) -> [Int64] {
+            if let figures { return figures.inFlightKeys.map(Int64.init) }
+            return Self.perSeries(inFlightKeys, series).map { Int64($0 ?? 0) }
+        }
+
+        /// The cumulative retry-delay histogram of each series, in order.
+        func retryDelays(of series: [RollingWindows.SeriesWindows]) -> [RetryDelayHistogram?] {
+            figures?.retryDelays ?? Self.perSeries(retryDelays, series)
+        }
+
+        /// The latest traced double execution of each series, in order.
+        func doubleExecutionExemplars(of series: [RollingWindows.SeriesWindows]) -> [TracedMoment?] {
+            figures?.doubleExecutionExemplars ?? Self.perSeries(doubleExecutionExemplars, series)
         }
     }
 
@@ -180,11 +200,11 @@ struct MetricsRenderer {
         func perSeries(_ counts: [SeriesKey: Int]) -> [Int64] {
             counts.isEmpty ? Array(repeating: 0, count: series.count) : series.map { Int64(counts[$0.series] ?? 0) }
         }
-        perSeries(MetricsCatalog.inFlightKeys, perSeries(forensics.inFlightKeys))
+        perSeries(MetricsCatalog.inFlightKeys, forensics.inFlightKeys(of: series))
         perSeries(MetricsCatalog.staleInFlightKeys, perSeries(forensics.staleInFlightKeys))
         let doubleExecutionsName = arena.add(name: MetricsCatalog.doubleExecutions.name)
         let doubleExecutions = series.map(\.totals.doubleExecutions)
-        let doubleExecutionExemplars = Forensics.perSeries(forensics.doubleExecutionExemplars, series)
+        let doubleExecutionExemplars = forensics.doubleExecutionExemplars(of: series)
         families.append(
             Family(MetricsCatalog.doubleExecutions) { writer, index in
                 writer.sample(
@@ -199,7 +219,7 @@ struct MetricsRenderer {
             arena.add(name: retryDelay.name + "_bucket"), arena.add(name: retryDelay.name + "_sum"),
             arena.add(name: retryDelay.name + "_count")
         )
-        let histograms = Forensics.perSeries(forensics.retryDelays, series)
+        let histograms = forensics.retryDelays(of: series)
         let empty = RetryDelayHistogram()
         families.append(
             Family(retryDelay) { writer, index in

@@ -75,10 +75,10 @@ enum ProtobufSeriesFamilies {
         func perSeries(_ counts: [SeriesKey: Int]) -> [Int64] {
             counts.isEmpty ? Array(repeating: 0, count: series.count) : series.map { Int64(counts[$0.series] ?? 0) }
         }
-        perSeries(MetricsCatalog.inFlightKeys, perSeries(forensics.inFlightKeys))
+        perSeries(MetricsCatalog.inFlightKeys, forensics.inFlightKeys(of: series))
         perSeries(MetricsCatalog.staleInFlightKeys, perSeries(forensics.staleInFlightKeys))
         let doubleExecutions = series.map(\.totals.doubleExecutions)
-        let exemplars = MetricsRenderer.Forensics.perSeries(forensics.doubleExecutionExemplars, series)
+        let exemplars = forensics.doubleExecutionExemplars(of: series)
         families.append(
             Family(family: MetricsCatalog.doubleExecutions) { encoder, index in
                 guard let exemplar = exemplars[index] else {
@@ -126,7 +126,7 @@ enum ProtobufSeriesFamilies {
         series: [RollingWindows.SeriesWindows], forensics: MetricsRenderer.Forensics, plan: SeriesExportPlan,
         labelsOf: [BorrowedBytes], arena: LabelArena
     ) -> ProtobufMetricsStream.Family {
-        let histograms = MetricsRenderer.Forensics.perSeries(forensics.retryDelays, series)
+        let histograms = forensics.retryDelays(of: series)
         let exported = series.indices.map { plan.profile(of: $0).retryDelay }
         let mode = plan.retryDelayProtobuf
         var bodies = ProtobufEncoder(capacity: 1024)
