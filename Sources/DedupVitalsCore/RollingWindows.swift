@@ -24,36 +24,56 @@ public struct RollingWindows: Sendable {
     }
 
     public let bucketWidthMs: Int64
-    public private(set) var series: [SeriesKey: SeriesState] = [:]
-    /// The keys of `series` in order, kept up to date so that a snapshot (every scrape) need not sort 10,000 keys;
-    /// unsorted only between restoring at start and the first apply.
-    private var orderedKeys: [SeriesKey] = []
-    private var orderedKeysSorted = true
+    /// The series' states and keys, side by side, in the order they were added; `positions` finds a series' place.
+    /// A snapshot (every scrape, every rule evaluation) reads them through `ordered` without hashing a series: a
+    /// dictionary lookup per series was a sixth of a protobuf scrape at 10,000 series (docs/performance.md).
+    private var states: [SeriesState] = []
+    private var keys: [SeriesKey] = []
+    private var positions: [SeriesKey: Int] = [:]
+    /// The positions in `states`, in (service, operation) order, kept up to date so that a snapshot need not sort
+    /// 10,000 keys; unsorted only between restoring at start and the first apply.
+    private var ordered: [Int] = []
+    private var orderedSorted = true
 
     public init(bucketWidthMs: Int64 = BucketClock.defaultWidthMs) {
         self.bucketWidthMs = bucketWidthMs
     }
 
-    public var seriesCount: Int { series.count }
+    public var seriesCount: Int { states.count }
+
+    /// Every series' state, in the order the series were added.
+    public var allStates: [SeriesState] { states }
+
+    /// The state of one series.
+    public func state(of key: SeriesKey) -> SeriesState? {
+        positions[key].map { states[$0] }
+    }
 
     /// Applies a committed delta.
     public mutating func apply(_ delta: BatchDelta) {
-        var added = false
         for (cell, counts) in delta.cells {
-            // Changed in place through the dictionary's index: one lookup, and the buckets are not copied.
-            var index = series.index(forKey: cell.series)
-            if index == nil {
-                series[cell.series] = SeriesState()
-                orderedKeys.append(cell.series)
-                added = true
-                index = series.index(forKey: cell.series)
-            }
-            Self.add(counts, at: cell.bucketStartMs, seenMs: delta.receivedAtMs, to: &series.values[index!])
+            // Changed in place: one lookup, and the buckets are not copied.
+            let position = positions[cell.series] ?? add(cell.series, SeriesState())
+            Self.add(counts, at: cell.bucketStartMs, seenMs: delta.receivedAtMs, to: &states[position])
         }
-        if added || !orderedKeysSorted {
-            orderedKeys.sort()  // a sorted run and a short tail: close to linear
-            orderedKeysSorted = true
-        }
+        if !orderedSorted { sortOrdered() }
+    }
+
+    /// Adds a series not yet known; returns its position.
+    private mutating func add(_ key: SeriesKey, _ state: SeriesState) -> Int {
+        let position = states.count
+        states.append(state)
+        keys.append(key)
+        positions[key] = position
+        ordered.append(position)
+        orderedSorted = false
+        return position
+    }
+
+    private mutating func sortOrdered() {
+        let keys = keys
+        ordered.sort { keys[$0] < keys[$1] }  // a sorted run and a short tail: close to linear
+        orderedSorted = true
     }
 
     private static func add(_ counts: OutcomeCounts, at bucketStartMs: Int64, seenMs: Int64, to state: inout SeriesState) {
@@ -63,7 +83,7 @@ public struct RollingWindows: Sendable {
     }
 
     /// Whether the series has state (without copying it).
-    public func contains(_ key: SeriesKey) -> Bool { series.index(forKey: key) != nil }
+    public func contains(_ key: SeriesKey) -> Bool { positions[key] != nil }
 
     /// Restores one series from storage.
     public mutating func restore(_ key: SeriesKey, totals: OutcomeCounts, lastSeenMs: Int64, buckets: [SeriesBuckets.Bucket]) {
@@ -71,15 +91,16 @@ public struct RollingWindows: Sendable {
         state.totals = totals
         state.lastSeenMs = lastSeenMs
         for bucket in buckets { state.buckets.add(bucket.counts, at: bucket.startMs) }
-        if series.updateValue(state, forKey: key) == nil {
-            orderedKeys.append(key)
-            orderedKeysSorted = false
+        if let position = positions[key] {
+            states[position] = state
+        } else {
+            _ = add(key, state)
         }
     }
 
     /// The series last seen before `cutoffMs` (the ones ``prune(nowMs:retentionMs:bucketHorizonMs:)`` drops).
     public func idleSeries(before cutoffMs: Int64) -> [SeriesKey] {
-        series.compactMap { $0.value.lastSeenMs < cutoffMs ? $0.key : nil }
+        states.indices.compactMap { states[$0].lastSeenMs < cutoffMs ? keys[$0] : nil }
     }
 
     /// Drops series not seen for the retention, and buckets older than `bucketHorizonMs` (default: the retention;
@@ -88,19 +109,32 @@ public struct RollingWindows: Sendable {
     public mutating func prune(nowMs: Int64, retentionMs: Int64, bucketHorizonMs: Int64? = nil) -> [SeriesKey] {
         let cutoff = nowMs - retentionMs
         let bucketCutoff = nowMs - min(bucketHorizonMs ?? retentionMs, retentionMs)
+        let firstKept = BucketClock.start(of: bucketCutoff, widthMs: bucketWidthMs)
         var dropped: [SeriesKey] = []
-        for key in Array(series.keys) {
-            if series[key]!.lastSeenMs < cutoff {
-                series[key] = nil
-                dropped.append(key)
+        for position in states.indices {
+            if states[position].lastSeenMs < cutoff {
+                dropped.append(keys[position])
             } else {
-                series[key]!.buckets.removeBuckets(before: BucketClock.start(of: bucketCutoff, widthMs: bucketWidthMs))
+                states[position].buckets.removeBuckets(before: firstKept)
             }
         }
-        if !dropped.isEmpty {
-            let gone = Set(dropped)
-            orderedKeys.removeAll { gone.contains($0) }
+        guard !dropped.isEmpty else { return dropped }
+        // Close up the kept series in their order of addition and number them again.
+        var renumbered = [Int](repeating: -1, count: states.count)
+        var write = 0
+        for read in states.indices where states[read].lastSeenMs >= cutoff {
+            renumbered[read] = write
+            if write != read {
+                states.swapAt(write, read)
+                keys.swapAt(write, read)
+            }
+            write += 1
         }
+        states.removeLast(states.count - write)
+        keys.removeLast(keys.count - write)
+        for key in dropped { positions[key] = nil }
+        for (position, key) in keys.enumerated() { positions[key] = position }
+        ordered = ordered.compactMap { renumbered[$0] >= 0 ? renumbered[$0] : nil }
         return dropped
     }
 
@@ -112,22 +146,25 @@ public struct RollingWindows: Sendable {
 
     /// Counts of one series for each window.
     public func windowCounts(of key: SeriesKey, windows: [PromDuration], nowMs: Int64) -> [OutcomeCounts]? {
-        guard let state = series[key] else { return nil }
+        guard let state = state(of: key) else { return nil }
         let (order, bounds) = windowOrder(windows, nowMs: nowMs)
         return counts(state, order: order, bounds: bounds)
     }
 
     /// Every series with its totals and window counts, sorted by (service, operation).
     public func snapshot(windows: [PromDuration], nowMs: Int64) -> [SeriesWindows] {
-        let keys = orderedKeysSorted ? orderedKeys : orderedKeys.sorted()
+        let keys = keys
+        let ordered = orderedSorted ? ordered : ordered.sorted { keys[$0] < keys[$1] }
         // The windows' order and lower bounds are the same for every series: worked out once, not per series
         // (a sort and two arrays per series were a fifth of a /metrics scrape at 10,000 series).
         let (order, bounds) = windowOrder(windows, nowMs: nowMs)
-        return keys.map { key in
-            let state = series[key]!
-            return SeriesWindows(
-                series: key, totals: state.totals, windows: counts(state, order: order, bounds: bounds),
-                lastSeenMs: state.lastSeenMs)
+        return states.withUnsafeBufferPointer { states in
+            ordered.map { position in
+                SeriesWindows(
+                    series: keys[position], totals: states[position].totals,
+                    windows: states[position].buckets.sums(startingAtOrAfter: bounds, placedAt: order),
+                    lastSeenMs: states[position].lastSeenMs)
+            }
         }
     }
 
@@ -138,8 +175,9 @@ public struct RollingWindows: Sendable {
         guard first <= last else { return [] }
         var result: [SeriesBuckets.Bucket] = []
         result.reserveCapacity(Int((last - first) / bucketWidthMs) + 1)
-        let stored = series[key]?.buckets.buckets ?? []
-        var index = series[key]?.buckets.insertionIndex(of: first) ?? 0
+        let state = state(of: key)
+        let stored = state?.buckets.buckets ?? []
+        var index = state?.buckets.insertionIndex(of: first) ?? 0
         var start = first
         while start <= last {
             var counts = OutcomeCounts.zero

@@ -200,7 +200,7 @@ import Testing
                 bucketWidthMs: 10_000))
         let dropped = windows.prune(nowMs: now, retentionMs: 86_400_000, bucketHorizonMs: 3_610_000)
         #expect(dropped.isEmpty)
-        #expect(windows.series[series]?.buckets.buckets.count == 1)
-        #expect(windows.series[series]?.totals.attempts == 2)  // counters keep everything
+        #expect(windows.state(of: series)?.buckets.buckets.count == 1)
+        #expect(windows.state(of: series)?.totals.attempts == 2)  // counters keep everything
     }
 }

@@ -27,7 +27,7 @@ import Testing
 
     /// Attempts stored for the series, from the live state (applied only after a commit).
     static func attempts(_ service: TestService, _ name: String) -> Int64 {
-        service.service.state.withWindows { $0.series[SeriesKey(service: name, operation: "refund")]?.totals.attempts ?? 0 }
+        service.service.state.withWindows { $0.state(of: SeriesKey(service: name, operation: "refund"))?.totals.attempts ?? 0 }
     }
 
     struct BadCredential: Sendable, CustomTestStringConvertible {

@@ -16,7 +16,7 @@ import Testing
     static func seriesCount(_ service: TestService) -> Int { service.service.state.withWindows { $0.seriesCount } }
 
     static func attempts(_ service: TestService) -> Int64 {
-        service.service.state.withWindows { $0.series.values.reduce(0) { $0 + $1.totals.attempts } }
+        service.service.state.withWindows { $0.allStates.reduce(0) { $0 + $1.totals.attempts } }
     }
 
     static func metric(_ service: TestService, _ name: String) async throws -> String? {

@@ -137,7 +137,7 @@ import Testing
         )
         let reply = try #require(await connection.readResponse(timeout: .seconds(10)))
         #expect(reply.status == 401, "\(method) \(path): \(reply.head)")
-        #expect(service.service.state.withWindows { $0.series.isEmpty })
+        #expect(service.service.state.withWindows { $0.seriesCount == 0 })
         try await service.stop()
     }
 }

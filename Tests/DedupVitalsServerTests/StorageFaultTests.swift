@@ -15,7 +15,7 @@ import Testing
         .joined(separator: ",") + "]"
 
     static func attempts(_ service: TestService) -> Int64 {
-        service.service.state.withWindows { $0.series.values.reduce(0) { $0 + $1.totals.attempts } }
+        service.service.state.withWindows { $0.allStates.reduce(0) { $0 + $1.totals.attempts } }
     }
 
     /// Attempts on disk, read from the closed database file.

@@ -61,7 +61,7 @@ import Testing
     ) {
         let windows = loaded.windows
         for (series, totals) in expected.totals {
-            #expect(windows.series[series]?.totals == totals, sourceLocation: sourceLocation)
+            #expect(windows.state(of: series)?.totals == totals, sourceLocation: sourceLocation)
             let hour = windows.windowCounts(of: series, windows: [.hours(1)], nowMs: t0 + 60_000)?.first
             #expect(hour == totals, sourceLocation: sourceLocation)
         }

@@ -37,7 +37,7 @@ struct SeriesController: Sendable {
         }
         let nowMs = clock()
         let buckets: [SeriesBuckets.Bucket]? = state.withWindows { windows in
-            guard windows.series[key] != nil else { return nil }
+            guard windows.contains(key) else { return nil }
             let fromMs = windows.lowerBound(windowMs: window.milliseconds, nowMs: nowMs)
             return windows.bucketSeries(of: key, fromMs: fromMs, toMs: nowMs)
         }
