@@ -488,6 +488,17 @@ public struct KeyForensics: Sendable {
             retryDelays = Array(repeating: nil, count: count)
             doubleExecutionExemplars = Array(repeating: nil, count: count)
         }
+
+        /// The figures of `series` read from dictionaries by series (tests and tools; the service asks
+        /// ``KeyForensics/figures(of:)``).
+        public init(
+            series: [SeriesKey], inFlightKeys: [SeriesKey: Int] = [:], retryDelays: [SeriesKey: RetryDelayHistogram] = [:],
+            doubleExecutionExemplars: [SeriesKey: TracedMoment] = [:]
+        ) {
+            self.inFlightKeys = series.map { inFlightKeys[$0] ?? 0 }
+            self.retryDelays = series.map { retryDelays[$0] }
+            self.doubleExecutionExemplars = series.map { doubleExecutionExemplars[$0] }
+        }
     }
 
     /// The figures of each of `series`, in that order (a scrape's snapshot): one lookup per series, and none when no

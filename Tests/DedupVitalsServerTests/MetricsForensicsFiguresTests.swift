@@ -5,7 +5,8 @@ import Testing
 @testable import DedupVitalsServer
 
 /// The read path hands `/metrics` key forensics' figures per series in the snapshot's order
-/// (``KeyForensics/figures(of:)``) instead of dictionaries by series; both must render the same exposition.
+/// (``KeyForensics/figures(of:)``, one lookup per series) instead of dictionaries by series: they must say what the
+/// dictionaries say, and render the same exposition as figures read from the dictionaries.
 @Suite struct MetricsForensicsFiguresTests {
     static let t0: Int64 = 1_800_000_000_000
     static let trace = TraceContext(
@@ -88,11 +89,12 @@ import Testing
     ) -> (MetricsRenderer.Forensics, MetricsRenderer.Forensics) {
         (
             MetricsRenderer.Forensics(
-                inFlightKeys: forensics.inFlightKeys, retryDelays: forensics.retryDelays, trackedKeys: forensics.keyCount,
-                evictions: forensics.evictions, doubleExecutionExemplars: forensics.doubleExecutionExemplars),
-            MetricsRenderer.Forensics(
                 trackedKeys: forensics.keyCount, evictions: forensics.evictions,
-                figures: forensics.figures(of: series.map(\.series)))
+                figures: KeyForensics.SeriesFigures(
+                    series: series.map(\.series), inFlightKeys: forensics.inFlightKeys, retryDelays: forensics.retryDelays,
+                    doubleExecutionExemplars: forensics.doubleExecutionExemplars)),
+            MetricsRenderer.Forensics(
+                trackedKeys: forensics.keyCount, evictions: forensics.evictions, figures: forensics.figures(of: series))
         )
     }
 }

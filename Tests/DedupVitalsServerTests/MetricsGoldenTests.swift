@@ -102,9 +102,11 @@ enum MetricsGolden {
         let durations: [PromDuration] = [.minutes(5), .hours(1)]
         var delays = RetryDelayHistogram()
         for seconds in [0.05, 0.3, 2, 45, 90_000] { delays.observe(seconds: seconds) }
+        let series = windows.snapshot(windows: durations, nowMs: t0)
         let forensics = MetricsRenderer.Forensics(
-            inFlightKeys: [payments: 2], staleInFlightKeys: [payments: 1], retryDelays: [payments: delays], trackedKeys: 3,
-            evictions: 4)
+            staleInFlightKeys: [payments: 1], trackedKeys: 3, evictions: 4,
+            figures: KeyForensics.SeriesFigures(
+                series: series.map(\.series), inFlightKeys: [payments: 2], retryDelays: [payments: delays]))
         let counters = IngestCounters()
         counters.record(code: 202, events: 7, result: .accepted)
         counters.record(code: 400, events: 1, result: .rejected)
@@ -123,7 +125,7 @@ enum MetricsGolden {
         alerting.recordDeliveryDuration(receiver: "ops", seconds: 0.042)
         return Fixture(
             renderer: MetricsRenderer(windows: durations, version: "1.2.3"),
-            series: windows.snapshot(windows: durations, nowMs: t0), forensics: forensics, counters: counters,
+            series: series, forensics: forensics, counters: counters,
             alerting: alerting)
     }
 }

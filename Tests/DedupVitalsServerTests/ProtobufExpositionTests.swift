@@ -184,7 +184,9 @@ import Testing
                 events: [Event(service: series.service, operation: series.operation, outcome: .miss, timeMs: t0)],
                 receivedAtMs: t0, bucketWidthMs: BucketClock.defaultWidthMs))
         let forensics = MetricsRenderer.Forensics(
-            retryDelays: [series: delays], doubleExecutionExemplars: [series: TracedMoment(trace: trace, timeMs: t0)])
+            figures: KeyForensics.SeriesFigures(
+                series: [series], retryDelays: [series: delays],
+                doubleExecutionExemplars: [series: TracedMoment(trace: trace, timeMs: t0)]))
         let renderer = MetricsRenderer(windows: [.minutes(5)], version: "1")
         let buffer = renderer.renderProtobuf(
             series: windows.snapshot(windows: [.minutes(5)], nowMs: t0), forensics: forensics, counters: IngestCounters())

@@ -14,38 +14,27 @@ struct MetricsRenderer {
 
     /// Key-forensics figures for the exposition.
     struct Forensics: Sendable {
-        var inFlightKeys: [SeriesKey: Int] = [:]
         var staleInFlightKeys: [SeriesKey: Int] = [:]
-        var retryDelays: [SeriesKey: RetryDelayHistogram] = [:]
         var trackedKeys = 0
         var evictions: Int64 = 0
-        /// The latest traced double execution per series: the exemplar of `dedup_double_executions_total`.
-        var doubleExecutionExemplars: [SeriesKey: TracedMoment] = [:]
-        /// The in-flight keys, retry delays and exemplars of the series being rendered, in their order, as key
-        /// forensics looked them up (``KeyForensics/figures(of:)``, what the read path passes); when nil, the three
-        /// dictionaries above are read instead (tests build those).
+        /// The in-flight keys, retry delays and latest traced double executions (the exemplars of
+        /// `dedup_double_executions_total`) of the series being rendered, in their order, as key forensics looked them
+        /// up (``KeyForensics/figures(of:)``); nil when there are none.
         var figures: KeyForensics.SeriesFigures?
-
-        /// `values[key]` for each series, in order; without a lookup (and its hashing) per series when `values` is
-        /// empty, as it mostly is for exemplars and, without keys, retry delays.
-        static func perSeries<Value>(_ values: [SeriesKey: Value], _ series: [RollingWindows.SeriesWindows]) -> [Value?] {
-            values.isEmpty ? Array(repeating: nil, count: series.count) : series.map { values[$0.series] }
-        }
 
         /// The in-flight keys of each series, in order.
         func inFlightKeys(of series: [RollingWindows.SeriesWindows]) -> [Int64] {
-            if let figures { return figures.inFlightKeys.map(Int64.init) }
-            return Self.perSeries(inFlightKeys, series).map { Int64($0 ?? 0) }
+            figures?.inFlightKeys.map(Int64.init) ?? Array(repeating: 0, count: series.count)
         }
 
         /// The cumulative retry-delay histogram of each series, in order.
         func retryDelays(of series: [RollingWindows.SeriesWindows]) -> [RetryDelayHistogram?] {
-            figures?.retryDelays ?? Self.perSeries(retryDelays, series)
+            figures?.retryDelays ?? Array(repeating: nil, count: series.count)
         }
 
         /// The latest traced double execution of each series, in order.
         func doubleExecutionExemplars(of series: [RollingWindows.SeriesWindows]) -> [TracedMoment?] {
-            figures?.doubleExecutionExemplars ?? Self.perSeries(doubleExecutionExemplars, series)
+            figures?.doubleExecutionExemplars ?? Array(repeating: nil, count: series.count)
         }
     }
 
