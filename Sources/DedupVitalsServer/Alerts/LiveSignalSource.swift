@@ -9,15 +9,15 @@ struct LiveSignalSource: AlertSignalSource {
     func signals(windows: [PromDuration], nowMs: Int64) -> [SeriesSignals] {
         let snapshot = state.withWindows { $0.snapshot(windows: windows, nowMs: nowMs) }
         let stale = state.staleInFlightKeys(nowMs: nowMs)
-        let traced = state.withForensics { $0.doubleExecutionExemplars }
-        return snapshot.map { item in
+        let traced = state.withForensics { $0.figures(of: snapshot).doubleExecutionExemplars }
+        return zip(snapshot, traced).map { item, latest in
             SeriesSignals(
                 series: item.series,
                 counts: Dictionary(zip(windows, item.windows), uniquingKeysWith: { first, _ in first }),
                 staleInFlightKeys: Int64(stale[item.series] ?? 0),
                 doubleExecutions: Dictionary(
                     zip(windows, item.windows.map(\.doubleExecutions)), uniquingKeysWith: { first, _ in first }),
-                latestDoubleExecution: traced[item.series])
+                latestDoubleExecution: latest)
         }
     }
 }

@@ -71,7 +71,7 @@ struct ReadController: Sendable {
         let config = self.config
         let snapshot = state.withWindows { $0.snapshot(windows: config.windows, nowMs: nowMs) }
         var document = SummaryDocument(snapshot: snapshot, windows: config.windows, nowMs: nowMs)
-        document.addForensics(state: state, config: config, nowMs: nowMs)
+        document.addForensics(snapshot: snapshot, state: state, config: config, nowMs: nowMs)
         if let alerting {
             let url = alerting.externalURL
             document.alerts = alerting.instances.filter { $0.state == .firing }.map { AlertDocument($0, externalURL: url) }

@@ -117,17 +117,18 @@ struct SummaryDocument: Encodable {
         overall = Dictionary(uniqueKeysWithValues: zip(labels, overallCounts.map(Counts.init)))
     }
 
-    /// Adds key forensics and caller attribution to every series.
-    mutating func addForensics(state: LiveState, config: ServiceConfig, nowMs: Int64) {
-        let (inFlight, delays) = state.withForensics { ($0.inFlightKeys, $0.retryDelays) }
+    /// Adds key forensics and caller attribution to every series; `snapshot` is the one the document was made from
+    /// (its series in the same order), so that key forensics answers for them in one pass (``KeyForensics/figures(of:)``).
+    mutating func addForensics(snapshot: [RollingWindows.SeriesWindows], state: LiveState, config: ServiceConfig, nowMs: Int64) {
+        let figures = state.withForensics { $0.figures(of: snapshot) }
         let stale = state.staleInFlightKeys(nowMs: nowMs)
         let largest = config.windows.max() ?? .hours(1)
         let lowerBound = state.withWindows { $0.lowerBound(windowMs: largest.milliseconds, nowMs: nowMs) }
         for index in series.indices {
-            let key = SeriesKey(service: series[index].service, operation: series[index].operation)
-            series[index].inFlightKeys = inFlight[key] ?? 0
+            let key = snapshot[index].series
+            series[index].inFlightKeys = figures.inFlightKeys[index]
             series[index].staleInFlightKeys = stale[key] ?? 0
-            let histogram = delays[key] ?? RetryDelayHistogram()
+            let histogram = figures.retryDelays[index] ?? RetryDelayHistogram()
             series[index].retryDelay = RetryDelay(
                 count: histogram.count, p50Seconds: histogram.quantile(0.5), p99Seconds: histogram.quantile(0.99),
                 dedupWindowSeconds: config.dedupWindow.seconds)
