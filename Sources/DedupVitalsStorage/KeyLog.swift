@@ -17,13 +17,17 @@ import GRDB
 /// Row ids never repeat (`AUTOINCREMENT`), so a pass resumes after the last row planned.
 ///
 /// Entry layout: a tag byte, the 16-byte key hash (big-endian), then
-/// - tag 0, a removal: the series id (Int64, little-endian);
+/// - tag 4, a removal: nothing more (17 bytes: with a fresh key on every event, one per key evicted at the cap);
+/// - tag 0, a removal as written before tag 4: a series id (Int64, little-endian) that was always 0;
 /// - tag 2, a record: the series id as a varint and the record in ``CompactKeyRecordCodec``'s form (~40 bytes in all);
 /// - tag 3, a record with the traces of its misses: as tag 2, then ``CompactKeyRecordCodec``'s trace section (entries
 ///   of keys reported without trace context stay tag 2, byte for byte as before);
 /// - tag 1, a record as version 4's migration wrote it: the series id (Int64) and the 78 bytes of ``KeyRecordCodec``.
 struct KeyLog: Sendable {
+    /// The size of a tag-0 removal, and of the header of a tag-1 record.
     static let headerSize = 25
+    /// The size of a tag-4 removal: the tag and the key hash.
+    static let removalSize = 17
     static let recordEntrySize = headerSize + KeyRecordCodec.size
     /// A log this small is never compacted.
     static let minimumEntries = 16_384
@@ -156,7 +160,7 @@ struct KeyLog: Sendable {
         if let record {
             writeRecord(hash: hash, seriesID: seriesID, record: record, to: &writer)
         } else {
-            writeRemoval(hash: hash, seriesID: seriesID, to: &writer)
+            writeRemoval(hash: hash, to: &writer)
         }
     }
 
@@ -170,18 +174,22 @@ struct KeyLog: Sendable {
         if let traces = record.traces { CompactKeyRecordCodec.write(traces, to: &writer) }
     }
 
-    /// Writes a removal entry.
-    static func writeRemoval(hash: KeyHash, seriesID: Int64, to writer: inout ByteWriter) {
-        writer.byte(0)
+    /// Writes a removal entry (tag 4). A removal needs no series: replay forgets the key whatever its series. The
+    /// series id that tag-0 removals carried was always 0, 8 of their 25 bytes (docs/performance.md).
+    static func writeRemoval(hash: KeyHash, to writer: inout ByteWriter) {
+        writer.byte(4)
         writer.raw(hash.high.bigEndian)
         writer.raw(hash.low.bigEndian)
-        writer.raw(seriesID.littleEndian)
     }
 
     /// The entries for a group's key-forensics changes (each batch's, in order), and how many there are.
     static func encode(_ changes: [KeyForensics.Changes], seriesID: (SeriesKey) -> Int64?) -> (bytes: [UInt8], count: Int) {
         let upperBound = changes.reduce(0) { $0 + $1.keys.count + $1.evictedKeys.count } * maximumEntrySize
         var count = 0
+        // Series ids by the records' series index (key forensics' number for a series; a key hash belongs to one
+        // series, which is hashed with the key): a group's keys name a few series, and finding each key's id by its
+        // series' names copied and compared them per key.
+        var seriesIDs: [UInt32: Int64] = [:]
         let bytes = [UInt8](unsafeUninitializedCapacity: upperBound) { buffer, initialized in
             guard let base = buffer.baseAddress else { return }
             var writer = ByteWriter(base)
@@ -191,17 +199,24 @@ struct KeyLog: Sendable {
                 // Evictions first: a key the batch evicted and then created again is recorded after its removal.
                 batch.evictedKeys.withUnsafeBufferPointer { evicted in
                     for index in evicted.indices {
-                        writeRemoval(hash: evicted[index].key, seriesID: 0, to: &writer)
+                        writeRemoval(hash: evicted[index].key, to: &writer)
                     }
                 }
                 count += batch.evictedKeys.count
                 batch.keys.withUnsafeBufferPointer { keys in
                     for index in keys.indices {
-                        if keys[index].current != nil {
-                            guard let seriesID = seriesID(batch.series(of: keys[index])) else { continue }
-                            writeRecord(hash: keys[index].key, seriesID: seriesID, record: keys[index].current!, to: &writer)
+                        if let seriesIndex = keys[index].current?.seriesIndex {
+                            let id: Int64
+                            if let known = seriesIDs[seriesIndex] {
+                                id = known
+                            } else {
+                                guard let found = seriesID(batch.series(of: keys[index])) else { continue }
+                                seriesIDs[seriesIndex] = found
+                                id = found
+                            }
+                            writeRecord(hash: keys[index].key, seriesID: id, record: keys[index].current!, to: &writer)
                         } else {
-                            writeRemoval(hash: keys[index].key, seriesID: 0, to: &writer)
+                            writeRemoval(hash: keys[index].key, to: &writer)
                         }
                         count += 1
                     }
@@ -245,6 +260,8 @@ struct KeyLog: Sendable {
             let hash = KeyHash(high: high, low: low)
             offset += 17
             switch tag {
+            case 4:
+                try body(Entry(hash: hash, seriesID: 0, record: nil, range: start..<offset))
             case 0, 1:
                 // A removal, or a record in the fixed 78-byte form (written by the v4 migration).
                 guard blob.count - start >= (tag == 0 ? headerSize : recordEntrySize) else { return false }

@@ -83,6 +83,24 @@ import Testing
         #expect(!Array(cut).withUnsafeBytes { KeyLog.forEachEntry(in: $0) { _ in } })
     }
 
+    @Test func aRemovalIsA17ByteTag4EntryAndTag0RemovalsStillRead() throws {
+        let hash = KeyHash(high: 0x0102_0304_0506_0708, low: 0x090a_0b0c_0d0e_0f10)
+        var bytes: [UInt8] = []
+        KeyLog.append(hash: hash, seriesID: 7, record: nil, to: &bytes)
+        #expect(bytes == [4] + hash.bytes)
+        // A removal as written before tag 4: its series id (always 0) is read and ignored.
+        var old: [UInt8] = [0] + hash.bytes + [UInt8](repeating: 0, count: 8)
+        KeyLog.append(hash: hash, seriesID: 3, record: KeyRecord(seriesIndex: 0, createdMs: Self.t0), to: &old)
+        var entries: [KeyLog.Entry] = []
+        let complete = (old + bytes).withUnsafeBytes { KeyLog.forEachEntry(in: $0) { entries.append($0) } }
+        #expect(complete && entries.count == 3)
+        #expect(entries.map(\.hash) == [hash, hash, hash])
+        #expect(entries.map { $0.record == nil } == [true, false, true])
+        #expect(entries[0].range == 0..<25 && entries[2].range == (old.count)..<(old.count + 17))
+        // A cut removal is malformed.
+        #expect(!Array(bytes.dropLast()).withUnsafeBytes { KeyLog.forEachEntry(in: $0) { _ in } })
+    }
+
     /// A new database in `dir` where every transaction that writes series `poison` fails; returns its path.
     static func poisonedDatabase(in dir: TemporaryDirectory) async throws -> String {
         let path = dir.file("db.sqlite")
