@@ -91,12 +91,15 @@ public struct BatchDelta: Sendable, Equatable {
         }
         // The caller of the event before: batches usually come from one caller, or a few in runs.
         var lastClient: (name: String, position: Int32)?
-        for event in events {
-            let series = event.series
-            let bucket = BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs)
+        // The events' fields are read in place: binding each whole event copied it, retaining its strings (a key
+        // longer than 15 bytes is one on the heap).
+        for index in events.indices {
+            let series = events[index].series
+            let (outcome, timeMs) = (events[index].outcome, events[index].timeMs)
+            let bucket = BucketClock.start(of: timeMs, widthMs: bucketWidthMs)
             let cell = Self.position(of: Cell(series: series, bucketStartMs: bucket), in: &cells)
-            cells.values[Int(cell)][event.outcome] += 1
-            if let client = event.client {
+            cells.values[Int(cell)][outcome] += 1
+            if let client = events[index].client {
                 let position: Int32
                 if let lastClient, lastClient.name == client {
                     position = lastClient.position
@@ -105,16 +108,16 @@ public struct BatchDelta: Sendable, Equatable {
                     lastClient = (client, position)
                 }
                 // The outcome alone, so that the closure does not capture (and copy) the event.
-                let outcome = event.outcome
                 clientSlots.modify(cell: cell, client: position) { $0[outcome] += 1 }
             }
-            if let hasher, event.key != nil || event.ageMs != nil {
+            if let hasher, events[index].key != nil || events[index].ageMs != nil {
                 hasForensicEvents = true
+                let key = events[index].key.map { hasher.hashKey($0, series: series) }
                 forensicEvents.append(
                     ForensicEvent(
-                        series: series, outcome: event.outcome, key: event.key.map { hasher.hashKey($0, series: series) },
-                        payload: event.key == nil ? nil : event.payload.map { hasher.hashPayload($0, series: series) },
-                        timeMs: event.timeMs, ageMs: event.ageMs, trace: event.key == nil ? nil : event.trace))
+                        series: series, outcome: outcome, key: key,
+                        payload: key == nil ? nil : events[index].payload.map { hasher.hashPayload($0, series: series) },
+                        timeMs: timeMs, ageMs: events[index].ageMs, trace: key == nil ? nil : events[index].trace))
             }
         }
     }

@@ -66,7 +66,13 @@ public struct KeyForensics: Sendable {
         /// Every touched key once, in the order first touched, with its state before and after the group (with
         /// ``evictedKeys``, what to persist, and what ``KeyForensics/rollback(_:)`` puts back).
         public private(set) var keys: [KeyChange] = []
+        /// The position in ``keys`` of each of its keys, once built (``indexed``).
         private var positions: [KeyHash: Int] = [:]
+        /// Whether ``positions`` holds every key of ``keys``. It is built on first need: a key can be in ``keys``
+        /// already only if it was tracked before its event, or if the cap evicted a key of ``keys`` (see
+        /// ``evict(_:mayBeTouched:)``). With a fresh key on every event neither happens, and the dictionary was an
+        /// insert per event (docs/performance.md).
+        private var indexed = false
         /// Whether a key in ``keys`` was tracked before the group: only then can the cap evict a touched key, unless
         /// the group created more keys than the cap (see ``evict(_:mayBeTouched:)``).
         private var touchedTrackedKeys = false
@@ -94,7 +100,14 @@ public struct KeyForensics: Sendable {
         init(events: [ForensicEvent]) {
             self.events = events
             keys.reserveCapacity(events.count)
+        }
+
+        /// Builds ``positions`` for the keys so far; from then on ``record(_:event:previous:current:)`` keeps it.
+        private mutating func indexKeys() {
+            guard !indexed else { return }
+            indexed = true
             positions.reserveCapacity(events.count)
+            for position in keys.indices { positions[keys[position].key] = position }
         }
 
         /// The series of a touched key, as the group's first event for it names it.
@@ -108,19 +121,25 @@ public struct KeyForensics: Sendable {
         /// The key's final state in this group: nil when untouched, `.some(nil)` when removed (for tests: an evicted
         /// key is found by a scan).
         public func current(of key: KeyHash) -> KeyRecord?? {
-            if let position = positions[key] { return keys[position].current }
+            if let position = indexed ? positions[key] : keys.firstIndex(where: { $0.key == key }) {
+                return keys[position].current
+            }
             return evictedKeys.contains { $0.key == key } ? .some(nil) : nil
         }
 
         /// Records `current` as the state of `key` after the group so far; `previous`, its state before the event,
-        /// is kept when this is the group's first touch of the key. One lookup in `positions`: the subscript's modify
-        /// inserts the next position when the key is new.
+        /// is kept when this is the group's first touch of the key. A key the table did not track before the event
+        /// (`previous` nil) is new to ``keys`` unless a key of ``keys`` was evicted, which indexes them; otherwise one
+        /// lookup in `positions`: the subscript's modify inserts the next position when the key is new.
         mutating func record(_ key: KeyHash, event: Int, previous: KeyRecord?, current: KeyRecord) {
             let next = keys.count
-            let position = Self.claim(&positions[key, default: next])
-            if position < next {
-                keys[position].current = current
-                return
+            if previous != nil { indexKeys() }
+            if indexed {
+                let position = Self.claim(&positions[key, default: next])
+                if position < next {
+                    keys[position].current = current
+                    return
+                }
             }
             var previousPosition: Int32 = -1
             if let previous {
@@ -139,6 +158,7 @@ public struct KeyForensics: Sendable {
 
         /// Records the eviction of a key; `mayBeTouched` false when the key cannot be in ``keys`` (no lookup then).
         mutating func evict(_ removed: KeyTable.RemovedKey, mayBeTouched: Bool) {
+            if mayBeTouched { indexKeys() }
             if mayBeTouched, let position = positions[removed.key] {
                 keys[position].current = nil
             } else {
@@ -212,30 +232,31 @@ public struct KeyForensics: Sendable {
         // By index: `compactMap(\.key)` copied each whole event (retaining its series' names).
         for index in events.indices { if let key = events[index].key { keys.append(key) } }
         table.prefetch(keys)
-        for (position, event) in events.enumerated() {
+        // The events' fields are read in place: binding each whole event copied it (retaining its series' names).
+        for position in events.indices {
+            let (outcome, t, trace) = (events[position].outcome, events[position].timeMs, events[position].trace)
             // Only detections need the cell, and a known key already has its series index (no string hashing).
             func cell() -> BatchDelta.Cell {
-                BatchDelta.Cell(series: event.series, bucketStartMs: BucketClock.start(of: event.timeMs, widthMs: bucketWidthMs))
+                BatchDelta.Cell(series: events[position].series, bucketStartMs: BucketClock.start(of: t, widthMs: bucketWidthMs))
             }
             var knownSeriesIndex: UInt32?
-            var delaySeconds = event.outcome.isDuplicate ? event.ageMs.map { Double($0) / 1000 } : nil
-            if let key = event.key {
+            var delaySeconds = outcome.isDuplicate ? events[position].ageMs.map { Double($0) / 1000 } : nil
+            if let key = events[position].key {
                 let slot = table.position(of: key)
                 let existing = slot.map(table.record(at:))
-                let seriesIndex = existing?.seriesIndex ?? index(of: event.series)
+                let seriesIndex = existing?.seriesIndex ?? index(of: events[position].series)
                 knownSeriesIndex = seriesIndex
                 let isNew = existing == nil
-                var record = existing ?? KeyRecord(seriesIndex: seriesIndex, createdMs: event.timeMs)
+                var record = existing ?? KeyRecord(seriesIndex: seriesIndex, createdMs: t)
                 let wasOpen = !isNew && record.open
-                let t = event.timeMs
-                switch event.outcome {
+                switch outcome {
                 case .miss:
                     if record.firstMissMs > 0 {
                         let detection: KeyTraces.Detection
                         if t - record.firstMissMs <= settings.dedupWindowMs {
                             changes.detections[cell(), default: .zero].doubleExecutions += 1
                             detection = .doubleExecution
-                            if let trace = event.trace {
+                            if let trace {
                                 noteDoubleExecution(trace, atMs: t, seriesIndex: seriesIndex, into: &changes)
                             }
                         } else {
@@ -243,7 +264,7 @@ public struct KeyForensics: Sendable {
                             record.firstMissMs = t
                             detection = .lateRetry
                         }
-                        if let trace = event.trace {
+                        if let trace {
                             record.traces = (record.traces ?? KeyTraces(firstMiss: nil)).repeated(trace, as: detection)
                         } else if let traces = record.traces, traces.repeatMiss != nil {
                             // The latest repeat carried no trace: an older one would name the wrong request.
@@ -251,7 +272,7 @@ public struct KeyForensics: Sendable {
                         }
                     } else {
                         record.firstMissMs = t
-                        if let trace = event.trace, record.traces == nil { record.traces = KeyTraces(firstMiss: trace) }
+                        if let trace, record.traces == nil { record.traces = KeyTraces(firstMiss: trace) }
                     }
                     record.lastMissMs = max(record.lastMissMs, t)
                     record.open = true
@@ -265,15 +286,15 @@ public struct KeyForensics: Sendable {
                 case .mismatch:
                     break
                 }
-                record.count(event.outcome)
+                record.count(outcome)
                 record.lastSeenMs = max(record.lastSeenMs, t)
-                if let payload = event.payload {
+                if let payload = events[position].payload {
                     if record.payloadFingerprint == 0 {
                         record.payloadFingerprint = payload.high
                     } else if record.payloadFingerprint != payload.high, record.payloadVariants < .max {
                         record.payloadVariants += 1
                     }
-                    if event.outcome == .miss, sight(payload, key: key, at: t) {
+                    if outcome == .miss, sight(payload, key: key, at: t) {
                         changes.detections[cell(), default: .zero].narrowKeys += 1
                     }
                 }
@@ -283,14 +304,14 @@ public struct KeyForensics: Sendable {
                 if isNew { evictOverflow(into: &changes) }
             }
             if let delaySeconds {
-                let seriesIndex = knownSeriesIndex ?? index(of: event.series)
+                let seriesIndex = knownSeriesIndex ?? index(of: events[position].series)
                 if changes.previousHistograms[seriesIndex] == nil {
                     changes.previousHistograms[seriesIndex] = .some(histograms[Int(seriesIndex)])
                 }
                 if histograms[Int(seriesIndex)] == nil { histograms[Int(seriesIndex)] = RetryDelayHistogram() }
                 histograms[Int(seriesIndex)]!.observe(
-                    seconds: delaySeconds, exemplar: event.trace.map { TracedMoment(trace: $0, timeMs: event.timeMs) })
-                changes.delays[event.series, default: RetryDelayHistogram()].observe(seconds: delaySeconds)
+                    seconds: delaySeconds, exemplar: trace.map { TracedMoment(trace: $0, timeMs: t) })
+                changes.delays[events[position].series, default: RetryDelayHistogram()].observe(seconds: delaySeconds)
             }
         }
         changes.labelBound = table.labelBound

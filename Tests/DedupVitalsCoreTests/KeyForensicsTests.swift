@@ -220,6 +220,26 @@ import Testing
         #expect(forensics.inFlightKeys[Self.series] ?? 0 == 0)
     }
 
+    /// A key the group creates and then touches again is one change, new before the group, with its last record;
+    /// so is a key tracked before the group that it touches twice (whichever comes first in the group).
+    @Test func aKeyTouchedTwiceInItsGroupIsOneChange() {
+        for trackedFirst in [false, true] {
+            var forensics = KeyForensics(settings: Self.settings)
+            _ = forensics.process([Self.event(.miss, key: 9, at: Self.t0)], bucketWidthMs: 10_000)
+            let fresh = [Self.event(.miss, key: 1, at: Self.t0 + 1), Self.event(.completed, key: 1, at: Self.t0 + 2)]
+            let tracked = [Self.event(.hit, key: 9, at: Self.t0 + 3), Self.event(.completed, key: 9, at: Self.t0 + 4)]
+            let changes = forensics.process(trackedFirst ? tracked + fresh : fresh + tracked, bucketWidthMs: 10_000)
+            #expect(changes.keys.map(\.key) == (trackedFirst ? [Self.key(9), Self.key(1)] : [Self.key(1), Self.key(9)]))
+            let new = changes.keys.first { $0.key == Self.key(1) }
+            #expect(new.map(changes.previous(of:)) == .some(nil))
+            #expect(new?.current?.completedMs == Self.t0 + 2 && new?.current?.open == false)
+            let old = changes.keys.first { $0.key == Self.key(9) }
+            #expect(old.flatMap(changes.previous(of:))?.open == true)
+            #expect(old?.current?.completedMs == Self.t0 + 4 && old?.current?.hit == 1)
+            #expect(changes.current(of: Self.key(1))??.open == false)
+        }
+    }
+
     /// Keys evicted untouched keep their records as the table held them (traces, and a record too wide to pack), and
     /// a rollback gives them back exactly.
     @Test func evictedKeysComeBackExactlyOnRollback() {
