@@ -92,13 +92,22 @@ public struct KeyTable: Sendable {
     /// of the same keys that follow find them in the cache. Prefetches do not wait, so a batch's misses overlap,
     /// where lookups one after the other wait for each miss in turn (at a million keys the index is 8 MB and the
     /// slots 70 MB: a lookup is a miss or two). Batches call it before their lookups.
+    ///
+    /// The buckets are prefetched ``prefetchDistance`` keys ahead of the key whose bucket is read: a core tracks a
+    /// couple of dozen misses at once, so prefetching a whole batch's buckets first left most of them to be read
+    /// with a full miss each (the read of a bucket was 70 % of this function's samples, docs/performance.md).
     public func prefetch(_ keys: some Collection<KeyHash>) {
         guard !index.isEmpty else { return }
+        let keys = Array(keys)
         let mask = index.count - 1
         let tagMask = tagMask
+        let distance = Self.prefetchDistance
         index.withUnsafeBufferPointer { index in
-            for key in keys { dv_prefetch(index.baseAddress! + Self.bucket(of: key, mask: mask)) }
-            for key in keys {
+            for key in keys.prefix(distance) { dv_prefetch(index.baseAddress! + Self.bucket(of: key, mask: mask)) }
+            for (position, key) in keys.enumerated() {
+                if position + distance < keys.count {
+                    dv_prefetch(index.baseAddress! + Self.bucket(of: keys[position + distance], mask: mask))
+                }
                 let tag = tag(of: key)
                 var bucket = Self.bucket(of: key, mask: mask)
                 while index[bucket] != Self.empty {
@@ -449,6 +458,9 @@ public struct KeyTable: Sendable {
 
     /// How many slots ahead of the oldest ``removeOldest()`` prefetches.
     private static let evictionLookahead = 8
+
+    /// How many keys ahead of the bucket it reads ``prefetch(_:)`` prefetches one.
+    private static let prefetchDistance = 16
 
     /// Slots whose buckets ``rebuildIndex(minimumCapacity:)`` prefetches at once.
     private static let rebuildBlock = 32
