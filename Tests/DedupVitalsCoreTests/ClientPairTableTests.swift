@@ -35,7 +35,7 @@ import Testing
             #expect(position.map { table.entries[$0].value } == model[probe])
             // A candidate that is the pair's entry is the one found; a wrong one (a tag that matched) is told apart.
             if table.isEntry(at: candidate, probe.series, probe.clientName) { #expect(candidate == position) }
-            if let position { #expect(candidate >= 0) }
+            if position != nil { #expect(candidate >= 0) }
         }
         table.modifyValue(at: table.find(cell(5, 3).series, cell(5, 3).clientName)!) { $0 = -1 }
         model[cell(5, 3)] = -1
