@@ -126,6 +126,9 @@ public final class DedupStore: Sendable {
         public var windows: RollingWindows
         public var forensics: KeyForensics
         public var clients: ClientAttribution
+        /// Key-log rows whose entries could not all be read (an entry this version does not know, such as one written
+        /// by a newer version, or a damaged row): the entries before the fault were replayed, the rest skipped.
+        public var unreadableKeyLogRows = 0
     }
 
     /// Rebuilds the rolling windows, key records, retry-delay histograms and client buckets from the database.
@@ -164,7 +167,8 @@ public final class DedupStore: Sendable {
                     windows.restore(
                         key, totals: Self.counts(row, from: 4), lastSeenMs: row[3], buckets: bucketsBySeries[id] ?? [])
                 }
-                compactor.loaded(try Self.replayKeyLog(db, seriesByID: seriesByID, into: &forensics))
+                let (log, unreadableKeyLogRows) = try Self.replayKeyLog(db, seriesByID: seriesByID, into: &forensics)
+                compactor.loaded(log)
                 if let nowMs { forensics.trimRestored(nowMs: nowMs) }
                 let delayRows = try Row.fetchCursor(db, sql: "SELECT series_id, sum, buckets FROM retry_delays")
                 while let row = try delayRows.next() {
@@ -183,7 +187,8 @@ public final class DedupStore: Sendable {
                     let counts = OutcomeCounts(miss: row[3], hit: row[4], inFlight: row[5], completed: row[6], mismatch: row[7])
                     clients.restore(series: series, client: row[1], bucket: .init(startMs: row[2], counts: counts))
                 }
-                return LoadedState(windows: windows, forensics: forensics, clients: clients)
+                return LoadedState(
+                    windows: windows, forensics: forensics, clients: clients, unreadableKeyLogRows: unreadableKeyLogRows)
             }
         } catch {
             throw .unavailable(reason: Self.describe(error))
@@ -343,17 +348,19 @@ public final class DedupStore: Sendable {
     }
 
     /// Replays the key log into `forensics` (the last entry of a key wins); returns the log's bookkeeping, each row
-    /// counted with the key table's label bound once the row is replayed.
+    /// counted with the key table's label bound once the row is replayed, and how many rows could not be read to
+    /// their end.
     private static func replayKeyLog(
         _ db: Database, seriesByID: [Int64: SeriesKey], into forensics: inout KeyForensics
-    ) throws -> KeyLog {
+    ) throws -> (log: KeyLog, unreadableRows: Int) {
         var log = KeyLog()
+        var unreadableRows = 0
         let rows = try Row.fetchCursor(db, sql: "SELECT id, records FROM key_log ORDER BY id")
         while let row = try rows.next() {
             var entries = 0
             let blob: Data = row[1]
             // A malformed blob delivers its entries up to the fault (a claim below reads rows the same way).
-            _ = blob.withUnsafeBytes { bytes in
+            let complete = blob.withUnsafeBytes { bytes in
                 KeyLog.forEachEntry(in: bytes) { entry in
                     entries += 1
                     if let record = entry.record {
@@ -364,9 +371,10 @@ public final class DedupStore: Sendable {
                     }
                 }
             }
+            if !complete { unreadableRows += 1 }
             log.appendRow(id: row[0], entries: entries, labelBound: forensics.table.labelBound)
         }
-        return log
+        return (log, unreadableRows)
     }
 
     /// Entries in the key log, current or superseded (for tests and metrics).

@@ -83,6 +83,33 @@ import Testing
         #expect(!Array(cut).withUnsafeBytes { KeyLog.forEachEntry(in: $0) { _ in } })
     }
 
+    /// A row with an entry this version cannot read (a tag from a newer version): the start replays the entries
+    /// before it and counts the row, for the service to report.
+    @Test func aRowWithAnUnknownEntryIsReplayedUpToItAndCounted() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("db.sqlite")
+        let harness = try KeyLogHarness(path: path)
+        try await harness.send(10, keys: 10)
+        await harness.close()
+        let hash = KeyHash(high: 0xfeed, low: 0xbeef)
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            let seriesID = try #require(try Int64.fetchOne(db, sql: "SELECT id FROM series WHERE operation = 'refund'"))
+            var bytes: [UInt8] = []
+            KeyLog.append(hash: hash, seriesID: seriesID, record: KeyRecord(seriesIndex: 0, createdMs: Self.t0), to: &bytes)
+            bytes += [9] + KeyHash(high: 1, low: 1).bytes
+            try db.execute(sql: "INSERT INTO key_log(records) VALUES (?)", arguments: [Data(bytes)])
+        }
+        try queue.close()
+        let store = try DedupStore(path: path)
+        let loaded = try store.load(
+            bucketWidthMs: BucketClock.defaultWidthMs, forensics: Self.settings, maxClientsPerSeries: 10, nowMs: Self.t0)
+        #expect(loaded.unreadableKeyLogRows == 1)
+        #expect(loaded.forensics.keyCount == 11)
+        #expect(loaded.forensics.record(for: hash)?.createdMs == Self.t0)
+        try store.close()
+    }
+
     @Test func aRemovalIsA17ByteTag4EntryAndTag0RemovalsStillRead() throws {
         let hash = KeyHash(high: 0x0102_0304_0506_0708, low: 0x090a_0b0c_0d0e_0f10)
         var bytes: [UInt8] = []

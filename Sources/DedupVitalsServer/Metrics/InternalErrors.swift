@@ -23,6 +23,8 @@ public final class InternalErrors: Sendable {
         /// Folding the aggregate log into the aggregate tables (retried at the next fold; the log keeps the data), or
         /// a log row that could not be decoded.
         case aggregateFold = "aggregate_fold"
+        /// Key-log rows that could not be read to their end at start (their remaining keys not restored).
+        case keyLogReplay = "key_log_replay"
     }
 
     private let counts = Mutex([Operation: Int64]())

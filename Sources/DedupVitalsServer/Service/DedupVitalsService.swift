@@ -86,6 +86,13 @@ public final class DedupVitalsService: Sendable {
         let state = LiveState(loaded, bucketHorizonMs: horizon)
         state.prune(nowMs: clock(), retentionMs: config.retention.milliseconds)
         self.state = state
+        if loaded.unreadableKeyLogRows > 0 {
+            state.errors.record(
+                .keyLogReplay,
+                "key log rows could not be read to their end (written by a newer version, or damaged); the keys of their remaining entries were not restored",
+                error: StorageError.unavailable(reason: "\(loaded.unreadableKeyLogRows) unreadable key-log rows"), logger: logger,
+                metadata: ["rows": "\(loaded.unreadableKeyLogRows)"])
+        }
         if let ruleFailure {
             for problem in ruleFailure.problems {
                 state.errors.record(
