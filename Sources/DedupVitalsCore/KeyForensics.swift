@@ -130,12 +130,12 @@ public struct KeyForensics: Sendable {
         /// Records `current` as the state of `key` after the group so far; `previous`, its state before the event,
         /// is kept when this is the group's first touch of the key. A key the table did not track before the event
         /// (`previous` nil) is new to ``keys`` unless a key of ``keys`` was evicted, which indexes them; otherwise one
-        /// lookup in `positions`: the subscript's modify inserts the next position when the key is new.
+        /// lookup in `positions`: the default subscript's modify inserts the next position when the key is new.
         mutating func record(_ key: KeyHash, event: Int, previous: KeyRecord?, current: KeyRecord) {
             let next = keys.count
             if previous != nil { indexKeys() }
             if indexed {
-                let position = Self.claim(&positions[key, default: next])
+                let position = Self.claim(&positions[key, default: -1], next: next)
                 if position < next {
                     keys[position].current = current
                     return
@@ -150,7 +150,12 @@ public struct KeyForensics: Sendable {
             keys.append(KeyChange(key: key, event: Int32(event), previous: previousPosition, current: current))
         }
 
-        private static func claim(_ position: inout Int) -> Int { position }
+        /// A key's position in ``keys``, given its entry in `positions` (-1 when just inserted, which becomes `next`).
+        /// The default is a constant: a default that captured `next` was a closure allocated on every call.
+        private static func claim(_ position: inout Int, next: Int) -> Int {
+            if position < 0 { position = next }
+            return position
+        }
 
         /// Whether an evicted key can be one of ``keys``: a key tracked before the group, or, once the group created
         /// more keys than `cap`, one of its own.
