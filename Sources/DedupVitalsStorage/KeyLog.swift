@@ -26,8 +26,6 @@ import GRDB
 struct KeyLog: Sendable {
     /// The size of a tag-0 removal, and of the header of a tag-1 record.
     static let headerSize = 25
-    /// The size of a tag-4 removal: the tag and the key hash.
-    static let removalSize = 17
     static let recordEntrySize = headerSize + KeyRecordCodec.size
     /// A log this small is never compacted.
     static let minimumEntries = 16_384
@@ -261,6 +259,7 @@ struct KeyLog: Sendable {
             offset += 17
             switch tag {
             case 4:
+                // A removal: the tag and the hash, read above.
                 try body(Entry(hash: hash, seriesID: 0, record: nil, range: start..<offset))
             case 0, 1:
                 // A removal, or a record in the fixed 78-byte form (written by the v4 migration).
