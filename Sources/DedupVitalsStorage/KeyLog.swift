@@ -204,14 +204,9 @@ struct KeyLog: Sendable {
                 batch.keys.withUnsafeBufferPointer { keys in
                     for index in keys.indices {
                         if let seriesIndex = keys[index].current?.seriesIndex {
-                            let id: Int64
-                            if let known = seriesIDs[seriesIndex] {
-                                id = known
-                            } else {
-                                guard let found = seriesID(batch.series(of: keys[index])) else { continue }
-                                seriesIDs[seriesIndex] = found
-                                id = found
-                            }
+                            let known = seriesIDs[seriesIndex]
+                            guard let id = known ?? seriesID(batch.series(of: keys[index])) else { continue }
+                            if known == nil { seriesIDs[seriesIndex] = id }
                             writeRecord(hash: keys[index].key, seriesID: id, record: keys[index].current!, to: &writer)
                         } else {
                             writeRemoval(hash: keys[index].key, to: &writer)

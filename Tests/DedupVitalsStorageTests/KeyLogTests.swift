@@ -83,6 +83,29 @@ import Testing
         #expect(!Array(cut).withUnsafeBytes { KeyLog.forEachEntry(in: $0) { _ in } })
     }
 
+    /// One batch whose keys belong to two series writes one row; each record keeps its own series across a restart
+    /// (the row finds series ids once per series, by the records' series index).
+    @Test func aRowOverSeveralSeriesKeepsEachKeysSeries() async throws {
+        let dir = try TemporaryDirectory()
+        let harness = try KeyLogHarness(path: dir.file("db.sqlite"))
+        let events = (0..<40).map { n in
+            Event(
+                service: "payments", operation: n % 2 == 0 ? "refund" : "capture", outcome: .miss, key: "key-\(n)",
+                timeMs: Self.t0 + Int64(n))
+        }
+        try await harness.committer.commit(
+            .init(
+                delta: BatchDelta(
+                    events: events, receivedAtMs: Self.t0, bucketWidthMs: BucketClock.defaultWidthMs, hasher: harness.hasher)))
+        let path = harness.path
+        try await harness.closeAndExpectARestartToRebuildItsKeys()
+        let restored = try KeyLogHarness(path: path)
+        for operation in ["refund", "capture"] {
+            #expect(restored.forensics.keys(of: [SeriesKey(service: "payments", operation: operation)]).count == 20)
+        }
+        await restored.close()
+    }
+
     /// A row with an entry this version cannot read (a tag from a newer version): the start replays the entries
     /// before it and counts the row, for the service to report.
     @Test func aRowWithAnUnknownEntryIsReplayedUpToItAndCounted() async throws {
