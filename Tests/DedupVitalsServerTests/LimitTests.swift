@@ -122,6 +122,35 @@ import Testing
         }
     }
 
+    /// The deadline counts from the head: a body trickling in a byte at a time does not earn a new timeout per read
+    /// (the timer is armed once, when a read first ends with the body incomplete).
+    @Test func aTricklingBodyTimesOutFromItsHead() async throws {
+        let dir = try TemporaryDirectory()
+        try await withService(
+            database: dir.file("db.sqlite"),
+            configure: { $0.limits.bodyReadTimeout = PromDuration(milliseconds: 800) }
+        ) { service in
+            let body = Self.event("payments", "refund")
+            let connection = try RawConnection(service.baseURL)
+            try connection.send(RawConnection.postHead(contentLength: body.utf8.count) + String(body.prefix(5)))
+            let started = ContinuousClock.now
+            // A byte every 100 ms until an answer comes: the whole body would take several seconds.
+            var sent = 5
+            var response: (status: Int, head: String, body: String)?
+            while response == nil, sent < body.utf8.count - 1, ContinuousClock.now - started < .seconds(10) {
+                response = await connection.readResponse(timeout: .milliseconds(100))
+                if response == nil {
+                    try connection.send(String(body.dropFirst(sent).prefix(1)))
+                    sent += 1
+                }
+            }
+            #expect(response?.status == 408)
+            #expect(sent < body.utf8.count - 1, "timed out before the body was complete")
+            #expect(ContinuousClock.now - started < .seconds(5), "from the head, not from the last byte")
+            #expect(Self.attempts(service) == 0)
+        }
+    }
+
     @Test func concurrentIngestRequestsBeyondTheBoundGet503() async throws {
         let dir = try TemporaryDirectory()
         try await withService(database: dir.file("db.sqlite"), configure: { $0.limits.maxInFlightRequests = 2 }) { service in

@@ -79,7 +79,7 @@ struct AuthMiddleware: RouterMiddleware {
 
     /// The token of an `Authorization: Bearer TOKEN` header; 401 when there is none.
     static func bearerToken(_ request: Request) throws(AuthenticationFailure) -> Substring {
-        guard let header = request.headers[.authorization] else {
+        guard let header = request.headers.value(.authorization) else {
             throw AuthenticationFailure(
                 error: APIError(
                     .unauthorized, code: "unauthenticated", message: "this route needs Authorization: Bearer TOKEN"),

@@ -12,7 +12,7 @@ struct BodyReader: Sendable {
     func read(_ request: Request, ticket: IngestPressure.Ticket, encoding: ContentEncoding = .identity) async throws -> ByteBuffer
     {
         let limit = limits.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+        if let length = request.headers.value(.contentLength).flatMap(Int.init), length > limit {
             throw Self.tooLarge(limit)
         }
         // The deadline is enforced in the channel pipeline (``BodyDeadlineHandler``): a late body stream fails.

@@ -7,7 +7,7 @@ enum ContentEncoding: Sendable {
 
     /// The encoding a request declares; 415 `unsupported_encoding` for any other (or a list of several).
     init(request headers: HTTPFields) throws(APIError) {
-        guard let value = headers[.contentEncoding] else {
+        guard let value = headers.value(.contentEncoding) else {
             self = .identity
             return
         }

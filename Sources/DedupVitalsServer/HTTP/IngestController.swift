@@ -44,7 +44,7 @@ struct IngestController: Sendable {
     }
 
     func ingest(_ request: Request, context: DedupRequestContext) async throws -> Response {
-        let contentType = request.headers[.contentType]
+        let contentType = request.headers.value(.contentType)
         guard let format = BodyFormat(contentType: contentType) else {
             throw reject(
                 APIError(
@@ -62,7 +62,7 @@ struct IngestController: Sendable {
         let body = try await readBody(request, ticket: ticket, encoding: encoding)
         let caller = context.caller
 
-        guard let idempotencyKey = request.headers[Self.idempotencyKeyHeader] else {
+        guard let idempotencyKey = request.headers.value(Self.idempotencyKeyHeader) else {
             return try await process(body, format: format, caller: caller, idempotency: nil)
         }
         // Header bytes that are not UTF-8 reach us replaced by U+FFFD, so two different keys would hash alike and

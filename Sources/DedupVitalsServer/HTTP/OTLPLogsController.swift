@@ -99,7 +99,7 @@ struct OTLPLogsController: Sendable {
 
     /// The encoding a request's Content-Type names; nil for any other media type.
     static func encoding(of request: Request) -> OTLPResponse.Encoding? {
-        guard let value = request.headers[.contentType] else { return nil }
+        guard let value = request.headers.value(.contentType) else { return nil }
         let media = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         switch media.trimmingCharacters(in: .whitespaces).lowercased() {
         case "application/x-protobuf", "application/protobuf": return .protobuf
