@@ -91,10 +91,11 @@ public struct BatchDelta: Sendable, Equatable {
         }
         // The caller of the event before: batches usually come from one caller, or a few in runs.
         var lastClient: (name: String, position: Int32)?
-        // The events' fields are read in place: binding each whole event copied it, retaining its strings (a key
-        // longer than 15 bytes is one on the heap).
+        // The events' stored fields are read in place: binding each whole event (or calling a computed property of
+        // one) copied it, retaining its strings (a key longer than 15 bytes is one on the heap).
         for index in events.indices {
-            let series = events[index].series
+            // From the stored names: the computed `series` of `events[index]` copied the whole event first.
+            let series = SeriesKey(service: events[index].service, operation: events[index].operation)
             let (outcome, timeMs) = (events[index].outcome, events[index].timeMs)
             let bucket = BucketClock.start(of: timeMs, widthMs: bucketWidthMs)
             let cell = Self.position(of: Cell(series: series, bucketStartMs: bucket), in: &cells)

@@ -260,13 +260,18 @@ struct EventParser {
                                 try EventFieldCheck.outcome(text, field: field.name)
                             }
                         case .key:
+                            // Checked, then moved into the event: a check that returned the text copied it.
                             let text = try parseStringField(field)
-                            key = try checked { () throws(EventFieldProblem) in try EventFieldCheck.key(text, field: field.name) }
+                            try checked { () throws(EventFieldProblem) in
+                                try EventFieldCheck.validateKey(text, field: field.name)
+                            }
+                            key = text
                         case .payload:
                             let text = try parseStringField(field)
-                            payload = try checked { () throws(EventFieldProblem) in
-                                try EventFieldCheck.payload(text, field: field.name)
+                            try checked { () throws(EventFieldProblem) in
+                                try EventFieldCheck.validatePayload(text, field: field.name)
                             }
+                            payload = text
                         case .ts:
                             timeMs = try parseTimestamp()
                         case .ageMs:
@@ -328,7 +333,8 @@ struct EventParser {
 
     private mutating func parseName(_ field: Field) throws(Failure) -> String {
         let text = try parseStringField(field)
-        return try checked { () throws(EventFieldProblem) in try EventFieldCheck.name(text, field: field.name) }
+        try checked { () throws(EventFieldProblem) in try EventFieldCheck.validateName(text, field: field.name) }
+        return text
     }
 
     /// Runs a shared field check (``EventFieldCheck``), reporting its problem as an invalid event.

@@ -15,10 +15,16 @@ public struct EventFieldProblem: Error, Sendable, Equatable {
 public enum EventFieldCheck {
     /// A `service`, `operation` or `client` name.
     public static func name(_ text: String, field: String) throws(EventFieldProblem) -> String {
+        try validateName(text, field: field)
+        return text
+    }
+
+    /// ``name(_:field:)`` without returning the text: a decoder that owns the text then moves it into its event
+    /// instead of copying it (a copy of a string longer than 15 bytes is a retain, and a release of the original).
+    static func validateName(_ text: String, field: String) throws(EventFieldProblem) {
         guard EventRules.isValidName(text.utf8) else {
             throw EventFieldProblem("\(field) must match [A-Za-z_][A-Za-z0-9_.-]{0,63}", field: field)
         }
-        return text
     }
 
     public static func outcome(_ text: String, field: String) throws(EventFieldProblem) -> Outcome {
@@ -29,10 +35,22 @@ public enum EventFieldCheck {
     }
 
     public static func key(_ text: String, field: String) throws(EventFieldProblem) -> String {
+        try validateKey(text, field: field)
+        return text
+    }
+
+    /// ``key(_:field:)`` without returning the text (see ``validateName(_:field:)``).
+    static func validateKey(_ text: String, field: String) throws(EventFieldProblem) {
         try bounded(text, EventRules.keyLengthRange, field: field)
     }
 
     public static func payload(_ text: String, field: String) throws(EventFieldProblem) -> String {
+        try validatePayload(text, field: field)
+        return text
+    }
+
+    /// ``payload(_:field:)`` without returning the text (see ``validateName(_:field:)``).
+    static func validatePayload(_ text: String, field: String) throws(EventFieldProblem) {
         try bounded(text, EventRules.payloadLengthRange, field: field)
     }
 
@@ -67,10 +85,9 @@ public enum EventFieldCheck {
         return value
     }
 
-    private static func bounded(_ text: String, _ range: ClosedRange<Int>, field: String) throws(EventFieldProblem) -> String {
+    private static func bounded(_ text: String, _ range: ClosedRange<Int>, field: String) throws(EventFieldProblem) {
         guard range.contains(text.utf8.count) else {
             throw EventFieldProblem("\(field) must be \(range.lowerBound) to \(range.upperBound) bytes of UTF-8", field: field)
         }
-        return text
     }
 }

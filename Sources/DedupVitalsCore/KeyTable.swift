@@ -269,7 +269,9 @@ public struct KeyTable: Sendable {
         // that comes 8 evictions later now (reading the oldest slot was a fifth of eviction's samples).
         if head + Self.evictionLookahead < end {
             let (aheadChunk, aheadOffset) = locate(head + Self.evictionLookahead)
-            chunks[aheadChunk].withUnsafeBufferPointer { dv_prefetch($0.baseAddress! + aheadOffset) }
+            // Through a mutating access, which works on the chunk in place: reading `chunks[aheadChunk]` for its
+            // buffer retained and released the chunk around the prefetch (eviction's most frequent retain).
+            chunks[aheadChunk].withUnsafeMutableBufferPointer { dv_prefetch($0.baseAddress! + aheadOffset) }
         }
         let slot = chunks[chunk][offset]
         let removed = RemovedKey(
