@@ -17,6 +17,8 @@ import Testing
         let prepareMicroseconds: UInt32
         let prepared = Mutex<[Int]>([])
         let committedEvents = Mutex(0)
+        /// The misses in the committed groups' cells: a group's batches merged into one delta lose or double none.
+        let committedMisses = Mutex<Int64>(0)
 
         init(prepareMicroseconds: UInt32) {
             self.prepareMicroseconds = prepareMicroseconds
@@ -35,6 +37,7 @@ import Testing
 
         func committed(_ group: BatchDelta) {
             committedEvents.withLock { $0 += group.eventCount }
+            committedMisses.withLock { total in for counts in group.cells.values { total += counts.miss } }
         }
 
         func failed(_ group: BatchDelta, changes: [KeyForensics.Changes]) {}
@@ -64,6 +67,7 @@ import Testing
         // Refused batches are not prepared; every other one exactly once.
         #expect(participant.prepared.withLock { $0 }.sorted() == sizes.filter { $0 % 7 != 0 })
         #expect(participant.committedEvents.withLock { $0 } == sizes.filter { $0 % 7 != 0 }.reduce(0, +))
+        #expect(participant.committedMisses.withLock { $0 } == Int64(sizes.filter { $0 % 7 != 0 }.reduce(0, +)))
         await committer.close()
         try store.close()
     }
