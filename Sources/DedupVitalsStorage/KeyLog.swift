@@ -203,11 +203,11 @@ struct KeyLog: Sendable {
                 count += batch.evictedKeys.count
                 batch.keys.withUnsafeBufferPointer { keys in
                     for index in keys.indices {
-                        if let seriesIndex = keys[index].current?.seriesIndex {
-                            let known = seriesIDs[seriesIndex]
+                        if let current = keys[index].current {
+                            let known = seriesIDs[current.seriesIndex]
                             guard let id = known ?? seriesID(batch.series(of: keys[index])) else { continue }
-                            if known == nil { seriesIDs[seriesIndex] = id }
-                            writeRecord(hash: keys[index].key, seriesID: id, record: keys[index].current!, to: &writer)
+                            if known == nil { seriesIDs[current.seriesIndex] = id }
+                            writeRecord(hash: keys[index].key, seriesID: id, record: current, to: &writer)
                         } else {
                             writeRemoval(hash: keys[index].key, to: &writer)
                         }

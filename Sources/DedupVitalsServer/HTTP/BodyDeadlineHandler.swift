@@ -47,7 +47,8 @@ final class BodyDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     /// The read is over: a body still awaited gets its timer now.
     func channelReadComplete(context: ChannelHandlerContext) {
-        if let bodyDeadline, timer == nil, !expired {
+        // `expire` clears the deadline: a request whose timer fired gets no second one.
+        if let bodyDeadline, timer == nil {
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             timer = context.eventLoop.scheduleTask(deadline: bodyDeadline) {
                 let (handler, context) = loopBound.value
