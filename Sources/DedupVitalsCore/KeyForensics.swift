@@ -48,6 +48,21 @@ public struct KeyForensics: Sendable {
         public var current: KeyRecord?
     }
 
+    /// The retry delays one group observed in one series.
+    public struct SeriesDelays: Sendable {
+        public var series: SeriesKey
+        /// The series' index in the ``KeyForensics`` that observed them (dense, never reused): what merging several
+        /// groups' delays finds a series by without hashing its names.
+        public var seriesIndex: UInt32
+        public var histogram: RetryDelayHistogram
+
+        public init(series: SeriesKey, seriesIndex: UInt32, histogram: RetryDelayHistogram) {
+            self.series = series
+            self.seriesIndex = seriesIndex
+            self.histogram = histogram
+        }
+    }
+
     /// A key the cap evicted that its group had not touched before, with its record before the group (unpacked only
     /// for a rollback: see ``KeyTable/RemovedKey``).
     public struct EvictedKey: Sendable {
@@ -60,9 +75,9 @@ public struct KeyForensics: Sendable {
     public struct Changes: Sendable {
         /// Detections per (series, bucket), in the detection fields of ``OutcomeCounts``.
         public var detections: [BatchDelta.Cell: OutcomeCounts] = [:]
-        /// The retry delays observed by this group alone, per series (what the durable aggregates add; the
-        /// cumulative histograms stay in ``KeyForensics``).
-        public var delays: [SeriesKey: RetryDelayHistogram] = [:]
+        /// The retry delays observed by this group alone, each series once, in the order first observed (what the
+        /// durable aggregates add; the cumulative histograms stay in ``KeyForensics``).
+        public internal(set) var delays: [SeriesDelays] = []
         /// Every touched key once, in the order first touched, with its state before and after the group (with
         /// ``evictedKeys``, what to persist, and what ``KeyForensics/rollback(_:)`` puts back).
         public private(set) var keys: [KeyChange] = []
@@ -87,8 +102,9 @@ public struct KeyForensics: Sendable {
         /// Every key the group touched and still tracks has a label below this (``KeyTable/labelBound`` after the
         /// group): what the key log counts its row with.
         public internal(set) var labelBound = 0
-        /// Histograms before the group, for rollback.
-        var previousHistograms: [UInt32: RetryDelayHistogram?] = [:]
+        /// Histograms before the group, for rollback: each series once, beside its entry of ``delays`` (the same
+        /// position).
+        var previousHistograms: [RetryDelayHistogram?] = []
         /// Latest double executions before the group (nil: there was none), for rollback.
         var previousDoubleExecutions: [UInt32: TracedMoment?] = [:]
 
@@ -108,6 +124,26 @@ public struct KeyForensics: Sendable {
             indexed = true
             positions.reserveCapacity(events.count)
             for position in keys.indices { positions[keys[position].key] = position }
+        }
+
+        /// The retry delays of several groups (in commit order), each series once: what one transaction stores for
+        /// them. A series is found by its index, not its names.
+        public static func mergedDelays(_ groups: [Changes]) -> [SeriesDelays] {
+            guard groups.count > 1 else { return groups.first?.delays ?? [] }
+            var merged: [SeriesDelays] = []
+            var positions: [UInt32: Int] = [:]
+            positions.reserveCapacity(groups.reduce(0) { $0 + $1.delays.count })
+            for group in groups {
+                for delays in group.delays {
+                    if let position = positions[delays.seriesIndex] {
+                        merged[position].histogram.merge(delays.histogram)
+                    } else {
+                        positions[delays.seriesIndex] = merged.count
+                        merged.append(delays)
+                    }
+                }
+            }
+            return merged
         }
 
         /// The series of a touched key, as the group's first event for it names it.
@@ -195,6 +231,12 @@ public struct KeyForensics: Sendable {
     /// (indexes are dense and never reused), so that neither a miss nor a scrape hashes a series for them.
     private var openCounts: [Int] = []
     private var histograms: [RetryDelayHistogram?] = []
+    /// Per series index, which ``process(_:bucketWidthMs:)`` call last observed a retry delay in the series and where
+    /// that call's ``Changes/delays`` holds it: a group finds its entry for a series without a dictionary keyed by
+    /// series (which at 1,000 series was a lookup, an insert and a rehash per series and group; docs/performance.md).
+    private var delayEntries: [(call: UInt64, position: Int32)] = []
+    /// Counts ``process(_:bucketWidthMs:)`` calls (what ``delayEntries`` compares with).
+    private var processCalls: UInt64 = 0
     private var sightings: [KeyHash: Sighting] = [:]
     private var sightingOrder: Deque<KeyHash> = []
     /// The latest double execution with a trace, per series: the exemplar of `dedup_double_executions_total` and the
@@ -224,6 +266,7 @@ public struct KeyForensics: Sendable {
         seriesIndex[series] = index
         openCounts.append(0)
         histograms.append(nil)
+        delayEntries.append((0, 0))
         return index
     }
 
@@ -232,6 +275,7 @@ public struct KeyForensics: Sendable {
     /// Runs the detectors over `events` in order.
     public mutating func process(_ events: [ForensicEvent], bucketWidthMs: Int64) -> Changes {
         var changes = Changes(events: events)
+        processCalls &+= 1
         var keys: [KeyHash] = []
         keys.reserveCapacity(events.count)
         // By index: `compactMap(\.key)` copied each whole event (retaining its series' names).
@@ -310,13 +354,20 @@ public struct KeyForensics: Sendable {
             }
             if let delaySeconds {
                 let seriesIndex = knownSeriesIndex ?? index(of: events[position].series)
-                if changes.previousHistograms[seriesIndex] == nil {
-                    changes.previousHistograms[seriesIndex] = .some(histograms[Int(seriesIndex)])
+                let series = Int(seriesIndex)
+                let entry: Int
+                if delayEntries[series].call == processCalls {
+                    entry = Int(delayEntries[series].position)
+                } else {
+                    entry = changes.delays.count
+                    delayEntries[series] = (processCalls, Int32(entry))
+                    changes.previousHistograms.append(histograms[series])
+                    changes.delays.append(
+                        SeriesDelays(series: seriesKeys[series], seriesIndex: seriesIndex, histogram: RetryDelayHistogram()))
                 }
-                if histograms[Int(seriesIndex)] == nil { histograms[Int(seriesIndex)] = RetryDelayHistogram() }
-                histograms[Int(seriesIndex)]!.observe(
-                    seconds: delaySeconds, exemplar: trace.map { TracedMoment(trace: $0, timeMs: t) })
-                changes.delays[events[position].series, default: RetryDelayHistogram()].observe(seconds: delaySeconds)
+                if histograms[series] == nil { histograms[series] = RetryDelayHistogram() }
+                histograms[series]!.observe(seconds: delaySeconds, exemplar: trace.map { TracedMoment(trace: $0, timeMs: t) })
+                changes.delays[entry].histogram.observe(seconds: delaySeconds)
             }
         }
         changes.labelBound = table.labelBound
@@ -328,7 +379,9 @@ public struct KeyForensics: Sendable {
         for change in changes.keys { putBack(change.key, previous: changes.previous(of: change)) }
         // After the keys: one evicted and then created again by the group was removed there.
         for evicted in changes.evictedKeys { putBack(evicted.key, previous: evicted.previous) }
-        for (series, previous) in changes.previousHistograms { histograms[Int(series)] = previous }
+        for (delays, previous) in zip(changes.delays, changes.previousHistograms) {
+            histograms[Int(delays.seriesIndex)] = previous
+        }
         for (series, previous) in changes.previousDoubleExecutions { latestDoubleExecutions[series] = previous }
         evictions -= Int64(changes.evicted)
     }

@@ -25,6 +25,15 @@ struct AggregateFold {
         }
     }
 
+    /// A series' database id as a key that hashes with ``HashMixing``: a fold finds a series' totals once per cell,
+    /// and SipHash of an `Int64` key was most of that lookup.
+    struct SeriesID: Hashable {
+        var value: Int64
+        init(_ value: Int64) { self.value = value }
+
+        func _rawHashValue(seed: Int) -> Int { HashMixing.mix(Int(value), 0, seed: seed) }
+    }
+
     /// A series' counts over all its cells, and when it was last seen.
     struct SeriesTotals {
         var counts = OutcomeCounts.zero
@@ -38,8 +47,8 @@ struct AggregateFold {
 
     private(set) var cells = FoldTable<Cell>()
     private(set) var clientCells = FoldTable<ClientCell>()
-    private(set) var series: [Int64: SeriesTotals] = [:]
-    private(set) var delays: [Int64: RetryDelayHistogram] = [:]
+    private(set) var series: [SeriesID: SeriesTotals] = [:]
+    private(set) var delays: [SeriesID: RetryDelayHistogram] = [:]
     /// The client names of ``clientCells``: a name is hashed once per row, not once per cell.
     private(set) var clientNames: [String] = []
     private var clientIndexes: [String: Int32] = [:]
@@ -59,7 +68,9 @@ struct AggregateFold {
     /// Adds a row's (series, bucket) cells, and their counts to their series' totals.
     mutating func add(_ rowCells: [(key: Cell, counts: OutcomeCounts)], seenMs: Int64) {
         cells.add(rowCells)
-        for cell in rowCells { series[cell.key.series, default: SeriesTotals()].add(cell.counts, seenMs: seenMs) }
+        for cell in rowCells {
+            series[SeriesID(cell.key.series), default: SeriesTotals()].add(cell.counts, seenMs: seenMs)
+        }
     }
 
     /// Adds a row's (series, client, bucket) cells.
@@ -68,7 +79,7 @@ struct AggregateFold {
     }
 
     mutating func add(series id: Int64, delays histogram: RetryDelayHistogram) {
-        delays[id, default: RetryDelayHistogram()].merge(histogram)
+        delays[SeriesID(id), default: RetryDelayHistogram()].merge(histogram)
     }
 
     /// Adds everything to the tables. Cells of a series that no longer exists (pruned meanwhile) are dropped: the
@@ -84,9 +95,9 @@ struct AggregateFold {
                     late_retries = late_retries + ?9, narrow_keys = narrow_keys + ?10
                 WHERE id = ?1
                 """)
-        var present: Set<Int64> = []
+        var present: Set<SeriesID> = []
         for (id, totals) in series {
-            updateSeries.bind(id, at: 1)
+            updateSeries.bind(id.value, at: 1)
             updateSeries.bind(totals.lastSeenMs, at: 2)
             bind(totals.counts, fields: 8, to: updateSeries, from: 3)
             try updateSeries.run()
@@ -103,7 +114,7 @@ struct AggregateFold {
                     double_executions = double_executions + excluded.double_executions,
                     late_retries = late_retries + excluded.late_retries, narrow_keys = narrow_keys + excluded.narrow_keys
                 """)
-        for entry in cells.entries where present.contains(entry.key.series) {
+        for entry in cells.entries where present.contains(SeriesID(entry.key.series)) {
             upsertBucket.bind(entry.key.series, at: 1)
             upsertBucket.bind(entry.key.bucketStartMs, at: 2)
             bind(entry.counts, fields: 8, to: upsertBucket, from: 3)
@@ -119,7 +130,7 @@ struct AggregateFold {
                         miss = miss + excluded.miss, hit = hit + excluded.hit, in_flight = in_flight + excluded.in_flight,
                         completed = completed + excluded.completed, mismatch = mismatch + excluded.mismatch
                     """)
-            for entry in clientCells.entries where present.contains(entry.key.series) {
+            for entry in clientCells.entries where present.contains(SeriesID(entry.key.series)) {
                 upsertClient.bind(entry.key.series, at: 1)
                 upsertClient.bind(clientNames[Int(entry.key.client)], at: 2)
                 upsertClient.bind(entry.key.bucketStartMs, at: 3)
@@ -133,12 +144,12 @@ struct AggregateFold {
                 sql: "INSERT OR REPLACE INTO retry_delays(series_id, sum, buckets) VALUES (?, ?, ?)")
             for (id, added) in delays where present.contains(id) {
                 var histogram = added
-                if let row = try Row.fetchOne(read, arguments: [id]),
+                if let row = try Row.fetchOne(read, arguments: [id.value]),
                     let stored = RetryDelayHistogram(counts: DedupStore.decodeCounts(row[1]), sum: row[0])
                 {
                     histogram.merge(stored)
                 }
-                try upsert.execute(arguments: [id, histogram.sum, DedupStore.encodeCounts(histogram.counts)])
+                try upsert.execute(arguments: [id.value, histogram.sum, DedupStore.encodeCounts(histogram.counts)])
             }
         }
     }

@@ -22,10 +22,12 @@ import OrderedCollections
 enum AggregateLog {
     static let version: UInt8 = 1
 
-    /// Encodes a group; `seriesIDs` must hold every series of `delta` and `delays`.
+    /// Encodes a group: `cellSeriesIDs` holds the series id of each of `delta`'s cells (in their order), `seriesID`
+    /// gives that of each series of `delays` (each series once).
     static func encode(
-        _ delta: BatchDelta, delays: [SeriesKey: RetryDelayHistogram], seriesID: (SeriesKey) -> Int64
+        _ delta: BatchDelta, cellSeriesIDs: [Int64], delays: [KeyForensics.SeriesDelays], seriesID: (SeriesKey) -> Int64
     ) -> [UInt8] {
+        precondition(cellSeriesIDs.count == delta.cells.count, "a series id per cell")
         var namesSize = 0
         for name in delta.clientNames { namesSize += 10 + name.name.utf8.count }
         let maximum =
@@ -38,13 +40,8 @@ enum AggregateLog {
             writer.byte(version)
             writer.varint(CompactKeyRecordCodec.zigzag(received))
             writer.varint(UInt64(delta.cells.count))
-            // The series id of each cell, for the client cells that name it by position.
-            var cellSeriesIDs: [UInt64] = []
-            if !delta.clientSlots.isEmpty { cellSeriesIDs.reserveCapacity(delta.cells.count) }
-            for (cell, counts) in delta.cells {
-                let id = UInt64(bitPattern: seriesID(cell.series))
-                if !delta.clientSlots.isEmpty { cellSeriesIDs.append(id) }
-                writer.varint(id)
+            for (position, (cell, counts)) in delta.cells.enumerated() {
+                writer.varint(UInt64(bitPattern: cellSeriesIDs[position]))
                 writer.varint(CompactKeyRecordCodec.zigzag(cell.bucketStartMs &- received))
                 writeCounts(counts, fields: 8, to: &writer)
             }
@@ -59,14 +56,15 @@ enum AggregateLog {
             writer.varint(UInt64(delta.clientSlots.count))
             let cells = delta.cells.keys
             for (slot, counts) in delta.clientSlots {
-                writer.varint(cellSeriesIDs[Int(slot.cell)])
+                writer.varint(UInt64(bitPattern: cellSeriesIDs[Int(slot.cell)]))
                 writer.varint(UInt64(slot.client))
                 writer.varint(CompactKeyRecordCodec.zigzag(cells[Int(slot.cell)].bucketStartMs &- received))
                 writeCounts(counts, fields: 5, to: &writer)
             }
             writer.varint(UInt64(delays.count))
-            for (series, histogram) in delays {
-                writer.varint(UInt64(bitPattern: seriesID(series)))
+            for delays in delays {
+                let histogram = delays.histogram
+                writer.varint(UInt64(bitPattern: seriesID(delays.series)))
                 var mask: UInt64 = 0
                 for (index, count) in histogram.counts.enumerated() where count != 0 { mask |= 1 << UInt64(index) }
                 writer.varint(mask)

@@ -238,20 +238,31 @@ public final class DedupStore: Sendable {
                         ON CONFLICT(service, operation) DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)
                         RETURNING id
                         """)
-                for cell in delta.cells.keys where known[cell.series] == nil && newSeries[cell.series] == nil {
+                // Each cell's series id, found once: the row's cells and client cells take it from here.
+                var cellSeriesIDs: [Int64] = []
+                cellSeriesIDs.reserveCapacity(delta.cells.count)
+                for cell in delta.cells.keys {
+                    if let id = known[cell.series] ?? newSeries[cell.series] {
+                        cellSeriesIDs.append(id)
+                        continue
+                    }
                     insertSeries.bind(cell.series.service, at: 1)
                     insertSeries.bind(cell.series.operation, at: 2)
                     insertSeries.bind(delta.receivedAtMs, at: 3)
-                    newSeries[cell.series] = try insertSeries.run()
+                    // The upsert returns the row whether it inserted it or not.
+                    guard let id = try insertSeries.run() else {
+                        throw DatabaseError(resultCode: .SQLITE_ERROR, message: "no id returned for a series row")
+                    }
+                    newSeries[cell.series] = id
+                    cellSeriesIDs.append(id)
                 }
                 let seriesID = { (series: SeriesKey) -> Int64? in known[series] ?? newSeries[series] }
-                var delays: [SeriesKey: RetryDelayHistogram] = [:]
-                for batch in forensics {
-                    for (series, histogram) in batch.delays { delays[series, default: RetryDelayHistogram()].merge(histogram) }
-                }
+                let delays = KeyForensics.Changes.mergedDelays(forensics)
                 if !delta.cells.isEmpty || !delays.isEmpty {
                     try AggregateLog.appendRow(
-                        AggregateLog.encode(delta, delays: delays, seriesID: { seriesID($0) ?? 0 }), db: db)
+                        AggregateLog.encode(
+                            delta, cellSeriesIDs: cellSeriesIDs, delays: delays, seriesID: { seriesID($0) ?? 0 }),
+                        db: db)
                 }
                 // Entries moved by compaction go first: the group's own entries for the same keys must follow them.
                 if let compaction { movedRowID = try KeyLogCompactor.apply(compaction, in: db) }

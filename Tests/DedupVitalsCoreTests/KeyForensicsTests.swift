@@ -157,6 +157,38 @@ import Testing
         #expect(changes.current(of: Self.key(1)) == .some(nil))
     }
 
+    /// A group's retry delays hold each series once, in the order first observed, with only that group's
+    /// observations; a later group starts its own, rolling it back gives the cumulative histograms back, and merging
+    /// groups sums each series' delays.
+    @Test func eachGroupCarriesItsOwnDelaysPerSeries() {
+        let other = SeriesKey(service: "payments", operation: "capture")
+        func delayed(_ series: SeriesKey, ageMs: Int64) -> ForensicEvent {
+            ForensicEvent(series: series, outcome: .hit, key: nil, payload: nil, timeMs: Self.t0, ageMs: ageMs)
+        }
+        var forensics = KeyForensics(settings: Self.settings)
+        let first = forensics.process(
+            [delayed(Self.series, ageMs: 250), delayed(other, ageMs: 3_000), delayed(Self.series, ageMs: 500)],
+            bucketWidthMs: 10_000)
+        #expect(first.delays.map(\.series) == [Self.series, other])
+        #expect(first.delays.map(\.histogram.count) == [2, 1])
+        #expect(first.delays[0].histogram.sum == 0.75)
+        let afterFirst = forensics.retryDelays
+        let second = forensics.process(
+            [delayed(other, ageMs: 125), delayed(other, ageMs: 125), delayed(Self.series, ageMs: 50)], bucketWidthMs: 10_000)
+        #expect(second.delays.map(\.series) == [other, Self.series])
+        #expect(second.delays.map(\.histogram.count) == [2, 1])
+        #expect(forensics.retryDelays[other]?.count == 3)
+        let merged = KeyForensics.Changes.mergedDelays([first, second])
+        #expect(merged.map(\.series) == [Self.series, other])
+        #expect(merged.map(\.histogram.count) == [3, 3])
+        #expect(merged[1].histogram.sum == 3.25)
+        #expect(merged[0].histogram.counts == forensics.retryDelays[Self.series]?.counts)
+        forensics.rollback(second)
+        #expect(forensics.retryDelays == afterFirst)
+        forensics.rollback(first)
+        #expect(forensics.retryDelays.isEmpty)
+    }
+
     /// Key forensics with a cap of two keys, holding keys 1 and 2 (open misses, key 1 the oldest).
     static func keysOneAndTwoAtACapOfTwo() -> KeyForensics {
         var forensics = KeyForensics(settings: .init(dedupWindowMs: window, staleAfterMs: 1000, maxKeys: 2))

@@ -160,9 +160,10 @@ import Testing
         let harness = try KeyLogHarness(path: path)
         let first = Self.events(100, series: 7)
         try await Self.commit(harness, first)
+        let delta = BatchDelta(
+            events: Self.events(100, series: 7), receivedAtMs: Self.t0, bucketWidthMs: BucketClock.defaultWidthMs)
         var row = AggregateLog.encode(
-            BatchDelta(events: Self.events(100, series: 7), receivedAtMs: Self.t0, bucketWidthMs: BucketClock.defaultWidthMs),
-            delays: [:], seriesID: { _ in 1 })
+            delta, cellSeriesIDs: Array(repeating: 1, count: delta.cells.count), delays: [], seriesID: { _ in 1 })
         row.removeLast(3)
         let cut = row
         try await DatabaseQueue(path: path).write { db in
@@ -183,7 +184,11 @@ import Testing
             delays[event.series, default: RetryDelayHistogram()].observe(seconds: Double(event.ageMs!) / 1000)
         }
         let ids = Dictionary(uniqueKeysWithValues: delta.series.enumerated().map { ($1, Int64($0 + 1)) })
-        let row = AggregateLog.encode(delta, delays: delays, seriesID: { ids[$0]! })
+        let entries = delays.enumerated().map {
+            KeyForensics.SeriesDelays(series: $1.key, seriesIndex: UInt32($0), histogram: $1.value)
+        }
+        let row = AggregateLog.encode(
+            delta, cellSeriesIDs: delta.cells.keys.map { ids[$0.series]! }, delays: entries, seriesID: { ids[$0]! })
         var fold = AggregateFold()
         #expect(row.withUnsafeBytes { AggregateLog.decode($0, into: &fold) })
         #expect(fold.cells.count == delta.cells.count && fold.clientCells.count == delta.clientCells.count)
@@ -199,8 +204,8 @@ import Testing
                     == counts)
         }
         for (series, histogram) in delays {
-            #expect(fold.delays[ids[series]!]?.counts == histogram.counts)
-            #expect(fold.delays[ids[series]!]?.sum == histogram.sum)
+            #expect(fold.delays[.init(ids[series]!)]?.counts == histogram.counts)
+            #expect(fold.delays[.init(ids[series]!)]?.sum == histogram.sum)
         }
         // Every shorter prefix is malformed and adds nothing.
         for length in stride(from: 0, to: row.count, by: 97) {
