@@ -123,12 +123,15 @@ public struct BatchDelta: Sendable, Equatable {
         }
     }
 
-    /// The position of `cell`, appended with zero counts when new. One lookup, where a subscript and then
-    /// `index(forKey:)` would take two.
+    /// The position of `cell`, appended with zero counts when new.
+    ///
+    /// A known cell takes one lookup. A new one takes a second, whose append is cheaper than the insertion at a
+    /// position that found or inserted it in one lookup (`updateValue(_:forKey:insertingAt:)`): that inserted into
+    /// both arrays through the general range replacement, where an append adds one element (docs/performance.md).
     private static func position(of cell: Cell, in cells: inout Cells) -> Int32 {
-        let (existing, position) = cells.updateValue(.zero, forKey: cell, insertingAt: cells.count)
-        if let existing { cells.values[position] = existing }
-        return Int32(position)
+        if let position = cells.index(forKey: cell) { return Int32(position) }
+        cells.updateValue(.zero, forKey: cell)
+        return Int32(cells.count - 1)
     }
 
     /// The position of the caller named `name` in ``clientNames`` (a batch has a few: a linear search of names),
