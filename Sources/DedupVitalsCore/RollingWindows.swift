@@ -51,10 +51,19 @@ public struct RollingWindows: Sendable {
 
     /// Applies a committed delta.
     public mutating func apply(_ delta: BatchDelta) {
-        for (cell, counts) in delta.cells {
-            // Changed in place: one lookup, and the buckets are not copied.
-            let position = positions[cell.series] ?? add(cell.series, SeriesState())
-            Self.add(counts, at: cell.bucketStartMs, seenMs: delta.receivedAtMs, to: &states[position])
+        // Every cell's series found first, then the states changed: the lookups depend on nothing but the table, so
+        // their cache misses overlap, where a lookup followed by its state's change waited for each miss in turn
+        // (at 1,000 series a group's cells are mostly different series; docs/performance.md).
+        let cells = delta.cells.keys
+        var found = [Int](repeating: -1, count: cells.count)
+        for index in cells.indices { found[index] = positions[cells[index].series] ?? -1 }
+        let counts = delta.cells.values
+        for index in cells.indices {
+            // Changed in place: the buckets are not copied.
+            var position = found[index]
+            // Not known before the group, or added by one of its earlier cells (a series in several buckets).
+            if position < 0 { position = positions[cells[index].series] ?? add(cells[index].series, SeriesState()) }
+            Self.add(counts[index], at: cells[index].bucketStartMs, seenMs: delta.receivedAtMs, to: &states[position])
         }
         if !orderedSorted { sortOrdered() }
     }

@@ -23,7 +23,9 @@ import Testing
                         Event(
                             service: "s\(Int.random(in: 0..<3, using: &generator))",
                             operation: "op\(Int.random(in: 0..<40, using: &generator))",
-                            outcome: Outcome.allCases.randomElement(using: &generator)!, timeMs: now)
+                            outcome: Outcome.allCases.randomElement(using: &generator)!,
+                            // Up to two buckets back: a series new to the delta can have cells in several buckets.
+                            timeMs: now - Int64.random(in: 0...20_000, using: &generator))
                     }
                     windows.apply(BatchDelta(events: events, receivedAtMs: now, bucketWidthMs: BucketClock.defaultWidthMs))
                     for event in events {
