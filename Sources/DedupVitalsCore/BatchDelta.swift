@@ -89,6 +89,16 @@ public struct BatchDelta: Sendable, Equatable {
         if events.first?.client != nil {
             clientSlots.reserveCapacity(min(events.count, 1_024), cells: min(events.count, 1_024))
         }
+        if let hasher {
+            // Hashed through the states, not the hasher: binding the hasher per event retained its owner.
+            hasher.withStates { aggregate(events, bucketWidthMs: bucketWidthMs, hashing: $0) }
+        } else {
+            aggregate(events, bucketWidthMs: bucketWidthMs, hashing: nil)
+        }
+    }
+
+    /// Adds `events` to the cells, and those with a key or an `age_ms` to ``forensicEvents`` when `hashing`.
+    private mutating func aggregate(_ events: [Event], bucketWidthMs: Int64, hashing: KeyHasher.States?) {
         // The caller of the event before: batches usually come from one caller, or a few in runs.
         var lastClient: (name: String, position: Int32)?
         // The events' stored fields are read in place: binding each whole event (or calling a computed property of
@@ -111,13 +121,13 @@ public struct BatchDelta: Sendable, Equatable {
                 // The outcome alone, so that the closure does not capture (and copy) the event.
                 clientSlots.modify(cell: cell, client: position) { $0[outcome] += 1 }
             }
-            if let hasher, events[index].key != nil || events[index].ageMs != nil {
+            if let hashing, events[index].key != nil || events[index].ageMs != nil {
                 hasForensicEvents = true
-                let key = events[index].key.map { hasher.hashKey($0, series: series) }
+                let key = events[index].key.map { hashing.hashKey($0, series: series) }
                 forensicEvents.append(
                     ForensicEvent(
                         series: series, outcome: outcome, key: key,
-                        payload: key == nil ? nil : events[index].payload.map { hasher.hashPayload($0, series: series) },
+                        payload: key == nil ? nil : events[index].payload.map { hashing.hashPayload($0, series: series) },
                         timeMs: timeMs, ageMs: events[index].ageMs, trace: key == nil ? nil : events[index].trace))
             }
         }

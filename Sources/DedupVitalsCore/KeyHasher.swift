@@ -21,15 +21,37 @@ public struct KeyHasher: Sendable {
     }
 
     /// The hash of an idempotency key of a series.
-    public func hashKey(_ key: String, series: SeriesKey) -> KeyHash { hash(0x4B, key, series) }
+    public func hashKey(_ key: String, series: SeriesKey) -> KeyHash { Self.hash(state, 0x4B, key, series) }
 
     /// The hash of a payload fingerprint of a series.
-    public func hashPayload(_ payload: String, series: SeriesKey) -> KeyHash { hash(0x50, payload, series) }
+    public func hashPayload(_ payload: String, series: SeriesKey) -> KeyHash { Self.hash(state, 0x50, payload, series) }
 
-    /// HMAC(domain ‖ service ‖ 0 ‖ operation ‖ 0 ‖ value), first 16 bytes.
-    private func hash(_ domain: UInt8, _ value: String, _ series: SeriesKey) -> KeyHash {
+    /// Runs `body` with a view of this hasher that holds only the prepared states, while this hasher keeps them
+    /// alive. A loop over a batch's events hashes through the view: each copy of the hasher itself (an optional
+    /// bound per event, a closure's capture) retained and released the object that owns the states, an atomic
+    /// operation on a line both request threads write (docs/performance.md).
+    public func withStates<R>(_ body: (States) throws -> R) rethrows -> R {
+        try withExtendedLifetime(key) { try body(States(state: state)) }
+    }
+
+    /// The prepared states without their owner (see ``withStates(_:)``); valid only inside that call.
+    public struct States {
+        nonisolated(unsafe) fileprivate let state: UnsafeMutablePointer<dv_hmac_sha256_key>
+
+        /// The hash of an idempotency key of a series.
+        public func hashKey(_ key: String, series: SeriesKey) -> KeyHash { KeyHasher.hash(state, 0x4B, key, series) }
+
+        /// The hash of a payload fingerprint of a series.
+        public func hashPayload(_ payload: String, series: SeriesKey) -> KeyHash {
+            KeyHasher.hash(state, 0x50, payload, series)
+        }
+    }
+
+    /// HMAC(domain ‖ service ‖ 0 ‖ operation ‖ 0 ‖ value), first 16 bytes, with the prepared states at `state`.
+    private static func hash(
+        _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domain: UInt8, _ value: String, _ series: SeriesKey
+    ) -> KeyHash {
         // The closures below capture the plain pointer, not the object that owns it (no retain per hash).
-        let state = state
         var service = series.service
         var operation = series.operation
         var value = value

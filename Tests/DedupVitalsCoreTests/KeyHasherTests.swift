@@ -18,6 +18,23 @@ struct KeyHasherTests {
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined() }
 
+    /// A batch hashes keys and payloads through the hasher's states (``KeyHasher/withStates(_:)``): the same hashes
+    /// as the hasher's own, which the key lookup endpoint computes.
+    @Test func aBatchHashesKeysAndPayloadsAsTheHasherDoes() {
+        let hasher = KeyHasher(secret: Array(repeating: 7, count: 32))
+        let events = (0..<24).map { n in
+            Event(
+                service: "payments", operation: "refund\(n % 3)", outcome: .miss, key: "key-\(n)-0123456789abcdef",
+                payload: n % 2 == 0 ? "payload-\(n)" : nil, timeMs: 1_800_000_000_000)
+        }
+        let delta = BatchDelta(events: events, receivedAtMs: 1_800_000_000_000, bucketWidthMs: 10_000, hasher: hasher)
+        #expect(delta.forensicEvents.count == events.count)
+        for (event, forensic) in zip(events, delta.forensicEvents) {
+            #expect(forensic.key == hasher.hashKey(event.key!, series: event.series))
+            #expect(forensic.payload == event.payload.map { hasher.hashPayload($0, series: event.series) })
+        }
+    }
+
     static func bytes(hex: String) -> [UInt8] {
         var result: [UInt8] = []
         var index = hex.startIndex
