@@ -21,10 +21,12 @@ public struct KeyHasher: Sendable {
     }
 
     /// The hash of an idempotency key of a series.
-    public func hashKey(_ key: String, series: SeriesKey) -> KeyHash { Self.hash(state, 0x4B, key, series) }
+    public func hashKey(_ key: String, series: SeriesKey) -> KeyHash { States(state: state).hashKey(key, series: series) }
 
     /// The hash of a payload fingerprint of a series.
-    public func hashPayload(_ payload: String, series: SeriesKey) -> KeyHash { Self.hash(state, 0x50, payload, series) }
+    public func hashPayload(_ payload: String, series: SeriesKey) -> KeyHash {
+        States(state: state).hashPayload(payload, series: series)
+    }
 
     /// Runs `body` with a view of this hasher that holds only the prepared states, while this hasher keeps them
     /// alive. A loop over a batch's events hashes through the view: each copy of the hasher itself (an optional
@@ -34,9 +36,10 @@ public struct KeyHasher: Sendable {
         try withExtendedLifetime(key) { try body(States(state: state)) }
     }
 
-    /// The prepared states without their owner (see ``withStates(_:)``); valid only inside that call.
+    /// The prepared states without their owner (see ``withStates(_:)``); valid only inside that call, or while a
+    /// hasher holds them. Hashing is defined here once, for the hasher and for the view.
     public struct States {
-        nonisolated(unsafe) fileprivate let state: UnsafeMutablePointer<dv_hmac_sha256_key>
+        fileprivate let state: UnsafeMutablePointer<dv_hmac_sha256_key>
 
         /// The hash of an idempotency key of a series.
         public func hashKey(_ key: String, series: SeriesKey) -> KeyHash { KeyHasher.hash(state, 0x4B, key, series) }
