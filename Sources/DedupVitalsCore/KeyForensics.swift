@@ -51,8 +51,9 @@ public struct KeyForensics: Sendable {
     /// The retry delays one group observed in one series.
     public struct SeriesDelays: Sendable {
         public var series: SeriesKey
-        /// The series' index in the ``KeyForensics`` that observed them (dense, never reused): what merging several
-        /// groups' delays finds a series by without hashing its names.
+        /// The series' index in the ``KeyForensics`` that observed them: what merging several groups' delays finds a
+        /// series by without hashing its names. An index names one series for as long as any unsettled group can
+        /// hold it (see ``KeyForensics/removeSeries(_:settledThrough:)``), so the groups of one transaction agree.
         public var seriesIndex: UInt32
         public var histogram: RetryDelayHistogram
 
@@ -108,13 +109,19 @@ public struct KeyForensics: Sendable {
         /// Latest double executions before the group (nil: there was none), for rollback.
         var previousDoubleExecutions: [UInt32: TracedMoment?] = [:]
 
+        /// Which ``KeyForensics/process(_:bucketWidthMs:)`` call made these changes (calls are numbered from 1, in
+        /// commit order): what the owner of the write path reports once the group is settled
+        /// (``KeyForensics/removeSeries(_:settledThrough:)``).
+        public let call: UInt64
+
         /// The group's events, which ``KeyChange/event`` points into.
         private let events: [ForensicEvent]
         /// The records before the group of the touched keys that were tracked (``KeyChange/previous``).
         private var previousRecords: [KeyRecord] = []
 
-        init(events: [ForensicEvent]) {
+        init(events: [ForensicEvent], call: UInt64) {
             self.events = events
+            self.call = call
             keys.reserveCapacity(events.count)
         }
 
@@ -225,10 +232,21 @@ public struct KeyForensics: Sendable {
     public let settings: Settings
     /// The tracked keys, in creation order (the eviction order).
     public private(set) var table = KeyTable()
+    /// The series by index. Indexes are dense: a removed series' index goes to a later new series, once no unsettled
+    /// group can name it (``removeSeries(_:settledThrough:)``), so that these arrays grow with the most series
+    /// tracked at once rather than with every series ever seen.
     private var seriesKeys: [SeriesKey] = []
     private var seriesIndex: [SeriesKey: UInt32] = [:]
-    /// Keys holding a lock, and the cumulative retry-delay histogram, per series index: arrays beside `seriesKeys`
-    /// (indexes are dense and never reused), so that neither a miss nor a scrape hashes a series for them.
+    /// Per series index, whether its series was removed (until the index names a new series): a rollback of a group
+    /// prepared before the removal puts nothing back there.
+    private var retired: [Bool] = []
+    /// Retired indexes that groups prepared before their removal may still name, with the last ``process(_:bucketWidthMs:)``
+    /// call at their removal: free once that call is settled.
+    private var retiring: [(index: UInt32, call: UInt64)] = []
+    /// Retired indexes no unsettled group names, for the next new series.
+    private var freeIndexes: [UInt32] = []
+    /// Keys holding a lock, and the cumulative retry-delay histogram, per series index: arrays beside `seriesKeys`,
+    /// so that neither a miss nor a scrape hashes a series for them.
     private var openCounts: [Int] = []
     private var histograms: [RetryDelayHistogram?] = []
     /// Per series index, which ``process(_:bucketWidthMs:)`` call last observed a retry delay in the series and where
@@ -242,6 +260,8 @@ public struct KeyForensics: Sendable {
     /// The latest double execution with a trace, per series: the exemplar of `dedup_double_executions_total` and the
     /// `trace_id` of double-execution alerts. In memory only.
     private var latestDoubleExecutions: [UInt32: TracedMoment] = [:]
+    /// What a retired index names until a new series takes it.
+    private static let vacant = SeriesKey(service: "", operation: "")
     /// Keys evicted by the cap since the process started.
     public private(set) var evictions: Int64 = 0
 
@@ -258,24 +278,35 @@ public struct KeyForensics: Sendable {
         return records
     }
 
-    /// The index of a series, interning it when new.
+    /// The index of a series, interning it when new (in a free index, or a new one).
     public mutating func index(of series: SeriesKey) -> UInt32 {
         if let index = seriesIndex[series] { return index }
+        if let index = freeIndexes.popLast() {
+            // Removing the series emptied its state; a rollback since put nothing back (it was retired).
+            seriesKeys[Int(index)] = series
+            retired[Int(index)] = false
+            seriesIndex[series] = index
+            return index
+        }
         let index = UInt32(seriesKeys.count)
         seriesKeys.append(series)
         seriesIndex[series] = index
+        retired.append(false)
         openCounts.append(0)
         histograms.append(nil)
         delayEntries.append((0, 0))
         return index
     }
 
+    /// Series indexes allocated: the most series tracked at once, plus removed ones not yet free (for tests).
+    var seriesCapacity: Int { seriesKeys.count }
+
     // MARK: Processing
 
     /// Runs the detectors over `events` in order.
     public mutating func process(_ events: [ForensicEvent], bucketWidthMs: Int64) -> Changes {
-        var changes = Changes(events: events)
         processCalls &+= 1
+        var changes = Changes(events: events, call: processCalls)
         var keys: [KeyHash] = []
         keys.reserveCapacity(events.count)
         // By index: `compactMap(\.key)` copied each whole event (retaining its series' names).
@@ -379,17 +410,21 @@ public struct KeyForensics: Sendable {
         for change in changes.keys { putBack(change.key, previous: changes.previous(of: change)) }
         // After the keys: one evicted and then created again by the group was removed there.
         for evicted in changes.evictedKeys { putBack(evicted.key, previous: evicted.previous) }
-        for (delays, previous) in zip(changes.delays, changes.previousHistograms) {
+        // A series removed since the group was prepared stays removed.
+        for (delays, previous) in zip(changes.delays, changes.previousHistograms) where !retired[Int(delays.seriesIndex)] {
             histograms[Int(delays.seriesIndex)] = previous
         }
-        for (series, previous) in changes.previousDoubleExecutions { latestDoubleExecutions[series] = previous }
+        for (series, previous) in changes.previousDoubleExecutions where !retired[Int(series)] {
+            latestDoubleExecutions[series] = previous
+        }
         evictions -= Int64(changes.evicted)
     }
 
-    /// Gives `key` its record before a failed group back (nil: the key was new).
+    /// Gives `key` its record before a failed group back (nil: the key was new; a key of a series removed since the
+    /// group was prepared was forgotten with its series, and stays forgotten).
     private mutating func putBack(_ key: KeyHash, previous: KeyRecord?) {
         if let current = table[key], current.open { openCounts[Int(current.seriesIndex)] -= 1 }
-        guard let previous else {
+        guard let previous, !retired[Int(previous.seriesIndex)] else {
             table.removeValue(forKey: key)
             return
         }
@@ -459,17 +494,36 @@ public struct KeyForensics: Sendable {
         return expired
     }
 
-    /// Forgets every key of the given series (the series itself expired).
-    public mutating func removeSeries(_ series: Set<SeriesKey>) {
+    /// Forgets the given series (they expired) and every key of theirs, and retires their indexes.
+    ///
+    /// `settled` is the last ``process(_:bucketWidthMs:)`` call whose group is settled, committed or rolled back
+    /// (``Changes/call``; groups settle in commit order). A group prepared before the removal and not settled yet
+    /// still names a removed series by its index: rolling it back restores nothing of that series, and its delays
+    /// are merged with its transaction's other groups by index. So an index goes to a new series only once the
+    /// calls up to its removal are settled; until then it waits, and is freed by a later removal. Without reuse,
+    /// every series ever seen kept its slot in the arrays (its names, an entry of `seriesIndex`, ~150 bytes), which
+    /// grew without bound where series come and go.
+    public mutating func removeSeries(_ series: Set<SeriesKey>, settledThrough settled: UInt64) {
+        var waiting: [(index: UInt32, call: UInt64)] = []
+        for entry in retiring {
+            if entry.call <= settled { freeIndexes.append(entry.index) } else { waiting.append(entry) }
+        }
+        retiring = waiting
         let indexes = Set(series.compactMap { seriesIndex[$0] })
         guard !indexes.isEmpty else { return }
         for key in table.keys(where: { indexes.contains($0.seriesIndex) }) {
             if let record = table[key] { remove(key, record) }
         }
         for index in indexes {
-            histograms[Int(index)] = nil
-            openCounts[Int(index)] = 0
+            let slot = Int(index)
+            histograms[slot] = nil
+            openCounts[slot] = 0
             latestDoubleExecutions[index] = nil
+            delayEntries[slot] = (0, 0)
+            seriesIndex[seriesKeys[slot]] = nil
+            seriesKeys[slot] = Self.vacant  // its names freed now, not at reuse
+            retired[slot] = true
+            if processCalls <= settled { freeIndexes.append(index) } else { retiring.append((index, processCalls)) }
         }
     }
 

@@ -4,7 +4,7 @@ import DedupVitalsCore
 /// the in-memory state it keeps in step with the database.
 ///
 /// The committer calls these in a fixed order. For each batch, in commit order and under the committer's lock:
-/// ``admit(_:)``, then ``prepare(_:)``. For each group, on the writer: ``committed(_:)`` after the transaction,
+/// ``admit(_:)``, then ``prepare(_:)``. For each group, on the writer: ``committed(_:changes:)`` after the transaction,
 /// before the requests resume; or, when the transaction failed, ``failed(_:changes:)`` for that group and the one
 /// prepared on top of it, newest first, under the committer's lock.
 public protocol CommitParticipant: Sendable {
@@ -14,8 +14,9 @@ public protocol CommitParticipant: Sendable {
     /// May change the batch (client caps) and returns the key-forensics changes to persist with it, whose detections
     /// the group counts.
     func prepare(_ delta: inout BatchDelta) -> KeyForensics.Changes?
-    /// Applies a committed group to the in-memory state.
-    func committed(_ group: BatchDelta)
+    /// Applies a committed group to the in-memory state (`changes`: its batches' key-forensics changes, in commit
+    /// order, now settled).
+    func committed(_ group: BatchDelta, changes: [KeyForensics.Changes])
     /// Undoes what ``prepare(_:)`` changed in memory for a group whose transaction failed (`changes` newest first).
     func failed(_ group: BatchDelta, changes: [KeyForensics.Changes])
 }

@@ -293,7 +293,7 @@ public final class GroupCommitter: Sendable {
             try store.write(
                 merged, forensics: group.forensics, compaction: group.compaction,
                 idempotencyRecords: group.records, createdAtMs: clock())
-            participant.committed(merged)
+            participant.committed(merged, changes: group.forensics)
             let endNs = CommitStatistics.now()
             for waiter in group.waiters { waiter.resume() }
             statistics.recordGroup(startNs: startNs, endNs: endNs, enteredNs: group.enteredAtNs)

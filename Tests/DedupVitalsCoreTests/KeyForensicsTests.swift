@@ -1,5 +1,6 @@
-import DedupVitalsCore
 import Testing
+
+@testable import DedupVitalsCore
 
 /// The key-forensics detectors, including their boundaries.
 @Suite struct KeyForensicsTests {
@@ -187,6 +188,72 @@ import Testing
         #expect(forensics.retryDelays == afterFirst)
         forensics.rollback(first)
         #expect(forensics.retryDelays.isEmpty)
+    }
+
+    /// Series that expire give their indexes to later series: the arrays kept per series index grow with the most
+    /// series tracked at once, not with every series ever seen, and a new series starts with nothing of the old.
+    @Test func removedSeriesGiveTheirIndexesToNewSeries() {
+        var forensics = KeyForensics(settings: Self.settings)
+        let old = (0..<50).map { SeriesKey(service: "payments", operation: "old-\($0)") }
+        let new = (0..<50).map { SeriesKey(service: "payments", operation: "new-\($0)") }
+        func events(_ series: [SeriesKey], keyBase: UInt64) -> [ForensicEvent] {
+            series.enumerated().flatMap { n, series in
+                [
+                    ForensicEvent(
+                        series: series, outcome: .miss, key: Self.key(keyBase + UInt64(n)), payload: nil, timeMs: Self.t0,
+                        ageMs: nil),
+                    ForensicEvent(series: series, outcome: .hit, key: nil, payload: nil, timeMs: Self.t0 + 5, ageMs: 100),
+                ]
+            }
+        }
+        let first = forensics.process(events(old, keyBase: 1), bucketWidthMs: 10_000)
+        #expect(forensics.seriesCapacity == 50)
+        forensics.removeSeries(Set(old), settledThrough: first.call)
+        #expect(forensics.keyCount == 0)
+        #expect(forensics.inFlightKeys.isEmpty && forensics.retryDelays.isEmpty)
+        _ = forensics.process(events(new, keyBase: 1_000), bucketWidthMs: 10_000)
+        #expect(forensics.seriesCapacity == 50)
+        #expect(forensics.inFlightKeys == Dictionary(uniqueKeysWithValues: new.map { ($0, 1) }))
+        #expect(Set(forensics.retryDelays.keys) == Set(new))
+        #expect(forensics.retryDelays.values.allSatisfy { $0.count == 1 })
+        #expect(Set(forensics.staleInFlightKeys(nowMs: Self.t0 + 3_600_000).keys) == Set(new))
+        let figures = forensics.figures(of: old + new)
+        #expect(figures.inFlightKeys == Array(repeating: 0, count: 50) + Array(repeating: 1, count: 50))
+        #expect(figures.retryDelays.map { $0 != nil } == Array(repeating: false, count: 50) + Array(repeating: true, count: 50))
+    }
+
+    /// A group prepared before its series was removed still names the series' index: the index waits until that
+    /// group is settled, and rolling the group back puts nothing back in the removed series (which a new series
+    /// would then have inherited).
+    @Test func anIndexWaitsForTheGroupsPreparedBeforeItsSeriesWasRemoved() {
+        var forensics = KeyForensics(settings: Self.settings)
+        let old = SeriesKey(service: "payments", operation: "old")
+        let fresh = SeriesKey(service: "payments", operation: "fresh")
+        let later = SeriesKey(service: "payments", operation: "later")
+        func event(_ series: SeriesKey, _ outcome: Outcome, key: UInt64?, ageMs: Int64? = nil) -> ForensicEvent {
+            ForensicEvent(series: series, outcome: outcome, key: key.map(Self.key), payload: nil, timeMs: Self.t0, ageMs: ageMs)
+        }
+        let settled = forensics.process(
+            [event(old, .miss, key: 1), event(old, .hit, key: nil, ageMs: 100)], bucketWidthMs: 10_000)
+        // Prepared, not yet settled: it touches key 1 (tracked before it) and observes a delay in the old series.
+        let pending = forensics.process([event(old, .hit, key: 1, ageMs: 200)], bucketWidthMs: 10_000)
+        forensics.removeSeries([old], settledThrough: settled.call)
+        #expect(forensics.keyCount == 0)
+        // A new series does not get the old one's index while `pending` may still be rolled back.
+        let onTop = forensics.process([event(fresh, .miss, key: 2)], bucketWidthMs: 10_000)
+        #expect(forensics.seriesCapacity == 2)
+        // Their group fails: rolled back newest first.
+        forensics.rollback(onTop)
+        forensics.rollback(pending)
+        #expect(forensics.record(for: Self.key(1)) == nil)
+        #expect(forensics.inFlightKeys.isEmpty && forensics.retryDelays.isEmpty)
+        // Now settled: a later removal frees the index, and the next new series takes it with nothing of the old one.
+        forensics.removeSeries([], settledThrough: pending.call)
+        _ = forensics.process([event(later, .miss, key: 3)], bucketWidthMs: 10_000)
+        #expect(forensics.seriesCapacity == 2)
+        #expect(forensics.inFlightKeys == [later: 1])
+        #expect(forensics.retryDelays.isEmpty)
+        #expect(forensics.staleInFlightKeys(nowMs: Self.t0 + 3_600_000) == [later: 1])
     }
 
     /// Key forensics with a cap of two keys, holding keys 1 and 2 (open misses, key 1 the oldest).

@@ -35,7 +35,7 @@ import Testing
             return nil
         }
 
-        func committed(_ group: BatchDelta) {
+        func committed(_ group: BatchDelta, changes: [KeyForensics.Changes]) {
             committedEvents.withLock { $0 += group.eventCount }
             committedMisses.withLock { total in for counts in group.cells.values { total += counts.miss } }
         }

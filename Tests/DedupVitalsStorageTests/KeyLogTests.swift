@@ -196,6 +196,10 @@ import Testing
             $0 + Int($1.miss + $1.hit + $1.inFlight + $1.completed + $1.mismatch)
         }
         #expect(counted == prefill + 7 * outcomes.count(where: { $0 }))
+        // Every batch's key-forensics changes reach the participant once as settled, committed or failed (what lets
+        // the service reuse a removed series' index).
+        let settled = harness.box.settled.withLock { $0 }.flatMap { $0 }
+        #expect(settled.sorted() == Array(1...UInt64(prefill / 1_000 + outcomes.count)))
         // What memory holds is exactly what a restart rebuilds from what was committed.
         try await harness.closeAndExpectARestartToRebuildItsKeys()
     }
@@ -608,6 +612,8 @@ final class KeyLogHarness: Sendable {
 
 final class ForensicsBox: Sendable {
     let forensics: Mutex<KeyForensics>
+    /// The calls of the key-forensics changes of each settled group (committed or failed), in the order settled.
+    let settled = Mutex<[[UInt64]]>([])
     init(_ forensics: KeyForensics) { self.forensics = Mutex(forensics) }
 }
 
@@ -622,10 +628,13 @@ struct ForensicsSteps: CommitParticipant, KeyLiveness {
         return box.forensics.withLock { $0.process(events, bucketWidthMs: BucketClock.defaultWidthMs) }
     }
 
-    func committed(_ group: BatchDelta) {}
+    func committed(_ group: BatchDelta, changes: [KeyForensics.Changes]) {
+        box.settled.withLock { $0.append(changes.map(\.call)) }
+    }
 
     func failed(_ group: BatchDelta, changes: [KeyForensics.Changes]) {
         box.forensics.withLock { forensics in for batch in changes { forensics.rollback(batch) } }
+        box.settled.withLock { $0.append(changes.map(\.call)) }
     }
 
     var trackedKeys: (count: Int, oldestLabel: Int) { box.forensics.withLock { ($0.keyCount, $0.table.oldestLabel) } }

@@ -135,6 +135,32 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Series that come and go: 1,000,000 series seen over time, 1,000 at once, a key each; each thousand expires
+    // before the next arrives. What the process's resident memory grows by shows whether what key forensics keeps
+    // per series grows with every series ever seen or with the series tracked at once (docs/performance.md).
+    let residentGrowth = BenchmarkMetric.custom("resident memory growth (MiB)", useScalingFactor: false)
+    Benchmark(
+        "key forensics: 1,000,000 series seen, 1,000 at a time",
+        configuration: .init(metrics: [.wallClock, residentGrowth], warmupIterations: 0, maxIterations: 2)
+    ) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let residentBefore = HotPathFixtures.residentMiB()
+            var churn = KeyForensics(settings: .init(dedupWindowMs: 86_400_000, staleAfterMs: 300_000, maxKeys: 1_000_000))
+            for round in 0..<1_000 {
+                let series = (0..<1_000).map { SeriesKey(service: "checkout-service", operation: "operation-\(round)-\($0)") }
+                let events = series.enumerated().map { n, series in
+                    ForensicEvent(
+                        series: series, outcome: .miss, key: KeyHash(high: UInt64(round), low: UInt64(n)), payload: nil,
+                        timeMs: HotPathFixtures.nowMs, ageMs: nil)
+                }
+                let changes = churn.process(events, bucketWidthMs: BucketClock.defaultWidthMs)
+                churn.removeSeries(Set(series), settledThrough: changes.call)
+            }
+            benchmark.measurement(residentGrowth, HotPathFixtures.residentMiB() - residentBefore)
+            blackHole(churn)
+        }
+    }
+
     // MARK: /metrics
 
     let counters = HotPathFixtures.counters()

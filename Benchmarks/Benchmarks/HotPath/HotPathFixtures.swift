@@ -2,12 +2,30 @@ import DedupVitalsCore
 import DedupVitalsServer
 import OrderedCollections
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Inputs of the hot-path benchmarks, built once.
 enum HotPathFixtures {
     /// A fixed receive time; event timestamps are relative to it.
     static let nowMs: Int64 = 1_790_000_000_000
     static let windows: [PromDuration] = [.minutes(1), .minutes(5), .minutes(15), .hours(1)]
     static let outcomes = ["miss", "completed", "hit", "miss", "completed", "in_flight", "miss", "mismatch"]
+
+    /// The process's resident memory in MiB (`/proc/self/statm`'s second field, in pages), for benchmarks that
+    /// measure what one piece of state grows by: the benchmark process's peak is dominated by the other fixtures.
+    static func residentMiB() -> Int {
+        let descriptor = open("/proc/self/statm", O_RDONLY)
+        guard descriptor >= 0 else { return 0 }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return 0 }
+        let fields = buffer[..<count].split(separator: UInt8(ascii: " "))
+        guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
+        return (pages * sysconf(Int32(_SC_PAGESIZE))) >> 20
+    }
 
     /// A 500-event body: every field present (key, payload, client, RFC 3339 `ts`, `age_ms`), over 100 series.
     static func eventBody(count: Int = 500, ndjson: Bool = false) -> [UInt8] {

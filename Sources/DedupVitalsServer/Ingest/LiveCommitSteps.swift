@@ -26,13 +26,15 @@ struct LiveCommitSteps: CommitParticipant, KeyLiveness {
 
     /// The group is on disk: the windows and clients take it, then its admissions are settled (in that order, so
     /// that the limits never see a new series in neither place).
-    func committed(_ group: BatchDelta) {
+    func committed(_ group: BatchDelta, changes: [KeyForensics.Changes]) {
         state.apply(group)
+        state.settled(changes)
         pending.settle(group)
     }
 
     func failed(_ group: BatchDelta, changes: [KeyForensics.Changes]) {
         state.rollback(changes)
+        state.settled(changes)
         pending.settle(group)
     }
 

@@ -10,6 +10,10 @@ public final class LiveState: Sendable {
     private let forensics: Mutex<KeyForensics>
     private let clients: Mutex<ClientAttribution>
     private let staleCache = Mutex<(atMs: Int64, counts: [SeriesKey: Int])?>(nil)
+    /// The last key-forensics call (``KeyForensics/Changes/call``) whose group is settled: what pruning tells the key
+    /// forensics, so that a removed series' index is reused only once no unsettled group names it. Written and read
+    /// on the writer.
+    private let settledForensicsCall = Atomic<UInt64>(0)
     public let counters = IngestCounters()
     /// Errors handled without failing a request (logged and counted).
     public let errors = InternalErrors()
@@ -46,6 +50,12 @@ public final class LiveState: Sendable {
         forensics.withLock { forensics in
             for batch in changes { forensics.rollback(batch) }
         }
+    }
+
+    /// Notes that the groups of these key-forensics changes are settled: committed, or rolled back.
+    func settled(_ changes: [KeyForensics.Changes]) {
+        guard let last = changes.lazy.map(\.call).max() else { return }
+        if last > settledForensicsCall.load(ordering: .relaxed) { settledForensicsCall.store(last, ordering: .relaxed) }
     }
 
     // MARK: Reading
@@ -87,7 +97,7 @@ public final class LiveState: Sendable {
         let dropped = windows.withLock { $0.prune(nowMs: nowMs, retentionMs: retentionMs, bucketHorizonMs: bucketHorizonMs) }
         let bucketWidth = windows.withLock { $0.bucketWidthMs }
         forensics.withLock {
-            $0.removeSeries(Set(dropped))
+            $0.removeSeries(Set(dropped), settledThrough: settledForensicsCall.load(ordering: .relaxed))
             _ = $0.expire(nowMs: nowMs)
         }
         clients.withLock { $0.prune(nowMs: nowMs, retentionMs: min(retentionMs, bucketHorizonMs), bucketWidthMs: bucketWidth) }
