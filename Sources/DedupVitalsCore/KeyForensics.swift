@@ -170,27 +170,33 @@ public struct KeyForensics: Sendable {
             return evictedKeys.contains { $0.key == key } ? .some(nil) : nil
         }
 
-        /// Records `current` as the state of `key` after the group so far; `previous`, its state before the event,
-        /// is kept when this is the group's first touch of the key. A key the table did not track before the event
-        /// (`previous` nil) is new to ``keys`` unless a key of ``keys`` was evicted, which indexes them; otherwise one
-        /// lookup in `positions`: the default subscript's modify inserts the next position when the key is new.
-        mutating func record(_ key: KeyHash, event: Int, previous: KeyRecord?, current: KeyRecord) {
+        /// Records `current` as the state of `key`, tracked before the event, after the group so far; `previous`, its
+        /// state before the event, is kept when this is the group's first touch of the key. One lookup in `positions`:
+        /// the default subscript's modify inserts the next position when the key is new to ``keys``.
+        mutating func record(_ key: KeyHash, event: Int, previous: KeyRecord, current: KeyRecord) {
+            indexKeys()
+            if updateTouched(key, current: current) { return }
+            keys.append(
+                KeyChange(key: key, event: Int32(event), previous: Int32(previousRecords.count), current: current))
+            previousRecords.append(previous)
+            touchedTrackedKeys = true
+        }
+
+        /// Records `current` as the state of `key`, which the table did not track before the event, after the group
+        /// so far. It is new to ``keys`` unless a key of ``keys`` was evicted, which indexes them.
+        mutating func recordNew(_ key: KeyHash, event: Int, current: KeyRecord) {
+            if indexed, updateTouched(key, current: current) { return }
+            keys.append(KeyChange(key: key, event: Int32(event), previous: -1, current: current))
+        }
+
+        /// With ``keys`` indexed: sets `key`'s state if it is in ``keys`` and returns true; otherwise claims the next
+        /// position for it, which the caller appends.
+        private mutating func updateTouched(_ key: KeyHash, current: KeyRecord) -> Bool {
             let next = keys.count
-            if previous != nil { indexKeys() }
-            if indexed {
-                let position = Self.claim(&positions[key, default: -1], next: next)
-                if position < next {
-                    keys[position].current = current
-                    return
-                }
-            }
-            var previousPosition: Int32 = -1
-            if let previous {
-                previousPosition = Int32(previousRecords.count)
-                previousRecords.append(previous)
-                touchedTrackedKeys = true
-            }
-            keys.append(KeyChange(key: key, event: Int32(event), previous: previousPosition, current: current))
+            let position = Self.claim(&positions[key, default: -1], next: next)
+            guard position < next else { return false }
+            keys[position].current = current
+            return true
         }
 
         /// A key's position in ``keys``, given its entry in `positions` (-1 when just inserted, which becomes `next`).
@@ -205,7 +211,7 @@ public struct KeyForensics: Sendable {
         func mayHoldEvictedKey(cap: Int) -> Bool { touchedTrackedKeys || keys.count > cap }
 
         /// Records the eviction of a key; `mayBeTouched` false when the key cannot be in ``keys`` (no lookup then).
-        mutating func evict(_ removed: KeyTable.RemovedKey, mayBeTouched: Bool) {
+        mutating func evict(_ removed: consuming KeyTable.RemovedKey, mayBeTouched: Bool) {
             if mayBeTouched { indexKeys() }
             if mayBeTouched, let position = positions[removed.key] {
                 keys[position].current = nil
@@ -315,73 +321,34 @@ public struct KeyForensics: Sendable {
         // The events' fields are read in place: binding each whole event copied it (retaining its series' names).
         for position in events.indices {
             let (outcome, t, trace) = (events[position].outcome, events[position].timeMs, events[position].trace)
-            // Only detections need the cell, and a known key already has its series index (no string hashing).
-            func cell() -> BatchDelta.Cell {
-                BatchDelta.Cell(series: events[position].series, bucketStartMs: BucketClock.start(of: t, widthMs: bucketWidthMs))
-            }
+            // A known key already has its series index (no string hashing).
             var knownSeriesIndex: UInt32?
             var delaySeconds = outcome.isDuplicate ? events[position].ageMs.map { Double($0) / 1000 } : nil
             if let key = events[position].key {
-                let slot = table.position(of: key)
-                let existing = slot.map(table.record(at:))
-                let seriesIndex = existing?.seriesIndex ?? index(of: events[position].series)
-                knownSeriesIndex = seriesIndex
-                let isNew = existing == nil
-                var record = existing ?? KeyRecord(seriesIndex: seriesIndex, createdMs: t)
-                let wasOpen = !isNew && record.open
-                switch outcome {
-                case .miss:
-                    if record.firstMissMs > 0 {
-                        let detection: KeyTraces.Detection
-                        if t - record.firstMissMs <= settings.dedupWindowMs {
-                            changes.detections[cell(), default: .zero].doubleExecutions += 1
-                            detection = .doubleExecution
-                            if let trace {
-                                noteDoubleExecution(trace, atMs: t, seriesIndex: seriesIndex, into: &changes)
-                            }
-                        } else {
-                            changes.detections[cell(), default: .zero].lateRetries += 1
-                            record.firstMissMs = t
-                            detection = .lateRetry
-                        }
-                        if let trace {
-                            record.traces = (record.traces ?? KeyTraces(firstMiss: nil)).repeated(trace, as: detection)
-                        } else if let traces = record.traces, traces.repeatMiss != nil {
-                            // The latest repeat carried no trace: an older one would name the wrong request.
-                            record.traces = traces.firstMiss.map { KeyTraces(firstMiss: $0) }
-                        }
-                    } else {
-                        record.firstMissMs = t
-                        if let trace, record.traces == nil { record.traces = KeyTraces(firstMiss: trace) }
-                    }
-                    record.lastMissMs = max(record.lastMissMs, t)
-                    record.open = true
-                case .completed:
-                    record.completedMs = max(record.completedMs, t)
-                    if record.lastMissMs <= t { record.open = false }
-                case .hit, .inFlight:
-                    if delaySeconds == nil, record.firstMissMs > 0 {
-                        delaySeconds = Double(max(0, t - record.firstMissMs)) / 1000
-                    }
-                case .mismatch:
-                    break
+                // A tracked key and a new one each take their own path: one record, never an optional one (copying
+                // and destroying `KeyRecord?` went through its value witnesses, per event; docs/performance.md).
+                if let slot = table.position(of: key) {
+                    let previous = table.record(at: slot)
+                    var record = previous
+                    knownSeriesIndex = record.seriesIndex
+                    observe(
+                        position, of: events, key: key, in: &record, delaySeconds: &delaySeconds, changes: &changes,
+                        bucketWidthMs: bucketWidthMs)
+                    if previous.open != record.open { openCounts[Int(record.seriesIndex)] += record.open ? 1 : -1 }
+                    table.replaceRecord(at: slot, with: record)
+                    changes.record(key, event: position, previous: previous, current: record)
+                } else {
+                    let seriesIndex = index(of: events[position].series)
+                    knownSeriesIndex = seriesIndex
+                    var record = KeyRecord(seriesIndex: seriesIndex, createdMs: t)
+                    observe(
+                        position, of: events, key: key, in: &record, delaySeconds: &delaySeconds, changes: &changes,
+                        bucketWidthMs: bucketWidthMs)
+                    if record.open { openCounts[Int(seriesIndex)] += 1 }
+                    table.insert(record, forNewKey: key)
+                    changes.recordNew(key, event: position, current: record)
+                    evictOverflow(into: &changes)
                 }
-                record.count(outcome)
-                record.lastSeenMs = max(record.lastSeenMs, t)
-                if let payload = events[position].payload {
-                    if record.payloadFingerprint == 0 {
-                        record.payloadFingerprint = payload.high
-                    } else if record.payloadFingerprint != payload.high, record.payloadVariants < .max {
-                        record.payloadVariants += 1
-                    }
-                    if outcome == .miss, sight(payload, key: key, at: t) {
-                        changes.detections[cell(), default: .zero].narrowKeys += 1
-                    }
-                }
-                if wasOpen != record.open { openCounts[Int(seriesIndex)] += record.open ? 1 : -1 }
-                if let slot { table.replaceRecord(at: slot, with: record) } else { table.insert(record, forNewKey: key) }
-                changes.record(key, event: position, previous: existing, current: record)
-                if isNew { evictOverflow(into: &changes) }
             }
             if let delaySeconds {
                 let seriesIndex = knownSeriesIndex ?? index(of: events[position].series)
@@ -403,6 +370,70 @@ public struct KeyForensics: Sendable {
         }
         changes.labelBound = table.labelBound
         return changes
+    }
+
+    /// What event `position` of `events` does to its key's record (tracked or new): the detections, the counts, the
+    /// payload, and the retry delay a duplicate without `age_ms` measures from the first miss.
+    @inline(__always)
+    private mutating func observe(
+        _ position: Int, of events: [ForensicEvent], key: KeyHash, in record: inout KeyRecord, delaySeconds: inout Double?,
+        changes: inout Changes, bucketWidthMs: Int64
+    ) {
+        let (outcome, t, trace) = (events[position].outcome, events[position].timeMs, events[position].trace)
+        // Only detections need the cell.
+        func cell() -> BatchDelta.Cell {
+            BatchDelta.Cell(series: events[position].series, bucketStartMs: BucketClock.start(of: t, widthMs: bucketWidthMs))
+        }
+        let seriesIndex = record.seriesIndex
+        switch outcome {
+        case .miss:
+            if record.firstMissMs > 0 {
+                let detection: KeyTraces.Detection
+                if t - record.firstMissMs <= settings.dedupWindowMs {
+                    changes.detections[cell(), default: .zero].doubleExecutions += 1
+                    detection = .doubleExecution
+                    if let trace {
+                        noteDoubleExecution(trace, atMs: t, seriesIndex: seriesIndex, into: &changes)
+                    }
+                } else {
+                    changes.detections[cell(), default: .zero].lateRetries += 1
+                    record.firstMissMs = t
+                    detection = .lateRetry
+                }
+                if let trace {
+                    record.traces = (record.traces ?? KeyTraces(firstMiss: nil)).repeated(trace, as: detection)
+                } else if let traces = record.traces, traces.repeatMiss != nil {
+                    // The latest repeat carried no trace: an older one would name the wrong request.
+                    record.traces = traces.firstMiss.map { KeyTraces(firstMiss: $0) }
+                }
+            } else {
+                record.firstMissMs = t
+                if let trace, record.traces == nil { record.traces = KeyTraces(firstMiss: trace) }
+            }
+            record.lastMissMs = max(record.lastMissMs, t)
+            record.open = true
+        case .completed:
+            record.completedMs = max(record.completedMs, t)
+            if record.lastMissMs <= t { record.open = false }
+        case .hit, .inFlight:
+            if delaySeconds == nil, record.firstMissMs > 0 {
+                delaySeconds = Double(max(0, t - record.firstMissMs)) / 1000
+            }
+        case .mismatch:
+            break
+        }
+        record.count(outcome)
+        record.lastSeenMs = max(record.lastSeenMs, t)
+        if let payload = events[position].payload {
+            if record.payloadFingerprint == 0 {
+                record.payloadFingerprint = payload.high
+            } else if record.payloadFingerprint != payload.high, record.payloadVariants < .max {
+                record.payloadVariants += 1
+            }
+            if outcome == .miss, sight(payload, key: key, at: t) {
+                changes.detections[cell(), default: .zero].narrowKeys += 1
+            }
+        }
     }
 
     /// Undoes a processed group whose transaction failed.
