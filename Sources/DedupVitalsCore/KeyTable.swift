@@ -433,8 +433,17 @@ public struct KeyTable: Sendable {
         while capacity * 3 < max(minimumCapacity, count) * 4 + 4 { capacity *= 2 }
         positionBits = min(31, max(minimumPositionBits, capacity.trailingZeroBitCount + 1))
         if end >= currentPositionLimit { renumber() }
-        index = []
-        var fresh = [UInt32](repeating: Self.empty, count: capacity)
+        // At the key cap the index keeps its size from one rebuild to the next: its storage is emptied and reused.
+        // A new array of 8 MB (at a million keys) was mapped fresh, faulted in page by page, and the old one unmapped,
+        // every ~570,000 new keys.
+        var fresh: [UInt32] = []
+        swap(&fresh, &index)
+        if fresh.count == capacity {
+            fresh.withUnsafeMutableBufferPointer { $0.update(repeating: Self.empty) }
+        } else {
+            fresh = []
+            fresh = [UInt32](repeating: Self.empty, count: capacity)
+        }
         let mask = capacity - 1
         var used = 0
         fresh.withUnsafeMutableBufferPointer { fresh in
