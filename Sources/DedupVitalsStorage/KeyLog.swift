@@ -180,6 +180,14 @@ struct KeyLog: Sendable {
         writer.raw(hash.low.bigEndian)
     }
 
+    /// A key forensics' series index as a dictionary key, hashed with ``HashMixing``: an `UInt32` key is hashed with
+    /// SipHash, once per entry of a group (with a fresh key on every event, one per event; docs/performance.md).
+    struct SeriesIndex: Hashable {
+        let value: UInt32
+        init(_ value: UInt32) { self.value = value }
+        func _rawHashValue(seed: Int) -> Int { HashMixing.mix(Int(value), 0, seed: seed) }
+    }
+
     /// The entries for a group's key-forensics changes (each batch's, in order), and how many there are.
     static func encode(_ changes: [KeyForensics.Changes], seriesID: (SeriesKey) -> Int64?) -> (bytes: [UInt8], count: Int) {
         let upperBound = changes.reduce(0) { $0 + $1.keys.count + $1.evictedKeys.count } * maximumEntrySize
@@ -187,7 +195,7 @@ struct KeyLog: Sendable {
         // Series ids by the records' series index (key forensics' number for a series; a key hash belongs to one
         // series, which is hashed with the key): a group's keys name a few series, and finding each key's id by its
         // series' names copied and compared them per key.
-        var seriesIDs: [UInt32: Int64] = [:]
+        var seriesIDs: [SeriesIndex: Int64] = [:]
         let bytes = [UInt8](unsafeUninitializedCapacity: upperBound) { buffer, initialized in
             guard let base = buffer.baseAddress else { return }
             var writer = ByteWriter(base)
@@ -204,9 +212,9 @@ struct KeyLog: Sendable {
                 batch.keys.withUnsafeBufferPointer { keys in
                     for index in keys.indices {
                         if let current = keys[index].current {
-                            let known = seriesIDs[current.seriesIndex]
+                            let known = seriesIDs[SeriesIndex(current.seriesIndex)]
                             guard let id = known ?? seriesID(batch.series(of: keys[index])) else { continue }
-                            if known == nil { seriesIDs[current.seriesIndex] = id }
+                            if known == nil { seriesIDs[SeriesIndex(current.seriesIndex)] = id }
                             writeRecord(hash: keys[index].key, seriesID: id, record: current, to: &writer)
                         } else {
                             writeRemoval(hash: keys[index].key, to: &writer)
