@@ -310,22 +310,28 @@ public struct KeyTable: Sendable {
 
     // MARK: Slots
 
+    // Inlined: called, a non-mutating method of the table received it as a copy of the whole struct (120 bytes),
+    // which the callers made per call (per eviction, per lookup; docs/performance.md).
+    @inline(__always)
     private func locate(_ position: Int) -> (chunk: Int, offset: Int) {
         let relative = position - base
         return (relative >> chunkShift, relative & (chunkSize - 1))
     }
 
+    @inline(__always)
     private func slot(at position: Int) -> Slot {
         let (chunk, offset) = locate(position)
         return chunks[chunk][offset]
     }
 
     /// The key of a slot, without copying its record (the index compares keys on every probe).
+    @inline(__always)
     private func key(at position: Int) -> KeyHash {
         let (chunk, offset) = locate(position)
         return chunks[chunk][offset].key
     }
 
+    @inline(__always)
     private func isUsed(_ position: Int) -> Bool {
         let (chunk, offset) = locate(position)
         return chunks[chunk][offset].isUsed
@@ -394,7 +400,9 @@ public struct KeyTable: Sendable {
         return position >= head ? position : nil
     }
 
-    /// The index bucket and slot position of a tracked key (linear probing from its bucket).
+    /// The index bucket and slot position of a tracked key (linear probing from its bucket). Inlined for the same
+    /// reason as ``locate(_:)``: called, it got a copy of the table made per lookup.
+    @inline(__always)
     private func find(_ key: KeyHash) -> (bucket: Int, position: Int)? {
         guard !index.isEmpty else { return nil }
         let mask = index.count - 1
