@@ -449,7 +449,7 @@ public struct KeyTable: Sendable {
         if fresh.count == capacity {
             fresh.withUnsafeMutableBufferPointer { $0.update(repeating: Self.empty) }
         } else {
-            fresh = []
+            fresh = []  // the old storage freed before the new one is allocated (not both at once)
             fresh = [UInt32](repeating: Self.empty, count: capacity)
         }
         let mask = capacity - 1
