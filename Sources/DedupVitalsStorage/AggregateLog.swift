@@ -65,10 +65,12 @@ enum AggregateLog {
             for delays in delays {
                 let histogram = delays.histogram
                 writer.varint(UInt64(bitPattern: seriesID(delays.series)))
-                var mask: UInt64 = 0
-                for (index, count) in histogram.counts.enumerated() where count != 0 { mask |= 1 << UInt64(index) }
-                writer.varint(mask)
-                for count in histogram.counts where count != 0 { writer.varint(UInt64(bitPattern: count)) }
+                histogram.withCounts { counts in
+                    var mask: UInt64 = 0
+                    for (index, count) in counts.enumerated() where count != 0 { mask |= 1 << UInt64(index) }
+                    writer.varint(mask)
+                    for count in counts where count != 0 { writer.varint(UInt64(bitPattern: count)) }
+                }
                 writer.raw(histogram.sum.bitPattern.littleEndian)
             }
             initialized = writer.count

@@ -216,7 +216,7 @@ struct MetricsRenderer {
                 let labels = labelsOf[index]
                 let histogram = histograms[index] ?? empty
                 let exemplars = histogram.exemplars
-                histogram.counts.withUnsafeBufferPointer { counts in
+                histogram.withCounts { counts in
                     var cumulative: Int64 = 0
                     for bucket in boundLabels.indices {
                         cumulative += counts[bucket]

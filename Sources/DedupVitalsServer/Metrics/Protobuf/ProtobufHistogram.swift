@@ -21,8 +21,8 @@ enum ProtobufHistogram {
     /// The classic buckets of non-cumulative `counts` (one per bound, then the +Inf bucket): cumulative counts
     /// per upper bound. The +Inf bucket is implied by `sample_count` and written only to carry an exemplar.
     static func appendClassicBuckets(
-        counts: [Int64], bounds: [Double], exemplar: (Int) -> (moment: TracedMoment, value: Double)? = { _ in nil },
-        to encoder: inout ProtobufEncoder
+        counts: UnsafeBufferPointer<Int64>, bounds: [Double],
+        exemplar: (Int) -> (moment: TracedMoment, value: Double)? = { _ in nil }, to encoder: inout ProtobufEncoder
     ) {
         var cumulative: Int64 = 0
         for (index, count) in counts.enumerated() {
@@ -40,14 +40,18 @@ enum ProtobufHistogram {
     /// A whole classic histogram (``BucketHistogram``).
     static func appendClassic(_ histogram: BucketHistogram, to encoder: inout ProtobufEncoder) {
         appendTotals(count: histogram.count, sum: histogram.sum, to: &encoder)
-        appendClassicBuckets(counts: histogram.counts, bounds: histogram.bounds, to: &encoder)
+        histogram.counts.withUnsafeBufferPointer {
+            appendClassicBuckets(counts: $0, bounds: histogram.bounds, to: &encoder)
+        }
     }
 
     /// The native form of non-cumulative `counts` whose bucket `i` is the native bucket `indexes[i]` (ascending)
     /// of `schema`: only the non-empty buckets, as spans of consecutive indexes and deltas between neighbouring
     /// counts. Without observations, one empty span, which marks the histogram as native for every Prometheus
     /// version that reads them.
-    static func appendNativeBuckets(counts: [Int64], indexes: [Int32], schema: Int32, to encoder: inout ProtobufEncoder) {
+    static func appendNativeBuckets(
+        counts: UnsafeBufferPointer<Int64>, indexes: [Int32], schema: Int32, to encoder: inout ProtobufEncoder
+    ) {
         encoder.signedField(5, Int64(schema))
         encoder.doubleField(6, zeroThreshold)
         var span: (start: Int32, length: UInt64)?

@@ -156,14 +156,18 @@ enum ProtobufSeriesFamilies {
         ProtobufHistogram.appendTotals(count: histogram.count, sum: histogram.sum, to: &body)
         if mode != .native {
             let exemplars = histogram.exemplars
-            ProtobufHistogram.appendClassicBuckets(
-                counts: histogram.counts, bounds: RetryDelayHistogram.bounds,
-                exemplar: { exemplars.isEmpty ? nil : exemplars[$0].map { ($0.moment, $0.value) } }, to: &body)
+            histogram.withCounts { counts in
+                ProtobufHistogram.appendClassicBuckets(
+                    counts: counts, bounds: RetryDelayHistogram.bounds,
+                    exemplar: { exemplars.isEmpty ? nil : exemplars[$0].map { ($0.moment, $0.value) } }, to: &body)
+            }
         }
         if mode != .classic {
-            ProtobufHistogram.appendNativeBuckets(
-                counts: histogram.counts, indexes: RetryDelayNativeLayout.indexes, schema: RetryDelayNativeLayout.schema,
-                to: &body)
+            histogram.withCounts { counts in
+                ProtobufHistogram.appendNativeBuckets(
+                    counts: counts, indexes: RetryDelayNativeLayout.indexes, schema: RetryDelayNativeLayout.schema,
+                    to: &body)
+            }
             for case let exemplar? in histogram.exemplars {
                 ProtobufMetrics.appendExemplar(exemplar.moment, value: exemplar.value, field: 16, to: &body)
             }
