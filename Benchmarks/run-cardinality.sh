@@ -3,7 +3,7 @@
 # batches of 500 events over 16 connections, every event with a `client` among 7 and the `retries` outcome mix (a
 # tenth hits with age_ms, a fifth completions), spread over 20, 100 and 1,000 series, without keys and with a fresh
 # key on every event. One fresh service on an empty database per cell; builds given as name=BINARY are measured
-# alternately, so that their figures come from one run.
+# alternately, round by round, so that their figures come from one run.
 #
 #   Benchmarks/run-cardinality.sh                                   # the release build of this checkout
 #   BINS="before=/tmp/old/dedup-vitals after=.build-release/release/dedup-vitals" Benchmarks/run-cardinality.sh
@@ -39,13 +39,20 @@ if [[ -z "${LOCK_HELD:-}" ]] && command -v flock >/dev/null; then
   flock 9
 fi
 
+# Per round and build, the cells run in the order: fresh keys at the first count, then without keys at every count,
+# then fresh keys at the others. So each ratio the goals read (keyed / keyless at the first count, the last count's
+# keyless rate over the first's when there are two counts) compares cells run one after the other: this machine's
+# speed drifts by up to a third within a minute, and cells further apart took that drift into their ratio.
 declare -A keyless keyed
 for round in $(seq 1 "$rounds"); do
-  for series in "${counts[@]}"; do
-    for entry in "${bins[@]}"; do
-      name="${entry%%=*}"
-      bin="${entry#*=}"
+  for entry in "${bins[@]}"; do
+    name="${entry%%=*}"
+    bin="${entry#*=}"
+    keyed["$name,${counts[0]},$round"]="$(measure "$bin" --series "${counts[0]}" --fresh-keys)"
+    for series in "${counts[@]}"; do
       keyless["$name,$series,$round"]="$(measure "$bin" --series "$series" --keys 0)"
+    done
+    for series in "${counts[@]:1}"; do
       keyed["$name,$series,$round"]="$(measure "$bin" --series "$series" --fresh-keys)"
     done
   done
