@@ -6,11 +6,13 @@
 #
 #   Benchmarks/run-restart.sh                                  # the release build of this checkout
 #   BINS="before=/tmp/old/dedup-vitals after=.build-release/release/dedup-vitals" ROUNDS=3 Benchmarks/run-restart.sh
+#   SIGNAL=TERM Benchmarks/run-restart.sh                      # a clean stop under the same load instead of a crash
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 lock="${LOCK:-/tmp/swift-build.lock}"
 rounds="${ROUNDS:-1}"
+signal="${SIGNAL:-KILL}"
 read -r -a bins <<<"${BINS:-this=$root/.build-release/release/dedup-vitals}"
 load_bin="${LOAD_BIN:-$root/Benchmarks/.build/release/dedup-vitals-load}"
 # shellcheck source=Benchmarks/fresh-service.sh
@@ -36,7 +38,7 @@ for round in $(seq 1 "$rounds"); do
       --duration 8 --warmup 0 --ceiling-seconds 0 --output text >/dev/null 2>&1 &
     loader=$!
     sleep 4
-    kill -KILL "$service_pid"
+    kill -"$signal" "$service_pid"
     wait "$service_pid" 2>/dev/null || true
     service_pid=""
     wait "$loader" 2>/dev/null || true
