@@ -34,7 +34,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
-        // HMAC-SHA-256 with prepared states over BoringSSL's SHA-256 (swift-crypto's), for hashing keys per event.
+        // HMAC-SHA-256 with prepared states, for hashing keys per event: its own SHA-256 with the x86 SHA extensions
+        // (two messages interleaved), BoringSSL's (swift-crypto's) elsewhere.
         .target(name: "CHMACSHA256"),
         // A cache prefetch hint, which Swift cannot spell, for the key table's batched lookups.
         .target(name: "CPrefetch"),

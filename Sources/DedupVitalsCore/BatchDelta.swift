@@ -101,6 +101,8 @@ public struct BatchDelta: Sendable, Equatable {
     private mutating func aggregate(_ events: [Event], bucketWidthMs: Int64, hashing: KeyHasher.States?) {
         // The caller of the event before: batches usually come from one caller, or a few in runs.
         var lastClient: (name: String, position: Int32)?
+        // Keyed events, by position in `events` and in ``forensicEvents``: their keys are hashed after the loop.
+        var keyed: [(event: Int32, forensic: Int32)] = []
         // The events' stored fields are read in place: binding each whole event (or calling a computed property of
         // one) copied it, retaining its strings (a key longer than 15 bytes is one on the heap).
         for index in events.indices {
@@ -123,15 +125,54 @@ public struct BatchDelta: Sendable, Equatable {
             }
             if let hashing, events[index].key != nil || events[index].ageMs != nil {
                 hasForensicEvents = true
-                let key = events[index].key.map { hashing.hashKey($0, series: series) }
+                let isKeyed = events[index].key != nil
+                if isKeyed {
+                    if keyed.isEmpty { keyed.reserveCapacity(events.count - index) }
+                    keyed.append((Int32(index), Int32(forensicEvents.count)))
+                }
                 forensicEvents.append(
                     ForensicEvent(
-                        series: series, outcome: outcome, key: key,
-                        payload: key == nil ? nil : events[index].payload.map { hashing.hashPayload($0, series: series) },
-                        timeMs: timeMs, ageMs: events[index].ageMs, trace: key == nil ? nil : events[index].trace))
+                        series: series, outcome: outcome, key: isKeyed ? Self.placeholder : nil, payload: nil,
+                        timeMs: timeMs, ageMs: events[index].ageMs, trace: isKeyed ? events[index].trace : nil))
+            }
+        }
+        if let hashing, !keyed.isEmpty { hashKeys(keyed, of: events, hashing: hashing) }
+    }
+
+    /// Hashes the keys (and payloads) of the `keyed` events into their forensic events, two at a time: a key and its
+    /// payload together, a key without one with the next such key (``KeyHasher/States/hashKeys(_:_:_:_:)``). After
+    /// the events' loop rather than in it: there, what followed a hash waited for its long chain of SHA-256 rounds
+    /// (the next event's `Hasher` reads back what it has just stored, which waits until every older instruction is
+    /// done; docs/performance.md).
+    private mutating func hashKeys(
+        _ keyed: [(event: Int32, forensic: Int32)], of events: [Event], hashing: KeyHasher.States
+    ) {
+        var position = 0
+        while position < keyed.count {
+            let (event, forensic) = (Int(keyed[position].event), Int(keyed[position].forensic))
+            let series = forensicEvents[forensic].series
+            if let payload = events[event].payload {
+                // A payload is hashed only with its key.
+                let hashes = hashing.hashKeyAndPayload(events[event].key!, payload, series: series)
+                forensicEvents[forensic].key = hashes.key
+                forensicEvents[forensic].payload = hashes.payload
+                position += 1
+            } else if position + 1 < keyed.count, events[Int(keyed[position + 1].event)].payload == nil {
+                let (nextEvent, nextForensic) = (Int(keyed[position + 1].event), Int(keyed[position + 1].forensic))
+                let hashes = hashing.hashKeys(
+                    events[event].key!, series, events[nextEvent].key!, forensicEvents[nextForensic].series)
+                forensicEvents[forensic].key = hashes.0
+                forensicEvents[nextForensic].key = hashes.1
+                position += 2
+            } else {
+                forensicEvents[forensic].key = hashing.hashKey(events[event].key!, series: series)
+                position += 1
             }
         }
     }
+
+    /// The key of a keyed forensic event until ``hashKeys(_:of:hashing:)``; never left in a delta.
+    private static let placeholder = KeyHash(high: 0, low: 0)
 
     /// The position of `cell`, appended with zero counts when new.
     ///

@@ -4,9 +4,14 @@ import CHMACSHA256
 /// the same key under two operations is two keys.
 ///
 /// On the ingest path (one or two hashes per keyed event): the SHA-256 states after the padded secret are prepared
-/// once, the message is assembled in one stack buffer, and a hash is two struct copies and two SHA-256 compressions
-/// with no allocation (``CHMACSHA256``; a fraction of swift-crypto's `HMAC<SHA256>` cost: docs/performance.md).
+/// once, the message is assembled in one stack buffer, and a hash is two SHA-256 compressions with no allocation
+/// (``CHMACSHA256``; a fraction of swift-crypto's `HMAC<SHA256>` cost: docs/performance.md). Two hashes computed
+/// together (a key and its payload, or two keys: ``States/hashKeys(_:_:_:_:)``) interleave their compressions where
+/// the CPU has the SHA extensions.
 public struct KeyHasher: Sendable {
+    /// The hashes of a key and of its payload.
+    public typealias KeyAndPayload = (key: KeyHash, payload: KeyHash)
+
     /// Owns the prepared states; only kept, never read on the hot path.
     private let key: PreparedKey
     /// The prepared states, read without touching `key`: reading them through the object made every hash retain
@@ -26,6 +31,11 @@ public struct KeyHasher: Sendable {
     /// The hash of a payload fingerprint of a series.
     public func hashPayload(_ payload: String, series: SeriesKey) -> KeyHash {
         States(state: state).hashPayload(payload, series: series)
+    }
+
+    /// ``hashKey(_:series:)`` and ``hashPayload(_:series:)`` of one event, computed together.
+    public func hashKeyAndPayload(_ key: String, _ payload: String, series: SeriesKey) -> KeyAndPayload {
+        States(state: state).hashKeyAndPayload(key, payload, series: series)
     }
 
     /// Runs `body` with a view of this hasher that holds only the prepared states, while this hasher keeps them
@@ -48,6 +58,21 @@ public struct KeyHasher: Sendable {
         public func hashPayload(_ payload: String, series: SeriesKey) -> KeyHash {
             KeyHasher.hash(state, 0x50, payload, series)
         }
+
+        /// ``hashKey(_:series:)`` and ``hashPayload(_:series:)`` of one event, computed together.
+        public func hashKeyAndPayload(_ key: String, _ payload: String, series: SeriesKey) -> KeyAndPayload {
+            let hashes = KeyHasher.hashPair(state, 0x4B, key, series, 0x50, payload, series)
+            return (hashes.0, hashes.1)
+        }
+
+        /// ``hashKey(_:series:)`` of two keys, computed together.
+        public func hashKeys(
+            _ first: String, _ firstSeries: SeriesKey, _ second: String, _ secondSeries: SeriesKey
+        ) -> (
+            KeyHash, KeyHash
+        ) {
+            KeyHasher.hashPair(state, 0x4B, first, firstSeries, 0x4B, second, secondSeries)
+        }
     }
 
     /// HMAC(domain ‖ service ‖ 0 ‖ operation ‖ 0 ‖ value), first 16 bytes, with the prepared states at `state`.
@@ -64,28 +89,73 @@ public struct KeyHasher: Sendable {
                     let count = 3 + service.count + operation.count + value.count
                     // The message, then room for the digest.
                     return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count + 32) { buffer in
-                        buffer[0] = domain
-                        var offset = 1
-                        func put(_ part: UnsafeBufferPointer<UInt8>) {
-                            if let start = part.baseAddress {
-                                (buffer.baseAddress! + offset).update(from: start, count: part.count)
-                            }
-                            offset += part.count
-                        }
-                        put(service)
-                        buffer[offset] = 0
-                        offset += 1
-                        put(operation)
-                        buffer[offset] = 0
-                        offset += 1
-                        put(value)
-                        let digest = buffer.baseAddress! + count
-                        dv_hmac_sha256(state, buffer.baseAddress, count, digest)
-                        return KeyHash(digestBytes: UnsafeRawBufferPointer(start: digest, count: 16))
+                        let message = buffer.baseAddress!
+                        assemble(message, domain, service, operation, value)
+                        dv_hmac_sha256(state, message, count, message + count)
+                        return KeyHash(digestBytes: UnsafeRawBufferPointer(start: message + count, count: 16))
                     }
                 }
             }
         }
+    }
+
+    /// Two hashes computed together: with the SHA extensions their compressions are interleaved, which costs little
+    /// more than one hash (docs/performance.md). Plain parameters, not tuples: the closures below handled tuples of
+    /// strings through generic value witnesses.
+    @inline(__always)
+    fileprivate static func hashPair(
+        _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domainA: UInt8, _ valueA: String, _ seriesA: SeriesKey,
+        _ domainB: UInt8, _ valueB: String, _ seriesB: SeriesKey
+    ) -> (KeyHash, KeyHash) {
+        var (serviceA, operationA, valueA) = (seriesA.service, seriesA.operation, valueA)
+        var (serviceB, operationB, valueB) = (seriesB.service, seriesB.operation, valueB)
+        return serviceA.withUTF8 { serviceA in
+            operationA.withUTF8 { operationA in
+                valueA.withUTF8 { valueA in
+                    serviceB.withUTF8 { serviceB in
+                        operationB.withUTF8 { operationB in
+                            valueB.withUTF8 { valueB in
+                                let countA = 3 + serviceA.count + operationA.count + valueA.count
+                                let countB = 3 + serviceB.count + operationB.count + valueB.count
+                                // The two messages, then room for the two digests.
+                                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: countA + countB + 64) {
+                                    let messageA = $0.baseAddress!
+                                    let messageB = messageA + countA
+                                    let digests = messageB + countB
+                                    assemble(messageA, domainA, serviceA, operationA, valueA)
+                                    assemble(messageB, domainB, serviceB, operationB, valueB)
+                                    dv_hmac_sha256_pair(state, messageA, countA, digests, messageB, countB, digests + 32)
+                                    return (
+                                        KeyHash(digestBytes: UnsafeRawBufferPointer(start: digests, count: 16)),
+                                        KeyHash(digestBytes: UnsafeRawBufferPointer(start: digests + 32, count: 16))
+                                    )
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes domain ‖ service ‖ 0 ‖ operation ‖ 0 ‖ value at `message`.
+    private static func assemble(
+        _ message: UnsafeMutablePointer<UInt8>, _ domain: UInt8, _ service: UnsafeBufferPointer<UInt8>,
+        _ operation: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>
+    ) {
+        message[0] = domain
+        var offset = 1
+        func put(_ part: UnsafeBufferPointer<UInt8>) {
+            if let start = part.baseAddress { (message + offset).update(from: start, count: part.count) }
+            offset += part.count
+        }
+        put(service)
+        message[offset] = 0
+        offset += 1
+        put(operation)
+        message[offset] = 0
+        offset += 1
+        put(value)
     }
 
     /// The prepared HMAC states, allocated once and only read afterwards.

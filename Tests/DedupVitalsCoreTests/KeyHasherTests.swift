@@ -5,10 +5,17 @@ import Testing
 
 @Suite("Key hashing: HMAC-SHA-256 with prepared states")
 struct KeyHasherTests {
-    /// HMAC-SHA-256 through the C module, for any secret and message.
-    static func hmac(secret: [UInt8], message: [UInt8]) -> [UInt8] {
+    /// The C module's prepared states for `secret`, with the SHA extensions where the CPU has them, or without.
+    static func prepared(secret: [UInt8], shani: Bool) -> dv_hmac_sha256_key {
         var key = dv_hmac_sha256_key()
         secret.withUnsafeBufferPointer { dv_hmac_sha256_init(&key, $0.baseAddress, $0.count) }
+        dv_hmac_sha256_use_shani(&key, shani ? 1 : 0)
+        return key
+    }
+
+    /// HMAC-SHA-256 through the C module, for any secret and message.
+    static func hmac(secret: [UInt8], message: [UInt8], shani: Bool = true) -> [UInt8] {
+        var key = prepared(secret: secret, shani: shani)
         var out = [UInt8](repeating: 0, count: 32)
         message.withUnsafeBufferPointer { message in
             out.withUnsafeMutableBufferPointer { dv_hmac_sha256(&key, message.baseAddress, message.count, $0.baseAddress) }
@@ -16,22 +23,53 @@ struct KeyHasherTests {
         return out
     }
 
+    /// Two HMAC-SHA-256 computed together through the C module.
+    static func hmacPair(secret: [UInt8], _ a: [UInt8], _ b: [UInt8], shani: Bool) -> ([UInt8], [UInt8]) {
+        var key = prepared(secret: secret, shani: shani)
+        var outA = [UInt8](repeating: 0, count: 32)
+        var outB = [UInt8](repeating: 0, count: 32)
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                outA.withUnsafeMutableBufferPointer { outA in
+                    outB.withUnsafeMutableBufferPointer { outB in
+                        dv_hmac_sha256_pair(
+                            &key, a.baseAddress, a.count, outA.baseAddress, b.baseAddress, b.count, outB.baseAddress)
+                    }
+                }
+            }
+        }
+        return (outA, outB)
+    }
+
+    static func randomBytes(_ count: Int, using generator: inout some RandomNumberGenerator) -> [UInt8] {
+        (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined() }
 
     /// A batch hashes keys and payloads through the hasher's states (``KeyHasher/withStates(_:)``): the same hashes
     /// as the hasher's own, which the key lookup endpoint computes.
+    /// Keys without a payload are hashed two at a time, a key with one together with it: every batch size, with keys
+    /// without payloads in odd and even numbers and events without keys among them.
     @Test func aBatchHashesKeysAndPayloadsAsTheHasherDoes() {
         let hasher = KeyHasher(secret: Array(repeating: 7, count: 32))
-        let events = (0..<24).map { n in
-            Event(
-                service: "payments", operation: "refund\(n % 3)", outcome: .miss, key: "key-\(n)-0123456789abcdef",
-                payload: n % 2 == 0 ? "payload-\(n)" : nil, timeMs: 1_800_000_000_000)
-        }
-        let delta = BatchDelta(events: events, receivedAtMs: 1_800_000_000_000, bucketWidthMs: 10_000, hasher: hasher)
-        #expect(delta.forensicEvents.count == events.count)
-        for (event, forensic) in zip(events, delta.forensicEvents) {
-            #expect(forensic.key == hasher.hashKey(event.key!, series: event.series))
-            #expect(forensic.payload == event.payload.map { hasher.hashPayload($0, series: event.series) })
+        for count in 1...30 {
+            let events = (0..<count).map { n in
+                Event(
+                    service: "payments", operation: "refund\(n % 3)", outcome: .miss,
+                    key: n % 7 == 6 ? nil : "key-\(n)-0123456789abcdef",
+                    payload: n % 3 == 0 ? "payload-\(n)" : nil, timeMs: 1_800_000_000_000, ageMs: n % 7 == 6 ? 250 : nil)
+            }
+            let delta = BatchDelta(events: events, receivedAtMs: 1_800_000_000_000, bucketWidthMs: 10_000, hasher: hasher)
+            #expect(delta.forensicEvents.count == events.count)
+            for (event, forensic) in zip(events, delta.forensicEvents) {
+                #expect(forensic.key == event.key.map { hasher.hashKey($0, series: event.series) }, "\(count) events")
+                #expect(
+                    forensic.payload
+                        == event.payload.flatMap { payload in
+                            event.key == nil ? nil : hasher.hashPayload(payload, series: event.series)
+                        })
+            }
         }
     }
 
@@ -78,22 +116,58 @@ struct KeyHasherTests {
             ),
         ]
         for (secret, message, mac) in cases {
-            #expect(Self.hex(Self.hmac(secret: secret, message: message)) == mac)
+            for shani in [true, false] {
+                #expect(Self.hex(Self.hmac(secret: secret, message: message, shani: shani)) == mac, "SHA-NI \(shani)")
+            }
         }
     }
 
-    @Test("equals swift-crypto's HMAC<SHA256> for random secrets and messages of 0 to 300 bytes")
-    func matchesSwiftCrypto() {
+    @Test(
+        "equals swift-crypto's HMAC<SHA256> for random secrets and messages of 0 to 300 bytes, with the SHA extensions and without",
+        arguments: [true, false])
+    func matchesSwiftCrypto(shani: Bool) {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<2_000 {
-            let secret = (0..<Int.random(in: 0...(round % 10 == 0 ? 200 : 64), using: &generator)).map { _ in
-                UInt8.random(in: 0...255, using: &generator)
-            }
-            let message = (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator)
-            }
+            let secret = Self.randomBytes(Int.random(in: 0...(round % 10 == 0 ? 200 : 64), using: &generator), using: &generator)
+            // Every length up to 300 at least once (the padding takes one block or two), then random ones.
+            let message = Self.randomBytes(round <= 300 ? round : Int.random(in: 0...300, using: &generator), using: &generator)
             let expected = Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret)))
             #expect(
-                Self.hmac(secret: secret, message: message) == expected, "secret \(secret.count) B, message \(message.count) B")
+                Self.hmac(secret: secret, message: message, shani: shani) == expected,
+                "secret \(secret.count) B, message \(message.count) B")
+        }
+    }
+
+    @Test(
+        "two messages hashed together equal swift-crypto's HMAC<SHA256> of each, whatever their lengths",
+        arguments: [true, false])
+    func pairsMatchSwiftCrypto(shani: Bool) {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<2_000 {
+            let secret = Self.randomBytes(Int.random(in: 0...64, using: &generator), using: &generator)
+            // Lengths around the block boundaries of either message, then random ones.
+            let boundaries = [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 183, 184, 300]
+            let (lengthA, lengthB) =
+                round < boundaries.count * boundaries.count
+                ? (boundaries[round % boundaries.count], boundaries[round / boundaries.count])
+                : (Int.random(in: 0...300, using: &generator), Int.random(in: 0...300, using: &generator))
+            let a = Self.randomBytes(lengthA, using: &generator)
+            let b = Self.randomBytes(lengthB, using: &generator)
+            let (macA, macB) = Self.hmacPair(secret: secret, a, b, shani: shani)
+            #expect(macA == Array(HMAC<SHA256>.authenticationCode(for: a, using: SymmetricKey(data: secret))), "\(lengthA) B")
+            #expect(macB == Array(HMAC<SHA256>.authenticationCode(for: b, using: SymmetricKey(data: secret))), "\(lengthB) B")
+        }
+    }
+
+    @Test func aKeyAndItsPayloadHashedTogetherAsEachAlone() {
+        let hasher = KeyHasher(secret: Array(repeating: 3, count: 32))
+        let series = SeriesKey(service: "payments", operation: "refund")
+        for (key, payload) in [
+            ("k", "p"), ("order-42", String(repeating: "x", count: 200)), (String(repeating: "é", count: 127), ""),
+        ] {
+            let both = hasher.hashKeyAndPayload(key, payload, series: series)
+            #expect(both.key == hasher.hashKey(key, series: series))
+            #expect(both.payload == hasher.hashPayload(payload, series: series))
         }
     }
 

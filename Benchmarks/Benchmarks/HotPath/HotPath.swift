@@ -47,6 +47,21 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The same events with keys and no payloads: keys are hashed two at a time.
+    let keyedEvents = events.map { event in
+        var keyed = event
+        keyed.payload = nil
+        return keyed
+    }
+    Benchmark("aggregate 500 events with key hashing, no payloads (BatchDelta + HMAC-SHA-256)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(
+                BatchDelta(
+                    events: keyedEvents, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs,
+                    hasher: hasher))
+        }
+    }
+
     // The service keeps its windows and forensics behind a Mutex and changes them on the commit writer.
     let delta = BatchDelta(events: events, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs)
     let windows10k = Mutex(HotPathFixtures.windows(seriesCount: 10_000, bucketsPerSeries: 1))

@@ -1,0 +1,24 @@
+#ifndef DV_SHA256_SHANI_H
+#define DV_SHA256_SHANI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__x86_64__)
+#define DV_SHANI_AVAILABLE 1
+
+/// Whether the CPU has the SHA extensions (and SSSE3 and SSE4.1, which the code around them uses).
+int dv_sha256_shani_supported(void);
+
+/// Compresses `count` 64-byte blocks into the state `h` (A to H).
+void dv_sha256_shani_blocks(uint32_t h[8], const uint8_t *blocks, size_t count);
+
+/// Compresses two messages of `count` blocks each, their rounds interleaved: `blocksA[n]` into `ha`, `blocksB[n]`
+/// into `hb`.
+void dv_sha256_shani_blocks2(uint32_t ha[8], const uint8_t *const *blocksA, uint32_t hb[8],
+                             const uint8_t *const *blocksB, size_t count);
+#else
+#define DV_SHANI_AVAILABLE 0
+#endif
+
+#endif
