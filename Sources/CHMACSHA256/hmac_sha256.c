@@ -121,10 +121,7 @@ static void hmac_pair_shani(const dv_hmac_sha256_key *key, const uint8_t *a, siz
     memcpy(hb, key->inner.h, sizeof hb);
     // The blocks both messages have are compressed two at a time, the longer message's others alone.
     size_t common = pa.count < pb.count ? pa.count : pb.count;
-    for (size_t n = 0; n < common; n++) {
-        const uint8_t *ba = block_at(&pa, n), *bb = block_at(&pb, n);
-        dv_sha256_shani_blocks2(ha, &ba, hb, &bb, 1);
-    }
+    for (size_t n = 0; n < common; n++) dv_sha256_shani_block2(ha, block_at(&pa, n), hb, block_at(&pb, n));
     for (size_t n = common; n < pa.count; n++) dv_sha256_shani_blocks(ha, block_at(&pa, n), 1);
     for (size_t n = common; n < pb.count; n++) dv_sha256_shani_blocks(hb, block_at(&pb, n), 1);
     uint8_t blockA[64], blockB[64];
@@ -132,8 +129,7 @@ static void hmac_pair_shani(const dv_hmac_sha256_key *key, const uint8_t *a, siz
     outer_block(blockB, hb);
     memcpy(ha, key->outer.h, sizeof ha);
     memcpy(hb, key->outer.h, sizeof hb);
-    const uint8_t *oa = blockA, *ob = blockB;
-    dv_sha256_shani_blocks2(ha, &oa, hb, &ob, 1);
+    dv_sha256_shani_block2(ha, blockA, hb, blockB);
     digest(aOut, ha);
     digest(bOut, hb);
 }

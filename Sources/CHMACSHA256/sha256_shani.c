@@ -99,22 +99,20 @@ DV_TARGET void dv_sha256_shani_blocks(uint32_t h[8], const uint8_t *blocks, size
     store_state(x.s, h);
 }
 
-DV_TARGET void dv_sha256_shani_blocks2(uint32_t ha[8], const uint8_t *const *blocksA, uint32_t hb[8],
-                                      const uint8_t *const *blocksB, size_t count) {
+DV_TARGET void dv_sha256_shani_block2(uint32_t ha[8], const uint8_t blockA[64], uint32_t hb[8],
+                                     const uint8_t blockB[64]) {
     stream a, b;
     a.s = load_state(ha);
     b.s = load_state(hb);
-    for (size_t n = 0; n < count; n++) {
-        begin(&a, blocksA[n]);
-        begin(&b, blocksB[n]);
+    begin(&a, blockA);
+    begin(&b, blockB);
 #pragma clang loop unroll(full)
-        for (int i = 0; i < 16; i++) {
-            rounds(&a, i);
-            rounds(&b, i);
-        }
-        finish(&a);
-        finish(&b);
+    for (int i = 0; i < 16; i++) {
+        rounds(&a, i);
+        rounds(&b, i);
     }
+    finish(&a);
+    finish(&b);
     store_state(a.s, ha);
     store_state(b.s, hb);
 }

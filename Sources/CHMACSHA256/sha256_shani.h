@@ -13,10 +13,8 @@ int dv_sha256_shani_supported(void);
 /// Compresses `count` 64-byte blocks into the state `h` (A to H).
 void dv_sha256_shani_blocks(uint32_t h[8], const uint8_t *blocks, size_t count);
 
-/// Compresses two messages of `count` blocks each, their rounds interleaved: `blocksA[n]` into `ha`, `blocksB[n]`
-/// into `hb`.
-void dv_sha256_shani_blocks2(uint32_t ha[8], const uint8_t *const *blocksA, uint32_t hb[8],
-                             const uint8_t *const *blocksB, size_t count);
+/// Compresses one block of each of two messages, their rounds interleaved: `blockA` into `ha`, `blockB` into `hb`.
+void dv_sha256_shani_block2(uint32_t ha[8], const uint8_t blockA[64], uint32_t hb[8], const uint8_t blockB[64]);
 #else
 #define DV_SHANI_AVAILABLE 0
 #endif

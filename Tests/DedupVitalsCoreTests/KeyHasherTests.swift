@@ -48,9 +48,9 @@ struct KeyHasherTests {
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined() }
 
     /// A batch hashes keys and payloads through the hasher's states (``KeyHasher/withStates(_:)``): the same hashes
-    /// as the hasher's own, which the key lookup endpoint computes.
-    /// Keys without a payload are hashed two at a time, a key with one together with it: every batch size, with keys
-    /// without payloads in odd and even numbers and events without keys among them.
+    /// as the hasher's own, which the key lookup endpoint computes. Keys without a payload are hashed two at a time, a
+    /// key with one together with it: every batch size, with keys without payloads in odd and even numbers and events
+    /// without keys among them.
     @Test func aBatchHashesKeysAndPayloadsAsTheHasherDoes() {
         let hasher = KeyHasher(secret: Array(repeating: 7, count: 32))
         for count in 1...30 {
