@@ -38,7 +38,7 @@ struct LiveCommitSteps: CommitParticipant, KeyLiveness {
         pending.settle(group)
     }
 
-    var trackedKeys: (count: Int, oldestLabel: Int) { state.withForensics { ($0.keyCount, $0.table.oldestLabel) } }
+    var trackedKeys: (count: Int, oldestLabel: Int) { state.trackedKeys }
 
     var keyLabelBound: Int { state.withForensics { $0.table.labelBound } }
 

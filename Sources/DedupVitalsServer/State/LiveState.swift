@@ -14,6 +14,13 @@ public final class LiveState: Sendable {
     /// forensics, so that a removed series' index is reused only once no unsettled group names it. Written and read
     /// on the writer.
     private let settledForensicsCall = Atomic<UInt64>(0)
+    /// The tracked keys' count and oldest label (``KeyTable/oldestLabel``) as of the last change to the key forensics,
+    /// published after each so that planning a key-log compaction, after every batch, reads them without the lock:
+    /// taking it waited for the next batch's detectors, in a kernel spin and then asleep (2 % of the service's samples
+    /// with a fresh key on every event, docs/performance.md). A value read late is one the forensics had: the label
+    /// never decreases, and the count only steers when a pass is due.
+    private let publishedKeyCount = Atomic<Int>(0)
+    private let publishedOldestLabel = Atomic<Int>(0)
     public let counters = IngestCounters()
     /// Errors handled without failing a request (logged and counted).
     public let errors = InternalErrors()
@@ -25,6 +32,18 @@ public final class LiveState: Sendable {
         windows = Mutex(loaded.windows)
         forensics = Mutex(loaded.forensics)
         clients = Mutex(loaded.clients)
+        publish(loaded.forensics)
+    }
+
+    /// Publishes what ``trackedKeys`` reads; called under the forensics lock after each change.
+    private func publish(_ forensics: borrowing KeyForensics) {
+        publishedKeyCount.store(forensics.keyCount, ordering: .relaxed)
+        publishedOldestLabel.store(forensics.table.oldestLabel, ordering: .relaxed)
+    }
+
+    /// The tracked keys' count and oldest label as of the last change, read without the forensics lock.
+    var trackedKeys: (count: Int, oldestLabel: Int) {
+        (publishedKeyCount.load(ordering: .relaxed), publishedOldestLabel.load(ordering: .relaxed))
     }
 
     // MARK: Write path (see IngestPipeline)
@@ -33,7 +52,10 @@ public final class LiveState: Sendable {
     /// lock; the groups before may not be applied yet).
     func runForensics(_ events: [ForensicEvent]) -> KeyForensics.Changes {
         let bucketWidth = windows.withLock { $0.bucketWidthMs }
-        return forensics.withLock { $0.process(events, bucketWidthMs: bucketWidth) }
+        return forensics.withLock { forensics in
+            defer { publish(forensics) }
+            return forensics.process(events, bucketWidthMs: bucketWidth)
+        }
     }
 
     /// Applies a committed group to the windows and the client attribution.
@@ -49,6 +71,7 @@ public final class LiveState: Sendable {
     func rollback(_ changes: [KeyForensics.Changes]) {
         forensics.withLock { forensics in
             for batch in changes { forensics.rollback(batch) }
+            publish(forensics)
         }
     }
 
@@ -99,6 +122,7 @@ public final class LiveState: Sendable {
         forensics.withLock {
             $0.removeSeries(Set(dropped), settledThrough: settledForensicsCall.load(ordering: .relaxed))
             _ = $0.expire(nowMs: nowMs)
+            publish($0)
         }
         clients.withLock { $0.prune(nowMs: nowMs, retentionMs: min(retentionMs, bucketHorizonMs), bucketWidthMs: bucketWidth) }
         staleCache.withLock { $0 = nil }
