@@ -123,17 +123,19 @@ public struct BatchDelta: Sendable, Equatable {
                 // The outcome alone, so that the closure does not capture (and copy) the event.
                 clientSlots.modify(cell: cell, client: position) { $0[outcome] += 1 }
             }
-            if let hashing, events[index].key != nil || events[index].ageMs != nil {
+            if hashing != nil, events[index].isKeyed || events[index].ageMs != nil {
                 hasForensicEvents = true
-                let isKeyed = events[index].key != nil
-                if isKeyed {
+                let hashed = events[index].hashedKey
+                let isKeyed = hashed != nil || events[index].key != nil
+                if isKeyed, hashed == nil {
                     if keyed.isEmpty { keyed.reserveCapacity(events.count - index) }
                     keyed.append((Int32(index), Int32(forensicEvents.count)))
                 }
                 forensicEvents.append(
                     ForensicEvent(
-                        series: series, outcome: outcome, key: isKeyed ? Self.placeholder : nil, payload: nil,
-                        timeMs: timeMs, ageMs: events[index].ageMs, trace: isKeyed ? events[index].trace : nil))
+                        series: series, outcome: outcome, key: isKeyed ? hashed?.key ?? Self.placeholder : nil,
+                        payload: hashed?.payload, timeMs: timeMs, ageMs: events[index].ageMs,
+                        trace: isKeyed ? events[index].trace : nil))
             }
         }
         if let hashing, !keyed.isEmpty { hashKeys(keyed, of: events, hashing: hashing) }
@@ -147,26 +149,25 @@ public struct BatchDelta: Sendable, Equatable {
     private mutating func hashKeys(
         _ keyed: [(event: Int32, forensic: Int32)], of events: [Event], hashing: KeyHasher.States
     ) {
-        var position = 0
-        while position < keyed.count {
-            let (event, forensic) = (Int(keyed[position].event), Int(keyed[position].forensic))
-            let series = forensicEvents[forensic].series
-            if let payload = events[event].payload {
-                // A payload is hashed only with its key.
-                let hashes = hashing.hashKeyAndPayload(events[event].key!, payload, series: series)
+        KeyHasher.pairs(count: keyed.count, hasPayload: { events[Int(keyed[$0].event)].payload != nil }) { step in
+            switch step {
+            case .keyAndPayload(let position):
+                let (event, forensic) = (Int(keyed[position].event), Int(keyed[position].forensic))
+                let hashes = hashing.hashKeyAndPayload(
+                    events[event].key!, events[event].payload!, series: forensicEvents[forensic].series)
                 forensicEvents[forensic].key = hashes.key
                 forensicEvents[forensic].payload = hashes.payload
-                position += 1
-            } else if position + 1 < keyed.count, events[Int(keyed[position + 1].event)].payload == nil {
-                let (nextEvent, nextForensic) = (Int(keyed[position + 1].event), Int(keyed[position + 1].forensic))
+            case .twoKeys(let first, let second):
+                let (event, forensic) = (Int(keyed[first].event), Int(keyed[first].forensic))
+                let (nextEvent, nextForensic) = (Int(keyed[second].event), Int(keyed[second].forensic))
                 let hashes = hashing.hashKeys(
-                    events[event].key!, series, events[nextEvent].key!, forensicEvents[nextForensic].series)
+                    events[event].key!, forensicEvents[forensic].series, events[nextEvent].key!,
+                    forensicEvents[nextForensic].series)
                 forensicEvents[forensic].key = hashes.0
                 forensicEvents[nextForensic].key = hashes.1
-                position += 2
-            } else {
-                forensicEvents[forensic].key = hashing.hashKey(events[event].key!, series: series)
-                position += 1
+            case .key(let position):
+                let (event, forensic) = (Int(keyed[position].event), Int(keyed[position].forensic))
+                forensicEvents[forensic].key = hashing.hashKey(events[event].key!, series: forensicEvents[forensic].series)
             }
         }
     }

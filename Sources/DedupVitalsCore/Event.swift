@@ -3,9 +3,14 @@ public struct Event: Sendable, Equatable {
     public var service: String
     public var operation: String
     public var outcome: Outcome
-    /// The raw idempotency key. Kept in memory only until it is hashed; never stored or printed.
+    /// The raw idempotency key. Kept in memory only until it is hashed; never stored or printed. Nil when the decoder
+    /// hashed it (``hashedKey``).
     public var key: String?
+    /// Nil when the decoder hashed it with the key (``hashedKey``).
     public var payload: String?
+    /// The hashes of the key and payload, when the decoder computed them (``EventDecoder``): then ``key`` and
+    /// ``payload`` are nil.
+    public var hashedKey: HashedKey?
     public var client: String?
     /// When the decision happened, in milliseconds since the Unix epoch.
     public var timeMs: Int64
@@ -16,7 +21,7 @@ public struct Event: Sendable, Equatable {
 
     public init(
         service: String, operation: String, outcome: Outcome, key: String? = nil, payload: String? = nil,
-        client: String? = nil, timeMs: Int64, ageMs: Int64? = nil, trace: TraceContext? = nil
+        client: String? = nil, timeMs: Int64, ageMs: Int64? = nil, trace: TraceContext? = nil, hashedKey: HashedKey? = nil
     ) {
         self.service = service
         self.operation = operation
@@ -27,7 +32,11 @@ public struct Event: Sendable, Equatable {
         self.timeMs = timeMs
         self.ageMs = ageMs
         self.trace = trace
+        self.hashedKey = hashedKey
     }
+
+    /// Whether the event has a key, as text or hashed.
+    public var isKeyed: Bool { key != nil || hashedKey != nil }
 
     public var series: SeriesKey { SeriesKey(service: service, operation: operation) }
 }

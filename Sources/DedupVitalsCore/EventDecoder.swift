@@ -17,10 +17,17 @@ public struct EventDecoder: Sendable {
 
     /// Decodes `body`. `nowMs` is the receive time: the default `ts` and the reference for the accepted range.
     public func decode(_ body: [UInt8], format: BodyFormat, nowMs: Int64) throws(EventDecodingError) -> [Event] {
-        do {
-            return try body.withUnsafeBufferPointer { (buffer) throws(EventDecodingError) -> [Event] in
-                try decode(buffer, format: format, nowMs: nowMs)
-            }
+        try body.withUnsafeBufferPointer { (buffer) throws(EventDecodingError) -> [Event] in
+            try decode(buffer, format: format, nowMs: nowMs)
+        }
+    }
+
+    /// Decodes `body`, hashing keys and payloads with `hashing` (see the next but one).
+    public func decode(
+        _ body: [UInt8], format: BodyFormat, nowMs: Int64, hashing: some KeyBytesHashing
+    ) throws(EventDecodingError) -> [Event] {
+        try body.withUnsafeBufferPointer { (buffer) throws(EventDecodingError) -> [Event] in
+            try decode(buffer, format: format, nowMs: nowMs, hashing: hashing)
         }
     }
 
@@ -28,12 +35,32 @@ public struct EventDecoder: Sendable {
     public func decode(
         _ body: UnsafeBufferPointer<UInt8>, format: BodyFormat, nowMs: Int64
     ) throws(EventDecodingError) -> [Event] {
-        var parser = EventParser(buffer: body, nowMs: nowMs, maxEvents: maxEvents, maxDepth: maxDepth)
+        try decode(body, format: format, nowMs: nowMs, hashesKeys: false) { _ in }
+    }
+
+    /// Decodes `body`. `nowMs` is the receive time: the default `ts` and the reference for the accepted range.
+    ///
+    /// Each event's key and payload are hashed with `hashing` where they lie in the body, after the last event is
+    /// parsed and two at a time (``KeyBytesHashing/pairs(count:hasPayload:_:)``), into ``Event/hashedKey``: the
+    /// events carry no key or payload text then (a payload without a key is kept as text, as nothing hashes it).
+    public func decode(
+        _ body: UnsafeBufferPointer<UInt8>, format: BodyFormat, nowMs: Int64, hashing: some KeyBytesHashing
+    ) throws(EventDecodingError) -> [Event] {
+        try decode(body, format: format, nowMs: nowMs, hashesKeys: true) { $0.hashKeys(hashing) }
+    }
+
+    private func decode(
+        _ body: UnsafeBufferPointer<UInt8>, format: BodyFormat, nowMs: Int64, hashesKeys: Bool,
+        afterParsing: (inout EventParser) -> Void
+    ) throws(EventDecodingError) -> [Event] {
+        var parser = EventParser(
+            buffer: body, nowMs: nowMs, maxEvents: maxEvents, maxDepth: maxDepth, hashesKeys: hashesKeys)
         do {
             switch format {
             case .json: try parser.parseJSONBody()
             case .ndjson: try parser.parseNDJSONBody()
             }
+            afterParsing(&parser)
             return parser.events
         } catch {
             switch error {
@@ -71,6 +98,14 @@ struct EventParser {
     enum StringValue {
         case raw(Range<Int>)
         case decoded([UInt8])
+
+        /// Its length in UTF-8 bytes.
+        var byteCount: Int {
+            switch self {
+            case .raw(let range): range.count
+            case .decoded(let bytes): bytes.count
+            }
+        }
     }
 
     private enum Field: UInt16 {
@@ -108,13 +143,70 @@ struct EventParser {
     let maxEvents: Int
     let maxDepth: Int
     var events: [Event] = []
+    /// Whether keys and payloads are left in the body for ``hashKeys(_:)`` rather than made strings.
+    let hashesKeys: Bool
+    /// The events with a key (by position in ``events``), their key and payload as they lie in the body.
+    private var unhashed: [(event: Int32, key: StringValue, payload: StringValue?)] = []
 
-    init(buffer: UnsafeBufferPointer<UInt8>, nowMs: Int64, maxEvents: Int, maxDepth: Int) {
+    init(buffer: UnsafeBufferPointer<UInt8>, nowMs: Int64, maxEvents: Int, maxDepth: Int, hashesKeys: Bool = false) {
         self.buffer = buffer
         self.end = buffer.count
         self.nowMs = nowMs
         self.maxEvents = maxEvents
         self.maxDepth = maxDepth
+        self.hashesKeys = hashesKeys
+    }
+
+    /// Hashes the keys (and payloads) of the parsed events into their ``Event/hashedKey``, in the body.
+    ///
+    /// The closures use locals and static helpers only: a method of the parser called in them copied the whole parser
+    /// (retaining its events) for every call.
+    mutating func hashKeys<Hashing: KeyBytesHashing>(_ hashing: Hashing) {
+        let (unhashed, buffer) = (unhashed, buffer)
+        // Moved out, so that setting the hashes does not copy the array.
+        var events = events
+        self.events = []
+        Hashing.pairs(count: unhashed.count, hasPayload: { unhashed[$0].payload != nil }) { step in
+            switch step {
+            case .keyAndPayload(let position):
+                let (event, key, payload) = unhashed[position]
+                let series = Self.series(of: event, in: events)
+                let hashes = Self.bytes(of: key, in: buffer) { key in
+                    Self.bytes(of: payload!, in: buffer) { hashing.hashKeyAndPayload(bytes: key, $0, series: series) }
+                }
+                events[Int(event)].hashedKey = HashedKey(key: hashes.key, payload: hashes.payload)
+            case .twoKeys(let first, let second):
+                let (eventA, keyA) = (unhashed[first].event, unhashed[first].key)
+                let (eventB, keyB) = (unhashed[second].event, unhashed[second].key)
+                let (seriesA, seriesB) = (Self.series(of: eventA, in: events), Self.series(of: eventB, in: events))
+                let hashes = Self.bytes(of: keyA, in: buffer) { keyA in
+                    Self.bytes(of: keyB, in: buffer) { hashing.hashKeys(bytes: keyA, seriesA, $0, seriesB) }
+                }
+                events[Int(eventA)].hashedKey = HashedKey(key: hashes.0, payload: nil)
+                events[Int(eventB)].hashedKey = HashedKey(key: hashes.1, payload: nil)
+            case .key(let position):
+                let (event, key) = (unhashed[position].event, unhashed[position].key)
+                let series = Self.series(of: event, in: events)
+                let hash = Self.bytes(of: key, in: buffer) { hashing.hashKey(bytes: $0, series: series) }
+                events[Int(event)].hashedKey = HashedKey(key: hash, payload: nil)
+            }
+        }
+        self.events = events
+    }
+
+    /// The series of a parsed event, from its stored names (without copying the event).
+    private static func series(of event: Int32, in events: [Event]) -> SeriesKey {
+        SeriesKey(service: events[Int(event)].service, operation: events[Int(event)].operation)
+    }
+
+    /// Runs `body` with a string's UTF-8 bytes: in the body, or decoded from its escapes.
+    private static func bytes<R>(
+        of value: StringValue, in buffer: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R
+    ) -> R {
+        switch value {
+        case .raw(let range): body(UnsafeBufferPointer(rebasing: buffer[range]))
+        case .decoded(let bytes): bytes.withUnsafeBufferPointer(body)
+        }
     }
 
     // MARK: Bodies
@@ -224,6 +316,9 @@ struct EventParser {
         var outcome: Outcome?
         var key: String?
         var payload: String?
+        // With ``hashesKeys``: the key and payload where they lie, hashed after the body.
+        var keyValue: StringValue?
+        var payloadValue: StringValue?
         var client: String?
         var timeMs: Int64?
         var ageMs: Int64?
@@ -259,6 +354,12 @@ struct EventParser {
                             outcome = try checked { () throws(EventFieldProblem) in
                                 try EventFieldCheck.outcome(text, field: field.name)
                             }
+                        case .key where hashesKeys:
+                            let value = try parseStringValue(field)
+                            try checked { () throws(EventFieldProblem) in
+                                try EventFieldCheck.validateKey(byteCount: value.byteCount, field: field.name)
+                            }
+                            keyValue = value
                         case .key:
                             // Checked, then moved into the event: a check that returned the text copied it.
                             let text = try parseStringField(field)
@@ -266,6 +367,12 @@ struct EventParser {
                                 try EventFieldCheck.validateKey(text, field: field.name)
                             }
                             key = text
+                        case .payload where hashesKeys:
+                            let value = try parseStringValue(field)
+                            try checked { () throws(EventFieldProblem) in
+                                try EventFieldCheck.validatePayload(byteCount: value.byteCount, field: field.name)
+                            }
+                            payloadValue = value
                         case .payload:
                             let text = try parseStringField(field)
                             try checked { () throws(EventFieldProblem) in
@@ -299,6 +406,12 @@ struct EventParser {
             try EventFieldCheck.trace(
                 traceID: traceID, spanID: spanID, traceField: Field.traceID.name, spanField: Field.spanID.name)
         }
+        if let keyValue {
+            // The event is appended next, at this position.
+            unhashed.append((Int32(events.count), keyValue, payloadValue))
+        } else if let payloadValue {
+            payload = makeString(payloadValue)
+        }
         return Event(
             service: required.0, operation: required.1, outcome: required.2, key: key, payload: payload, client: client,
             timeMs: timeMs ?? nowMs, ageMs: ageMs, trace: trace
@@ -320,15 +433,20 @@ struct EventParser {
     }
 
     private mutating func parseStringField(_ field: Field) throws(Failure) -> String {
+        // Parsed before `makeString` is called: in `makeString(try parseString())` Swift reads the call's `self`
+        // before the argument mutates it, so it copies the whole parser (and retains its events) for every string
+        // field, ~5 % of the service's CPU at batch 500 (docs/performance.md).
+        let value = try parseStringValue(field)
+        return makeString(value)
+    }
+
+    /// A string field's value where it lies (or decoded from its escapes).
+    private mutating func parseStringValue(_ field: Field) throws(Failure) -> StringValue {
         guard pos < end, buffer[pos] == UInt8(ascii: "\"") else {
             try checkIsValue()
             throw .event("\(field.name) must be a string", field.name)
         }
-        // Parsed before `makeString` is called: in `makeString(try parseString())` Swift reads the call's `self`
-        // before the argument mutates it, so it copies the whole parser (and retains its events) for every string
-        // field, ~5 % of the service's CPU at batch 500 (docs/performance.md).
-        let value = try parseString()
-        return makeString(value)
+        return try parseString()
     }
 
     private mutating func parseName(_ field: Field) throws(Failure) -> String {

@@ -41,7 +41,12 @@ public enum EventFieldCheck {
 
     /// ``key(_:field:)`` without returning the text (see ``validateName(_:field:)``).
     static func validateKey(_ text: String, field: String) throws(EventFieldProblem) {
-        try bounded(text, EventRules.keyLengthRange, field: field)
+        try validateKey(byteCount: text.utf8.count, field: field)
+    }
+
+    /// ``validateKey(_:field:)`` of a key's UTF-8 length (the decoder's, for a key it hashes in place).
+    static func validateKey(byteCount: Int, field: String) throws(EventFieldProblem) {
+        try bounded(byteCount, EventRules.keyLengthRange, field: field)
     }
 
     public static func payload(_ text: String, field: String) throws(EventFieldProblem) -> String {
@@ -51,7 +56,12 @@ public enum EventFieldCheck {
 
     /// ``payload(_:field:)`` without returning the text (see ``validateName(_:field:)``).
     static func validatePayload(_ text: String, field: String) throws(EventFieldProblem) {
-        try bounded(text, EventRules.payloadLengthRange, field: field)
+        try validatePayload(byteCount: text.utf8.count, field: field)
+    }
+
+    /// ``validatePayload(_:field:)`` of a payload's UTF-8 length.
+    static func validatePayload(byteCount: Int, field: String) throws(EventFieldProblem) {
+        try bounded(byteCount, EventRules.payloadLengthRange, field: field)
     }
 
     /// An event time in Unix milliseconds, inside the accepted range around `nowMs`.
@@ -85,8 +95,8 @@ public enum EventFieldCheck {
         return value
     }
 
-    private static func bounded(_ text: String, _ range: ClosedRange<Int>, field: String) throws(EventFieldProblem) {
-        guard range.contains(text.utf8.count) else {
+    private static func bounded(_ byteCount: Int, _ range: ClosedRange<Int>, field: String) throws(EventFieldProblem) {
+        guard range.contains(byteCount) else {
             throw EventFieldProblem("\(field) must be \(range.lowerBound) to \(range.upperBound) bytes of UTF-8", field: field)
         }
     }

@@ -8,7 +8,7 @@ import CHMACSHA256
 /// (``CHMACSHA256``; a fraction of swift-crypto's `HMAC<SHA256>` cost: docs/performance.md). Two hashes computed
 /// together (a key and its payload, or two keys: ``States/hashKeys(_:_:_:_:)``) interleave their compressions where
 /// the CPU has the SHA extensions.
-public struct KeyHasher: Sendable {
+public struct KeyHasher: Sendable, KeyBytesHashing {
     /// The hashes of a key and of its payload.
     public typealias KeyAndPayload = (key: KeyHash, payload: KeyHash)
 
@@ -38,6 +38,23 @@ public struct KeyHasher: Sendable {
         States(state: state).hashKeyAndPayload(key, payload, series: series)
     }
 
+    public func hashKey(bytes key: UnsafeBufferPointer<UInt8>, series: SeriesKey) -> KeyHash {
+        States(state: state).hashKey(bytes: key, series: series)
+    }
+
+    public func hashKeyAndPayload(
+        bytes key: UnsafeBufferPointer<UInt8>, _ payload: UnsafeBufferPointer<UInt8>, series: SeriesKey
+    ) -> KeyAndPayload {
+        States(state: state).hashKeyAndPayload(bytes: key, payload, series: series)
+    }
+
+    public func hashKeys(
+        bytes first: UnsafeBufferPointer<UInt8>, _ firstSeries: SeriesKey, _ second: UnsafeBufferPointer<UInt8>,
+        _ secondSeries: SeriesKey
+    ) -> (KeyHash, KeyHash) {
+        States(state: state).hashKeys(bytes: first, firstSeries, second, secondSeries)
+    }
+
     /// Runs `body` with a view of this hasher that holds only the prepared states, while this hasher keeps them
     /// alive. A loop over a batch's events hashes through the view: each copy of the hasher itself (an optional
     /// bound per event, a closure's capture) retained and released the object that owns the states, an atomic
@@ -48,7 +65,7 @@ public struct KeyHasher: Sendable {
 
     /// The prepared states without their owner (see ``withStates(_:)``); valid only inside that call, or while a
     /// hasher holds them. Hashing is defined here once, for the hasher and for the view.
-    public struct States {
+    public struct States: KeyBytesHashing {
         fileprivate let state: UnsafeMutablePointer<dv_hmac_sha256_key>
 
         /// The hash of an idempotency key of a series.
@@ -73,27 +90,57 @@ public struct KeyHasher: Sendable {
         ) {
             KeyHasher.hashPair(state, 0x4B, first, firstSeries, 0x4B, second, secondSeries)
         }
+
+        // The same three on a key's and a payload's UTF-8 bytes in place (the decoder's: it hashes them where they
+        // lie in the body, without making strings of them).
+
+        /// ``hashKey(_:series:)`` of a key's UTF-8 bytes.
+        public func hashKey(bytes key: UnsafeBufferPointer<UInt8>, series: SeriesKey) -> KeyHash {
+            KeyHasher.hash(state, 0x4B, key, series)
+        }
+
+        /// ``hashKeyAndPayload(_:_:series:)`` of a key's and a payload's UTF-8 bytes.
+        public func hashKeyAndPayload(
+            bytes key: UnsafeBufferPointer<UInt8>, _ payload: UnsafeBufferPointer<UInt8>, series: SeriesKey
+        ) -> KeyAndPayload {
+            let hashes = KeyHasher.hashPair(state, 0x4B, key, series, 0x50, payload, series)
+            return (hashes.0, hashes.1)
+        }
+
+        /// ``hashKeys(_:_:_:_:)`` of two keys' UTF-8 bytes.
+        public func hashKeys(
+            bytes first: UnsafeBufferPointer<UInt8>, _ firstSeries: SeriesKey, _ second: UnsafeBufferPointer<UInt8>,
+            _ secondSeries: SeriesKey
+        ) -> (KeyHash, KeyHash) {
+            KeyHasher.hashPair(state, 0x4B, first, firstSeries, 0x4B, second, secondSeries)
+        }
+    }
+
+    /// The hash below of a string's UTF-8.
+    private static func hash(
+        _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domain: UInt8, _ value: String, _ series: SeriesKey
+    ) -> KeyHash {
+        var value = value
+        return value.withUTF8 { hash(state, domain, $0, series) }
     }
 
     /// HMAC(domain ‖ service ‖ 0 ‖ operation ‖ 0 ‖ value), first 16 bytes, with the prepared states at `state`.
     private static func hash(
-        _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domain: UInt8, _ value: String, _ series: SeriesKey
+        _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domain: UInt8, _ value: UnsafeBufferPointer<UInt8>,
+        _ series: SeriesKey
     ) -> KeyHash {
         // The closures below capture the plain pointer, not the object that owns it (no retain per hash).
         var service = series.service
         var operation = series.operation
-        var value = value
         return service.withUTF8 { service in
             operation.withUTF8 { operation in
-                value.withUTF8 { value in
-                    let count = 3 + service.count + operation.count + value.count
-                    // The message, then room for the digest.
-                    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count + 32) { buffer in
-                        let message = buffer.baseAddress!
-                        assemble(message, domain, service, operation, value)
-                        dv_hmac_sha256(state, message, count, message + count)
-                        return KeyHash(digestBytes: UnsafeRawBufferPointer(start: message + count, count: 16))
-                    }
+                let count = 3 + service.count + operation.count + value.count
+                // The message, then room for the digest.
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count + 32) { buffer in
+                    let message = buffer.baseAddress!
+                    assemble(message, domain, service, operation, value)
+                    dv_hmac_sha256(state, message, count, message + count)
+                    return KeyHash(digestBytes: UnsafeRawBufferPointer(start: message + count, count: 16))
                 }
             }
         }
@@ -107,30 +154,38 @@ public struct KeyHasher: Sendable {
         _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domainA: UInt8, _ valueA: String, _ seriesA: SeriesKey,
         _ domainB: UInt8, _ valueB: String, _ seriesB: SeriesKey
     ) -> (KeyHash, KeyHash) {
-        var (serviceA, operationA, valueA) = (seriesA.service, seriesA.operation, valueA)
-        var (serviceB, operationB, valueB) = (seriesB.service, seriesB.operation, valueB)
+        var (valueA, valueB) = (valueA, valueB)
+        return valueA.withUTF8 { valueA in
+            valueB.withUTF8 { valueB in hashPair(state, domainA, valueA, seriesA, domainB, valueB, seriesB) }
+        }
+    }
+
+    /// The pair above, of two values' UTF-8 bytes.
+    @inline(__always)
+    fileprivate static func hashPair(
+        _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domainA: UInt8, _ valueA: UnsafeBufferPointer<UInt8>,
+        _ seriesA: SeriesKey, _ domainB: UInt8, _ valueB: UnsafeBufferPointer<UInt8>, _ seriesB: SeriesKey
+    ) -> (KeyHash, KeyHash) {
+        var (serviceA, operationA) = (seriesA.service, seriesA.operation)
+        var (serviceB, operationB) = (seriesB.service, seriesB.operation)
         return serviceA.withUTF8 { serviceA in
             operationA.withUTF8 { operationA in
-                valueA.withUTF8 { valueA in
-                    serviceB.withUTF8 { serviceB in
-                        operationB.withUTF8 { operationB in
-                            valueB.withUTF8 { valueB in
-                                let countA = 3 + serviceA.count + operationA.count + valueA.count
-                                let countB = 3 + serviceB.count + operationB.count + valueB.count
-                                // The two messages, then room for the two digests.
-                                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: countA + countB + 64) {
-                                    let messageA = $0.baseAddress!
-                                    let messageB = messageA + countA
-                                    let digests = messageB + countB
-                                    assemble(messageA, domainA, serviceA, operationA, valueA)
-                                    assemble(messageB, domainB, serviceB, operationB, valueB)
-                                    dv_hmac_sha256_pair(state, messageA, countA, digests, messageB, countB, digests + 32)
-                                    return (
-                                        KeyHash(digestBytes: UnsafeRawBufferPointer(start: digests, count: 16)),
-                                        KeyHash(digestBytes: UnsafeRawBufferPointer(start: digests + 32, count: 16))
-                                    )
-                                }
-                            }
+                serviceB.withUTF8 { serviceB in
+                    operationB.withUTF8 { operationB in
+                        let countA = 3 + serviceA.count + operationA.count + valueA.count
+                        let countB = 3 + serviceB.count + operationB.count + valueB.count
+                        // The two messages, then room for the two digests.
+                        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: countA + countB + 64) {
+                            let messageA = $0.baseAddress!
+                            let messageB = messageA + countA
+                            let digests = messageB + countB
+                            assemble(messageA, domainA, serviceA, operationA, valueA)
+                            assemble(messageB, domainB, serviceB, operationB, valueB)
+                            dv_hmac_sha256_pair(state, messageA, countA, digests, messageB, countB, digests + 32)
+                            return (
+                                KeyHash(digestBytes: UnsafeRawBufferPointer(start: digests, count: 16)),
+                                KeyHash(digestBytes: UnsafeRawBufferPointer(start: digests + 32, count: 16))
+                            )
                         }
                     }
                 }

@@ -62,6 +62,23 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // A body decoded and aggregated with its keys and payloads hashed: as strings, by the batch, or where they lie in
+    // the body, by the decoder (the service's way since docs/performance.md's "Keys hashed where they lie").
+    for inBody in [false, true] {
+        let how = inBody ? "in the body (EventDecoder)" : "from strings (BatchDelta)"
+        Benchmark("decode and aggregate 500 keyed events, keys hashed \(how)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                let nowMs = HotPathFixtures.nowMs
+                let decoded =
+                    inBody
+                    ? try decoder.decode(jsonBody, format: .json, nowMs: nowMs, hashing: hasher)
+                    : try decoder.decode(jsonBody, format: .json, nowMs: nowMs)
+                blackHole(
+                    BatchDelta(events: decoded, receivedAtMs: nowMs, bucketWidthMs: BucketClock.defaultWidthMs, hasher: hasher))
+            }
+        }
+    }
+
     // The service keeps its windows and forensics behind a Mutex and changes them on the commit writer.
     let delta = BatchDelta(events: events, receivedAtMs: HotPathFixtures.nowMs, bucketWidthMs: BucketClock.defaultWidthMs)
     let windows10k = Mutex(HotPathFixtures.windows(seriesCount: 10_000, bucketsPerSeries: 1))

@@ -123,7 +123,7 @@ struct IngestController: Sendable {
         let events: [Event]
         do {
             events = try body.withUnsafeReadableBytes { raw throws(EventDecodingError) in
-                try decoder.decode(raw.bindMemory(to: UInt8.self), format: format, nowMs: nowMs)
+                try decoder.decode(raw.bindMemory(to: UInt8.self), format: format, nowMs: nowMs, hashing: hasher)
             }
         } catch {
             throw reject(Self.apiError(for: error), events: error.isInvalidEvent ? 1 : 0)
