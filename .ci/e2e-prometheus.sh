@@ -126,10 +126,14 @@ wait_for "instance b to listen" has_logged_port b
 a="http://127.0.0.1:$(logged_port a)"
 b="http://127.0.0.1:$(logged_port b)"
 
-# --- Prometheus: scrapes both every second, the recording rules, the alerting rules with every `for` set to 0s.
+# --- Prometheus: scrapes both every second, the recording rules, the alerting rules with every `for` set to 0s but
+# that of DedupVitalsWebhookQueueGrowing: part 2's own notification is a queue of one for a scrape or two, and that
+# rule's `for` is what tells a growing queue from a delivery in progress.
 prom_port="$(free_port)"
 prom="http://127.0.0.1:$prom_port"
-sed -E 's/^([[:space:]]+for:).*/\1 0s/' alerts/prometheus/dedup-vitals.alerts.yml >"$work/alerts-test.yml"
+awk '/- alert:/ { keep = ($3 == "DedupVitalsWebhookQueueGrowing") }
+  !keep && /^[[:space:]]+for:/ { sub(/for:.*/, "for: 0s") } { print }' \
+  alerts/prometheus/dedup-vitals.alerts.yml >"$work/alerts-test.yml"
 cat >"$work/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
