@@ -13,7 +13,7 @@ corpus="$out/corpus"
 rm -rf "$corpus" && mkdir -p "$corpus" && cp Fuzz/corpus/* "$corpus/"
 rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-*
 # The decoder and what it uses (the rest of the core module needs package dependencies a bare swiftc lacks).
-core=(Sources/DedupVitalsCore/{EventDecoder,EventDecodingError,Event,EventRules,EventFieldCheck,JSONInteger,TraceContext,Outcome,BodyFormat,RFC3339,UTF8Validation,SeriesKey,HashMixing,HashedKey,KeyHash,KeyBytesHashing}.swift
+core=(Sources/DedupVitalsCore/{EventDecoder,EventDecodingError,Event,EventRules,EventFieldCheck,JSONInteger,TraceContext,Outcome,BodyFormat,RFC3339,UTF8Validation,SeriesKey,SeriesNames,HashMixing,HashedKey,KeyHash,KeyBytesHashing}.swift
       Sources/DedupVitalsCore/Base64.swift Sources/DedupVitalsCore/OTLP/*.swift)
 
 if swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name DecoderFuzz \

@@ -20,8 +20,8 @@ func checkDecoder(_ bytes: UnsafeBufferPointer<UInt8>) {
             for (event, hashedEvent) in zip(events, hashedEvents) {
                 let expected = event.key.map { key in
                     HashedKey(
-                        key: StandInHashing.hash(key, event.series),
-                        payload: event.payload.map { StandInHashing.hash($0, event.series, domain: 0x50) })
+                        key: StandInHashing.hash(key, event.series.names),
+                        payload: event.payload.map { StandInHashing.hash($0, event.series.names, domain: 0x50) })
                 }
                 precondition(hashedEvent.hashedKey == expected, "hashed in place differently")
                 precondition(hashedEvent.key == nil && hashedEvent.payload == (event.key == nil ? event.payload : nil))
@@ -54,7 +54,7 @@ func checkDecoder(_ bytes: UnsafeBufferPointer<UInt8>) {
 /// A stand-in for the keyed hash (the fuzzer builds the decoder without cryptography): FNV-1a over the domain, the
 /// series and the value, the same for bytes in place and for texts.
 struct StandInHashing: KeyBytesHashing {
-    static func hash(_ value: UnsafeBufferPointer<UInt8>, _ series: SeriesKey, domain: UInt8 = 0x4B) -> KeyHash {
+    static func hash(_ value: UnsafeBufferPointer<UInt8>, _ series: SeriesNames, domain: UInt8 = 0x4B) -> KeyHash {
         var state: UInt64 = 0xCBF2_9CE4_8422_2325
         func add<S: Sequence<UInt8>>(_ bytes: S) { for byte in bytes { state = (state ^ UInt64(byte)) &* 0x100_0000_01B3 } }
         add([domain])
@@ -66,21 +66,21 @@ struct StandInHashing: KeyBytesHashing {
         return KeyHash(high: state, low: UInt64(value.count))
     }
 
-    static func hash(_ value: String, _ series: SeriesKey, domain: UInt8 = 0x4B) -> KeyHash {
+    static func hash(_ value: String, _ series: SeriesNames, domain: UInt8 = 0x4B) -> KeyHash {
         Array(value.utf8).withUnsafeBufferPointer { hash($0, series, domain: domain) }
     }
 
-    func hashKey(bytes key: UnsafeBufferPointer<UInt8>, series: SeriesKey) -> KeyHash { Self.hash(key, series) }
+    func hashKey(bytes key: UnsafeBufferPointer<UInt8>, series: SeriesNames) -> KeyHash { Self.hash(key, series) }
 
     func hashKeyAndPayload(
-        bytes key: UnsafeBufferPointer<UInt8>, _ payload: UnsafeBufferPointer<UInt8>, series: SeriesKey
+        bytes key: UnsafeBufferPointer<UInt8>, _ payload: UnsafeBufferPointer<UInt8>, series: SeriesNames
     ) -> (key: KeyHash, payload: KeyHash) {
         (Self.hash(key, series), Self.hash(payload, series, domain: 0x50))
     }
 
     func hashKeys(
-        bytes first: UnsafeBufferPointer<UInt8>, _ firstSeries: SeriesKey, _ second: UnsafeBufferPointer<UInt8>,
-        _ secondSeries: SeriesKey
+        bytes first: UnsafeBufferPointer<UInt8>, _ firstSeries: SeriesNames, _ second: UnsafeBufferPointer<UInt8>,
+        _ secondSeries: SeriesNames
     ) -> (KeyHash, KeyHash) {
         (Self.hash(first, firstSeries), Self.hash(second, secondSeries))
     }

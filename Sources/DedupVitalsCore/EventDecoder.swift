@@ -194,9 +194,9 @@ struct EventParser {
         self.events = events
     }
 
-    /// The series of a parsed event, from its stored names (without copying the event).
-    private static func series(of event: Int32, in events: [Event]) -> SeriesKey {
-        SeriesKey(service: events[Int(event)].service, operation: events[Int(event)].operation)
+    /// The series names of a parsed event (without copying the event, and without a ``SeriesKey``'s hash).
+    private static func series(of event: Int32, in events: [Event]) -> SeriesNames {
+        SeriesNames(service: events[Int(event)].service, operation: events[Int(event)].operation)
     }
 
     /// Runs `body` with a string's UTF-8 bytes: in the body, or decoded from its escapes.
@@ -418,18 +418,68 @@ struct EventParser {
         )
     }
 
+    /// The field a member name names, or nil for a field this version does not know.
+    ///
+    /// The name's first eight bytes are read as one little-endian word (a ninth byte only for `operation`) and
+    /// compared with the word of each field name of its length: matching the names one after the other, byte by byte,
+    /// was ~15 % of parsing an event (docs/performance.md).
     private func field(named name: StringValue) -> Field? {
-        if matches(name, "service") { return .service }
-        if matches(name, "operation") { return .operation }
-        if matches(name, "outcome") { return .outcome }
-        if matches(name, "key") { return .key }
-        if matches(name, "payload") { return .payload }
-        if matches(name, "client") { return .client }
-        if matches(name, "ts") { return .ts }
-        if matches(name, "age_ms") { return .ageMs }
-        if matches(name, "trace_id") { return .traceID }
-        if matches(name, "span_id") { return .spanID }
-        return nil
+        switch name {
+        case .raw(let range):
+            // The bytes after the name (its closing quote at least) may be read too: they are masked off.
+            let readable = end - range.lowerBound
+            return Self.field(named: UnsafeBufferPointer(rebasing: buffer[range]), readable: readable)
+        case .decoded(let bytes):
+            return bytes.withUnsafeBufferPointer { Self.field(named: $0, readable: $0.count) }
+        }
+    }
+
+    /// The first eight bytes of each field name, little-endian (``field(named:)``). Literals, so that they need no
+    /// initialization at run time; a test checks each against its name.
+    enum FieldWords {
+        static let ts: UInt64 = 0x7374
+        static let key: UInt64 = 0x79_656B
+        static let client: UInt64 = 0x746E_6569_6C63
+        static let ageMs: UInt64 = 0x736D_5F65_6761
+        static let service: UInt64 = 0x65_6369_7672_6573
+        static let outcome: UInt64 = 0x65_6D6F_6374_756F
+        static let payload: UInt64 = 0x64_616F_6C79_6170
+        static let spanID: UInt64 = 0x64_695F_6E61_7073
+        static let traceID: UInt64 = 0x6469_5F65_6361_7274
+        /// `operation`'s first eight bytes (its ninth is `n`).
+        static let operation: UInt64 = 0x6F69_7461_7265_706F
+    }
+
+    /// ``field(named:)`` of a name's bytes, `readable` of which may be read from its start.
+    @inline(__always)
+    private static func field(named name: UnsafeBufferPointer<UInt8>, readable: Int) -> Field? {
+        let count = name.count
+        guard count >= 2, count <= 9, let start = name.baseAddress else { return nil }
+        var word: UInt64
+        if readable >= 8 {
+            word = UInt64(littleEndian: UnsafeRawPointer(start).loadUnaligned(as: UInt64.self))
+            if count < 8 { word &= (1 << UInt64(8 * count)) - 1 }
+        } else {
+            word = 0
+            for i in 0..<count { word |= UInt64(start[i]) << UInt64(8 * i) }
+        }
+        switch count {
+        case 2: return word == FieldWords.ts ? .ts : nil
+        case 3: return word == FieldWords.key ? .key : nil
+        case 6:
+            if word == FieldWords.client { return .client }
+            return word == FieldWords.ageMs ? .ageMs : nil
+        case 7:
+            switch word {
+            case FieldWords.service: return .service
+            case FieldWords.outcome: return .outcome
+            case FieldWords.payload: return .payload
+            case FieldWords.spanID: return .spanID
+            default: return nil
+            }
+        case 8: return word == FieldWords.traceID ? .traceID : nil
+        default: return word == FieldWords.operation && start[8] == UInt8(ascii: "n") ? .operation : nil
+        }
     }
 
     private mutating func parseStringField(_ field: Field) throws(Failure) -> String {

@@ -3,15 +3,15 @@
 /// alone, with a stand-in hash).
 public protocol KeyBytesHashing {
     /// The hash of an idempotency key of a series.
-    func hashKey(bytes key: UnsafeBufferPointer<UInt8>, series: SeriesKey) -> KeyHash
+    func hashKey(bytes key: UnsafeBufferPointer<UInt8>, series: SeriesNames) -> KeyHash
     /// The hashes of a key and of its payload, computed together.
     func hashKeyAndPayload(
-        bytes key: UnsafeBufferPointer<UInt8>, _ payload: UnsafeBufferPointer<UInt8>, series: SeriesKey
+        bytes key: UnsafeBufferPointer<UInt8>, _ payload: UnsafeBufferPointer<UInt8>, series: SeriesNames
     ) -> (key: KeyHash, payload: KeyHash)
     /// The hashes of two keys, computed together.
     func hashKeys(
-        bytes first: UnsafeBufferPointer<UInt8>, _ firstSeries: SeriesKey, _ second: UnsafeBufferPointer<UInt8>,
-        _ secondSeries: SeriesKey
+        bytes first: UnsafeBufferPointer<UInt8>, _ firstSeries: SeriesNames, _ second: UnsafeBufferPointer<UInt8>,
+        _ secondSeries: SeriesNames
     ) -> (KeyHash, KeyHash)
 }
 

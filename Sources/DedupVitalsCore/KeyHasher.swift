@@ -38,19 +38,19 @@ public struct KeyHasher: Sendable, KeyBytesHashing {
         States(state: state).hashKeyAndPayload(key, payload, series: series)
     }
 
-    public func hashKey(bytes key: UnsafeBufferPointer<UInt8>, series: SeriesKey) -> KeyHash {
+    public func hashKey(bytes key: UnsafeBufferPointer<UInt8>, series: SeriesNames) -> KeyHash {
         States(state: state).hashKey(bytes: key, series: series)
     }
 
     public func hashKeyAndPayload(
-        bytes key: UnsafeBufferPointer<UInt8>, _ payload: UnsafeBufferPointer<UInt8>, series: SeriesKey
+        bytes key: UnsafeBufferPointer<UInt8>, _ payload: UnsafeBufferPointer<UInt8>, series: SeriesNames
     ) -> KeyAndPayload {
         States(state: state).hashKeyAndPayload(bytes: key, payload, series: series)
     }
 
     public func hashKeys(
-        bytes first: UnsafeBufferPointer<UInt8>, _ firstSeries: SeriesKey, _ second: UnsafeBufferPointer<UInt8>,
-        _ secondSeries: SeriesKey
+        bytes first: UnsafeBufferPointer<UInt8>, _ firstSeries: SeriesNames, _ second: UnsafeBufferPointer<UInt8>,
+        _ secondSeries: SeriesNames
     ) -> (KeyHash, KeyHash) {
         States(state: state).hashKeys(bytes: first, firstSeries, second, secondSeries)
     }
@@ -69,16 +69,18 @@ public struct KeyHasher: Sendable, KeyBytesHashing {
         fileprivate let state: UnsafeMutablePointer<dv_hmac_sha256_key>
 
         /// The hash of an idempotency key of a series.
-        public func hashKey(_ key: String, series: SeriesKey) -> KeyHash { KeyHasher.hash(state, 0x4B, key, series) }
+        public func hashKey(_ key: String, series: SeriesKey) -> KeyHash {
+            KeyHasher.hash(state, 0x4B, key, series.names)
+        }
 
         /// The hash of a payload fingerprint of a series.
         public func hashPayload(_ payload: String, series: SeriesKey) -> KeyHash {
-            KeyHasher.hash(state, 0x50, payload, series)
+            KeyHasher.hash(state, 0x50, payload, series.names)
         }
 
         /// ``hashKey(_:series:)`` and ``hashPayload(_:series:)`` of one event, computed together.
         public func hashKeyAndPayload(_ key: String, _ payload: String, series: SeriesKey) -> KeyAndPayload {
-            let hashes = KeyHasher.hashPair(state, 0x4B, key, series, 0x50, payload, series)
+            let hashes = KeyHasher.hashPair(state, 0x4B, key, series.names, 0x50, payload, series.names)
             return (hashes.0, hashes.1)
         }
 
@@ -88,20 +90,20 @@ public struct KeyHasher: Sendable, KeyBytesHashing {
         ) -> (
             KeyHash, KeyHash
         ) {
-            KeyHasher.hashPair(state, 0x4B, first, firstSeries, 0x4B, second, secondSeries)
+            KeyHasher.hashPair(state, 0x4B, first, firstSeries.names, 0x4B, second, secondSeries.names)
         }
 
         // The same three on a key's and a payload's UTF-8 bytes in place (the decoder's: it hashes them where they
         // lie in the body, without making strings of them).
 
         /// ``hashKey(_:series:)`` of a key's UTF-8 bytes.
-        public func hashKey(bytes key: UnsafeBufferPointer<UInt8>, series: SeriesKey) -> KeyHash {
+        public func hashKey(bytes key: UnsafeBufferPointer<UInt8>, series: SeriesNames) -> KeyHash {
             KeyHasher.hash(state, 0x4B, key, series)
         }
 
         /// ``hashKeyAndPayload(_:_:series:)`` of a key's and a payload's UTF-8 bytes.
         public func hashKeyAndPayload(
-            bytes key: UnsafeBufferPointer<UInt8>, _ payload: UnsafeBufferPointer<UInt8>, series: SeriesKey
+            bytes key: UnsafeBufferPointer<UInt8>, _ payload: UnsafeBufferPointer<UInt8>, series: SeriesNames
         ) -> KeyAndPayload {
             let hashes = KeyHasher.hashPair(state, 0x4B, key, series, 0x50, payload, series)
             return (hashes.0, hashes.1)
@@ -109,8 +111,8 @@ public struct KeyHasher: Sendable, KeyBytesHashing {
 
         /// ``hashKeys(_:_:_:_:)`` of two keys' UTF-8 bytes.
         public func hashKeys(
-            bytes first: UnsafeBufferPointer<UInt8>, _ firstSeries: SeriesKey, _ second: UnsafeBufferPointer<UInt8>,
-            _ secondSeries: SeriesKey
+            bytes first: UnsafeBufferPointer<UInt8>, _ firstSeries: SeriesNames, _ second: UnsafeBufferPointer<UInt8>,
+            _ secondSeries: SeriesNames
         ) -> (KeyHash, KeyHash) {
             KeyHasher.hashPair(state, 0x4B, first, firstSeries, 0x4B, second, secondSeries)
         }
@@ -118,7 +120,7 @@ public struct KeyHasher: Sendable, KeyBytesHashing {
 
     /// The hash below of a string's UTF-8.
     private static func hash(
-        _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domain: UInt8, _ value: String, _ series: SeriesKey
+        _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domain: UInt8, _ value: String, _ series: SeriesNames
     ) -> KeyHash {
         var value = value
         return value.withUTF8 { hash(state, domain, $0, series) }
@@ -127,7 +129,7 @@ public struct KeyHasher: Sendable, KeyBytesHashing {
     /// HMAC(domain ‖ service ‖ 0 ‖ operation ‖ 0 ‖ value), first 16 bytes, with the prepared states at `state`.
     private static func hash(
         _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domain: UInt8, _ value: UnsafeBufferPointer<UInt8>,
-        _ series: SeriesKey
+        _ series: SeriesNames
     ) -> KeyHash {
         // The closures below capture the plain pointer, not the object that owns it (no retain per hash).
         var service = series.service
@@ -151,8 +153,8 @@ public struct KeyHasher: Sendable, KeyBytesHashing {
     /// strings through generic value witnesses.
     @inline(__always)
     fileprivate static func hashPair(
-        _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domainA: UInt8, _ valueA: String, _ seriesA: SeriesKey,
-        _ domainB: UInt8, _ valueB: String, _ seriesB: SeriesKey
+        _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domainA: UInt8, _ valueA: String, _ seriesA: SeriesNames,
+        _ domainB: UInt8, _ valueB: String, _ seriesB: SeriesNames
     ) -> (KeyHash, KeyHash) {
         var (valueA, valueB) = (valueA, valueB)
         return valueA.withUTF8 { valueA in
@@ -164,7 +166,7 @@ public struct KeyHasher: Sendable, KeyBytesHashing {
     @inline(__always)
     fileprivate static func hashPair(
         _ state: UnsafeMutablePointer<dv_hmac_sha256_key>, _ domainA: UInt8, _ valueA: UnsafeBufferPointer<UInt8>,
-        _ seriesA: SeriesKey, _ domainB: UInt8, _ valueB: UnsafeBufferPointer<UInt8>, _ seriesB: SeriesKey
+        _ seriesA: SeriesNames, _ domainB: UInt8, _ valueB: UnsafeBufferPointer<UInt8>, _ seriesB: SeriesNames
     ) -> (KeyHash, KeyHash) {
         var (serviceA, operationA) = (seriesA.service, seriesA.operation)
         var (serviceB, operationB) = (seriesB.service, seriesB.operation)

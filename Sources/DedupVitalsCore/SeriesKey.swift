@@ -37,4 +37,7 @@ public struct SeriesKey: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     public var description: String { "\(service)/\(operation)" }
+
+    /// Its names, to hash keys with (``SeriesNames``).
+    public var names: SeriesNames { SeriesNames(service: service, operation: operation) }
 }
