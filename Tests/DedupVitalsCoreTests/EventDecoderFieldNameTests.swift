@@ -1,5 +1,6 @@
-import DedupVitalsCore
 import Testing
+
+@testable import DedupVitalsCore
 
 /// The decoder recognizes a member name by comparing its bytes as words with the field names' (``EventDecoder``):
 /// every field name, written plainly or with escapes, is known, and a name one byte away from one is not.
@@ -45,6 +46,20 @@ import Testing
             }
             #expect(name == field.name && message.contains("more than once"))
         }
+    }
+
+    @Test func theFieldWordsAreTheNamesFirstEightBytes() {
+        func word(_ name: String) -> UInt64 {
+            name.utf8.prefix(8).enumerated().reduce(0) { $0 | UInt64($1.element) << UInt64(8 * $1.offset) }
+        }
+        typealias Words = EventParser.FieldWords
+        let words: [(String, UInt64)] = [
+            ("ts", Words.ts), ("key", Words.key), ("client", Words.client), ("age_ms", Words.ageMs),
+            ("service", Words.service), ("outcome", Words.outcome), ("payload", Words.payload),
+            ("span_id", Words.spanID), ("trace_id", Words.traceID), ("operation", Words.operation),
+        ]
+        #expect(Set(words.map(\.0)) == Set(Self.fields.map(\.name)))
+        for (name, constant) in words { #expect(constant == word(name), "\(name)") }
     }
 
     @Test func aNameOneByteAwayFromAFieldIsUnknown() throws {
