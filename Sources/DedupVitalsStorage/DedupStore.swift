@@ -230,61 +230,63 @@ public final class DedupStore: Sendable {
         var newSeries: [SeriesKey: Int64] = [:]
         let known = catalog.withLock { $0 }
         do {
-            try pool.write { db in
-                let insertSeries = try BoundStatement(
-                    db,
-                    sql: """
-                        INSERT INTO series(service, operation, last_seen_ms) VALUES (?, ?, ?)
-                        ON CONFLICT(service, operation) DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)
-                        RETURNING id
-                        """)
-                // Each cell's series id, found once: the row's cells and client cells take it from here.
-                var cellSeriesIDs: [Int64] = []
-                cellSeriesIDs.reserveCapacity(delta.cells.count)
-                for cell in delta.cells.keys {
-                    if let id = known[cell.series] ?? newSeries[cell.series] {
-                        cellSeriesIDs.append(id)
-                        continue
-                    }
-                    insertSeries.bind(cell.series.service, at: 1)
-                    insertSeries.bind(cell.series.operation, at: 2)
-                    insertSeries.bind(delta.receivedAtMs, at: 3)
-                    // The upsert returns the row whether it inserted it or not.
-                    guard let id = try insertSeries.run() else {
-                        throw DatabaseError(resultCode: .SQLITE_ERROR, message: "no id returned for a series row")
-                    }
-                    newSeries[cell.series] = id
-                    cellSeriesIDs.append(id)
-                }
-                let seriesID = { (series: SeriesKey) -> Int64? in known[series] ?? newSeries[series] }
-                let delays = KeyForensics.Changes.mergedDelays(forensics)
-                if !delta.cells.isEmpty || !delays.isEmpty {
-                    try AggregateLog.appendRow(
-                        AggregateLog.encode(
-                            delta, cellSeriesIDs: cellSeriesIDs, delays: delays, seriesID: { seriesID($0) ?? 0 }),
-                        db: db)
-                }
-                // Entries moved by compaction go first: the group's own entries for the same keys must follow them.
-                if let compaction { movedRowID = try KeyLogCompactor.apply(compaction, in: db) }
-                if !forensics.isEmpty {
-                    let (bytes, count) = KeyLog.encode(forensics, seriesID: seriesID)
-                    if count > 0 {
-                        appended = .init(
-                            id: try KeyLog.appendRow(bytes, db: db), entries: count,
-                            labelBound: forensics.lazy.map(\.labelBound).max() ?? .max)
-                    }
-                }
-                if !idempotencyRecords.isEmpty {
-                    let insert = try db.cachedStatement(
+            try pool.writeWithoutTransaction { db in
+                try WriteTransaction.run(in: db) {
+                    let insertSeries = try BoundStatement(
+                        db,
                         sql: """
-                            INSERT OR REPLACE INTO ingest_requests(scope, idempotency_key, body_sha256, status, response, created_ms)
-                            VALUES (?, ?, ?, ?, ?, ?)
+                            INSERT INTO series(service, operation, last_seen_ms) VALUES (?, ?, ?)
+                            ON CONFLICT(service, operation) DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)
+                            RETURNING id
                             """)
-                    for record in idempotencyRecords {
-                        try insert.execute(arguments: [
-                            record.scope, record.key, record.response.bodySHA256, record.response.status,
-                            record.response.body, createdAtMs,
-                        ])
+                    // Each cell's series id, found once: the row's cells and client cells take it from here.
+                    var cellSeriesIDs: [Int64] = []
+                    cellSeriesIDs.reserveCapacity(delta.cells.count)
+                    for cell in delta.cells.keys {
+                        if let id = known[cell.series] ?? newSeries[cell.series] {
+                            cellSeriesIDs.append(id)
+                            continue
+                        }
+                        insertSeries.bind(cell.series.service, at: 1)
+                        insertSeries.bind(cell.series.operation, at: 2)
+                        insertSeries.bind(delta.receivedAtMs, at: 3)
+                        // The upsert returns the row whether it inserted it or not.
+                        guard let id = try insertSeries.run() else {
+                            throw DatabaseError(resultCode: .SQLITE_ERROR, message: "no id returned for a series row")
+                        }
+                        newSeries[cell.series] = id
+                        cellSeriesIDs.append(id)
+                    }
+                    let seriesID = { (series: SeriesKey) -> Int64? in known[series] ?? newSeries[series] }
+                    let delays = KeyForensics.Changes.mergedDelays(forensics)
+                    if !delta.cells.isEmpty || !delays.isEmpty {
+                        try AggregateLog.appendRow(
+                            AggregateLog.encode(
+                                delta, cellSeriesIDs: cellSeriesIDs, delays: delays, seriesID: { seriesID($0) ?? 0 }),
+                            db: db)
+                    }
+                    // Entries moved by compaction go first: the group's own entries for the same keys must follow them.
+                    if let compaction { movedRowID = try KeyLogCompactor.apply(compaction, in: db) }
+                    if !forensics.isEmpty {
+                        let (bytes, count) = KeyLog.encode(forensics, seriesID: seriesID)
+                        if count > 0 {
+                            appended = .init(
+                                id: try KeyLog.appendRow(bytes, db: db), entries: count,
+                                labelBound: forensics.lazy.map(\.labelBound).max() ?? .max)
+                        }
+                    }
+                    if !idempotencyRecords.isEmpty {
+                        let insert = try db.cachedStatement(
+                            sql: """
+                                INSERT OR REPLACE INTO ingest_requests(scope, idempotency_key, body_sha256, status, response, created_ms)
+                                VALUES (?, ?, ?, ?, ?, ?)
+                                """)
+                        for record in idempotencyRecords {
+                            try insert.execute(arguments: [
+                                record.scope, record.key, record.response.bodySHA256, record.response.status,
+                                record.response.body, createdAtMs,
+                            ])
+                        }
                     }
                 }
             }
