@@ -8,9 +8,9 @@
 ///
 /// Allocations from 512 KB up are mapped on their own and unmapped when freed: the buffers of large requests (a body,
 /// its events and their forensic records, ~0.5–1 MB each at 5,000 events) then leave nothing behind. Taken from the
-/// heaps, they left ~35 MB free but resident in them after an ingest of such requests, so that the RSS read right after
-/// it varied between 150 and 159 MiB; with this threshold 135–139 MiB. The price is the page faults of each fresh
-/// mapping: ~9 % more CPU at 5,000 events per POST, none measurable at 500 or fewer (docs/performance.md, "Memory").
+/// heaps, they stayed there free but resident after an ingest of such requests, and the service's RSS with them. The
+/// price is the page faults of each fresh mapping, measurable at thousands of events per POST only; a lower threshold
+/// also mapped the buffers of batches of 500, at a cost there (docs/performance.md, "Results").
 enum MemoryTuning {
     static func apply() {
         #if os(Linux)
